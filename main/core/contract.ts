@@ -1,0 +1,123 @@
+// The one contract between the app core and any window that shows it: the Electron preload
+// exposes it over IPC, the headless mode over HTTP/JSON + Server-Sent Events. The renderer
+// imports only these types and never knows which host it runs in. Every payload is plain JSON
+// and none carries a secret back to the window.
+import type { CachedRepository, HealthProblem, MirrorEvent, MirrorStatus } from '../../mirror/public-types.js';
+
+export type { CachedRepository, HealthProblem, MirrorEvent, MirrorStatus };
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+export interface AppSettings {
+  cachePath: string;
+  /** Bytes; null = no cap. */
+  maxSizeBytes: number | null;
+  /** Address to listen on: '0.0.0.0', '::', '127.0.0.1' or one interface's address. */
+  listenHost: string;
+  port: number;
+  upstream: string;
+  tagTtlSeconds: number;
+  /** CIDRs allowed to use the mirror. */
+  allowlist: string[];
+  /** Mirror client authentication; the password itself lives in the keychain only. */
+  clientAuth: { enabled: boolean; username: string };
+  startMirrorOnLaunch: boolean;
+  launchAtLogin: boolean;
+  logLevel: LogLevel;
+}
+
+export interface CredentialStatus {
+  keychainAvailable: boolean;
+  /** The Docker Hub user whose token is saved, or null. Never the token. */
+  savedFor: string | null;
+  /** A plain sentence when something is wrong (e.g. no Secret Service on this desktop). */
+  message?: string;
+}
+
+export interface CredentialTestResult {
+  ok: boolean;
+  /** "Signed in as alice: 200 pulls per 6 hours" or why it failed, in plain words. */
+  message: string;
+  rateLimit?: { limit: number; windowSeconds: number };
+}
+
+export interface HostAddress {
+  interfaceName: string;
+  address: string;
+  family: 'IPv4' | 'IPv6';
+  /** e.g. http://192.168.1.20:5000 (IPv6 in brackets). */
+  mirrorUrl: string;
+}
+
+export interface PathCheck {
+  path: string;
+  ok: boolean;
+  writable: boolean;
+  freeBytes: number | null;
+  /** Whether the folder already holds a Dockmirror cache. */
+  holdsCache: boolean;
+  message: string;
+}
+
+export interface DirectoryListing {
+  path: string;
+  parent: string | null;
+  entries: { name: string; path: string }[];
+}
+
+export interface RecentClient {
+  address: string;
+  lastSeen: string;
+  pulls: number;
+}
+
+export interface AppState {
+  settings: AppSettings;
+  mirror: MirrorStatus;
+  credentials: CredentialStatus;
+  addresses: HostAddress[];
+  /** Problems in plain words: the mirror's own plus the app's (port taken, keychain missing). */
+  problems: HealthProblem[];
+  /** When the chosen port was taken, the next free one. */
+  suggestedPort?: number;
+}
+
+export type CacheMoveMode = 'move' | 'empty';
+
+export interface DockmirrorApi {
+  getState(): Promise<AppState>;
+  startMirror(): Promise<AppState>;
+  stopMirror(): Promise<AppState>;
+  /** Validated in the core; an invalid value is rejected with a plain sentence. */
+  updateSettings(patch: Partial<AppSettings>): Promise<AppState>;
+
+  saveCredentials(username: string, token: string): Promise<CredentialStatus>;
+  testCredentials(): Promise<CredentialTestResult>;
+  deleteCredentials(): Promise<CredentialStatus>;
+  /** Mirror client auth password, stored in the keychain. */
+  setClientPassword(password: string): Promise<AppState>;
+
+  /** Native folder picker in Electron; null in the headless host (use listDirectory). */
+  pickFolder(): Promise<string | null>;
+  listDirectory(path: string): Promise<DirectoryListing>;
+  checkCachePath(path: string): Promise<PathCheck>;
+  changeCachePath(path: string, mode: CacheMoveMode): Promise<AppState>;
+  openCacheFolder(): Promise<void>;
+
+  listCache(): Promise<CachedRepository[]>;
+  deleteCachedImage(registry: string, repository: string, reference?: string): Promise<CachedRepository[]>;
+  clearCache(): Promise<CachedRepository[]>;
+
+  /** The ring buffer of recent events, oldest first, so a new window shows the last pulls. */
+  recentEvents(): Promise<MirrorEvent[]>;
+  recentClients(): Promise<RecentClient[]>;
+
+  onEvent(listener: (event: MirrorEvent) => void): () => void;
+  onState(listener: (state: AppState) => void): () => void;
+}
+
+/** What a failed call carries across IPC or HTTP: a plain sentence and a stable code. */
+export interface ApiError {
+  code: string;
+  message: string;
+}

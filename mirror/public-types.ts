@@ -1,0 +1,157 @@
+// The data the engine hands to its hosts (CLI, desktop core, headless UI). Plain JSON-safe
+// shapes only, so they cross IPC and HTTP unchanged; nothing here may ever carry a secret.
+
+/** How a request was answered with respect to the cache. */
+export type CacheResult = 'hit' | 'miss' | 'coalesced' | 'revalidated' | 'stale' | 'none';
+
+export type RequestKind = 'base' | 'manifest' | 'blob' | 'tags' | 'catalog' | 'metrics' | 'health' | 'other';
+
+export interface RequestEvent {
+  type: 'request';
+  id: string;
+  /** ISO-8601 time the request arrived. */
+  time: string;
+  client: string;
+  method: string;
+  kind: RequestKind;
+  /** Repository as the client named it after `library/` normalisation, e.g. `library/nginx`. */
+  repository?: string;
+  /** Tag or digest. */
+  reference?: string;
+  status: number;
+  bytes: number;
+  durationMs: number;
+  cache: CacheResult;
+  /** Time spent waiting on the upstream, when the upstream was asked. */
+  upstreamMs?: number;
+  /** Set when the answer was an error, for the log and the UI. */
+  errorCode?: string;
+}
+
+/** One client's pull of one image, summarised once its requests go quiet. */
+export interface PullEvent {
+  type: 'pull';
+  id: string;
+  /** ISO-8601 time of the first request of the pull. */
+  time: string;
+  client: string;
+  repository: string;
+  /** The tag or digest the pull started from. */
+  reference: string;
+  blobs: number;
+  blobsFromCache: number;
+  bytes: number;
+  durationMs: number;
+  /** False when any request of the pull failed. */
+  ok: boolean;
+  requestIds: string[];
+  /** "10.0.0.21 pulled library/nginx:latest — 7 blobs, 68 MB, 5 from cache, 1.2 s" */
+  summary: string;
+}
+
+export type MirrorEvent = RequestEvent | PullEvent;
+
+export interface RateLimitState {
+  limit: number;
+  remaining: number;
+  windowSeconds: number;
+  /** `docker-ratelimit-source`: the IP or account Docker Hub counts against. */
+  source?: string;
+  observedAt: string;
+}
+
+export interface MirrorCounters {
+  requests: number;
+  hits: number;
+  misses: number;
+  bytesFromCache: number;
+  bytesFromUpstream: number;
+  /** Manifest GETs sent upstream: what Docker Hub counts as pulls. */
+  upstreamPulls: number;
+  /** Pulls (manifest GETs by tag or digest) answered to clients. */
+  pullsServed: number;
+}
+
+export type HealthProblemCode =
+  | 'cache-not-writable'
+  | 'disk-full'
+  | 'upstream-unreachable'
+  | 'rate-limited'
+  | 'port-in-use'
+  | 'keychain-unavailable';
+
+export interface HealthProblem {
+  code: HealthProblemCode;
+  /** A plain sentence for people. */
+  message: string;
+  since: string;
+}
+
+export interface MirrorStatus {
+  serving: boolean;
+  listen?: { host: string; port: number };
+  upstream: string;
+  cache: { path: string; bytes: number; maxBytes: number | null; blobs: number };
+  counters: MirrorCounters;
+  rateLimit: RateLimitState | null;
+  problems: HealthProblem[];
+}
+
+export interface CachedImage {
+  /** Tag, or digest for manifests cached by digest only. */
+  reference: string;
+  digest: string;
+  mediaType: string;
+  /** Bytes of the manifest and every blob it names that the cache holds. */
+  bytes: number;
+  lastPulled: string | null;
+}
+
+export interface CachedRepository {
+  registry: string;
+  repository: string;
+  images: CachedImage[];
+  bytes: number;
+  lastPulled: string | null;
+}
+
+/** Docker Hub (or team registry) credentials. `secret` is an access token or password. */
+export interface UpstreamCredentials {
+  username: string;
+  secret: string;
+}
+
+/** Where the engine gets credentials; asked on each token request so a change applies at once. */
+export interface CredentialsProvider {
+  get(): Promise<UpstreamCredentials | null>;
+}
+
+export interface MirrorOptions {
+  cacheDir: string;
+  /** Base URL of the upstream registry, default https://registry-1.docker.io. */
+  upstream?: string;
+  /** How long a fetched tag is answered without asking the upstream (ms, default 60 000). */
+  tagTtlMs?: number;
+  /** Cache size cap in bytes; null or absent means no cap. */
+  maxSizeBytes?: number | null;
+  credentials?: CredentialsProvider;
+  /** A pino logger; the engine logs one line per request and per pull. */
+  logger?: import('pino').Logger;
+  /** CIDRs whose clients are served; default: loopback, RFC 1918, unique-local, link-local. */
+  allowlist?: string[];
+}
+
+/** What `createMirror(options)` in mirror/index.ts returns. Constructing it does no I/O. */
+export interface MirrorEngine {
+  /** Opens the store and starts listening; resolves with the bound address (port 0 → real port). */
+  start(listen: { host: string; port: number }): Promise<{ host: string; port: number }>;
+  /** Stops accepting, lets in-flight responses finish for a grace period, then closes. */
+  stop(): Promise<void>;
+  status(): MirrorStatus;
+  /** Every request and pull event; returns the unsubscribe function. */
+  subscribe(listener: (event: MirrorEvent) => void): () => void;
+  listCache(): Promise<CachedRepository[]>;
+  /** Deletes one tag (or the whole repository when reference is absent) and blobs nothing else uses. */
+  deleteImage(registry: string, repository: string, reference?: string): Promise<void>;
+  clearCache(): Promise<void>;
+}
