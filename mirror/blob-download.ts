@@ -1,0 +1,140 @@
+// One upstream download of one blob, shared by every client that asks for it while it runs.
+// Bytes go to a temp file as they arrive; readers follow that file (each with its own file
+// descriptor, which stays valid across the final rename), so a late joiner starts from byte 0
+// without a second upstream request. A cut connection is resumed with a Range request. The
+// blob enters the store only after its sha256 and size are verified, and readers are held one
+// byte short of the end until then, so no client ever sees a complete transfer of wrong bytes.
+import { createHash } from 'node:crypto';
+import { open, rm, type FileHandle } from 'node:fs/promises';
+import { RegistryError } from './errors.js';
+import type { BlobStore } from './store/blob-store.js';
+import type { UpstreamClient } from './upstream/client.js';
+
+export type DownloadState = 'starting' | 'running' | 'done' | 'failed';
+
+export interface BlobDownloadOptions {
+  repository: string;
+  digest: string;
+  upstream: UpstreamClient;
+  store: BlobStore;
+  /** Backoff before each resume after a cut connection; its length is the number of resumes. */
+  resumeDelaysMs?: number[];
+  onUpstreamBytes?: (bytes: number) => void;
+}
+
+export class BlobDownload {
+  readonly digest: string;
+  readonly repository: string;
+  readonly tempPath: string;
+  state: DownloadState = 'starting';
+  error: RegistryError | undefined;
+  /** Bytes of the blob written to the temp file so far. */
+  written = 0;
+  /** From the upstream's Content-Length; null when it did not say. */
+  size: number | null = null;
+  upstreamMs = 0;
+  /** Resolves once the upstream answered (size known) or the download failed. */
+  readonly started: Promise<void>;
+  /** Resolves when the blob is verified and stored; rejects when the download failed. */
+  readonly finished: Promise<void>;
+
+  private readonly listeners = new Set<() => void>();
+  private markStarted!: () => void;
+  private readonly options: BlobDownloadOptions;
+
+  constructor(options: BlobDownloadOptions) {
+    this.options = options;
+    this.digest = options.digest;
+    this.repository = options.repository;
+    this.tempPath = options.store.tempPath();
+    this.started = new Promise((resolve) => (this.markStarted = resolve));
+    this.finished = this.run();
+    // Failures are reported through state and readers; nobody has to await `finished`.
+    this.finished.catch(() => {});
+  }
+
+  /** Where the blob lives once verified and stored. */
+  get finalPath(): string {
+    return this.options.store.pathOf(this.digest);
+  }
+
+  /** Registers a callback for any progress or end; returns the unsubscribe function. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** How many bytes a reader may deliver now: all once verified, one short of the end before. */
+  get readable(): number {
+    if (this.state === 'done') return this.written;
+    if (this.size !== null) return Math.min(this.written, this.size - 1);
+    return Math.max(0, this.written - 1);
+  }
+
+  private notify(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  private async run(): Promise<void> {
+    let file: FileHandle | undefined;
+    try {
+      file = await open(this.tempPath, 'w');
+      const hash = createHash('sha256');
+      await this.transfer(file, hash);
+      await file.close();
+      file = undefined;
+      const actual = `sha256:${hash.digest('hex')}`;
+      if (actual !== this.digest || (this.size !== null && this.written !== this.size)) {
+        throw new RegistryError('DIGEST_INVALID', `the upstream sent bytes for ${this.digest} that hash to ${actual}; nothing was stored`);
+      }
+      await this.options.store.commit(this.tempPath, this.digest, this.written);
+      this.state = 'done';
+    } catch (error) {
+      this.state = 'failed';
+      this.error = error instanceof RegistryError ? error : new RegistryError('UNAVAILABLE', `caching ${this.digest} failed: ${(error as Error).message}`);
+      await file?.close().catch(() => {});
+      await rm(this.tempPath, { force: true });
+      throw this.error;
+    } finally {
+      this.markStarted();
+      this.notify();
+    }
+  }
+
+  private async transfer(file: FileHandle, hash: ReturnType<typeof createHash>): Promise<void> {
+    const resumeDelays = this.options.resumeDelaysMs ?? [200, 1000, 3000];
+    for (let attempt = 0; ; attempt++) {
+      const requestedAt = Date.now();
+      try {
+        const reply = await this.options.upstream.blob(this.repository, this.digest, this.written);
+        this.upstreamMs += Date.now() - requestedAt;
+        if (this.state === 'starting') {
+          const length = Number(reply.headers['content-length']);
+          this.size = Number.isFinite(length) && reply.headers['content-length'] !== undefined ? length : null;
+          this.state = 'running';
+          this.markStarted();
+        }
+        for await (const chunk of reply.body) {
+          const bytes = chunk as Buffer;
+          await file.write(bytes, 0, bytes.length, this.written);
+          hash.update(bytes);
+          this.written += bytes.length;
+          this.options.onUpstreamBytes?.(bytes.length);
+          this.notify();
+        }
+        if (this.size === null || this.written >= this.size) return;
+        throw new Error(`the upstream closed the connection after ${this.written} of ${this.size} bytes`);
+      } catch (error) {
+        const cannotResume = error instanceof RegistryError && (this.written === 0 || error.code !== 'UNAVAILABLE');
+        if (cannotResume || attempt >= resumeDelays.length || isLocalWriteError(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, resumeDelays[attempt]));
+      }
+    }
+  }
+}
+
+/** Errors of our own disk, which no retry of the upstream fixes. */
+export function isLocalWriteError(error: unknown): boolean {
+  const code = (error as { code?: string })?.code;
+  return code === 'ENOSPC' || code === 'EACCES' || code === 'EROFS' || code === 'EPERM' || code === 'EDQUOT';
+}

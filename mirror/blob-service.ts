@@ -1,0 +1,109 @@
+// Serving blobs: from the store when the repository is known to hold them, otherwise through
+// one shared upstream download per digest (BlobDownload), whatever the number of clients.
+import { stat } from 'node:fs/promises';
+import { BlobDownload } from './blob-download.js';
+import { RegistryError } from './errors.js';
+import type { CacheResult } from './public-types.js';
+import type { BlobStore } from './store/blob-store.js';
+import type { RecordStore } from './store/records.js';
+import type { UpstreamClient } from './upstream/client.js';
+
+export type BlobSource =
+  | { kind: 'file'; path: string; size: number; release: () => void; cache: CacheResult; upstreamMs: number }
+  | { kind: 'download'; download: BlobDownload; release: () => void; cache: CacheResult; upstreamMs: number };
+
+export interface BlobServiceOptions {
+  registry: string;
+  store: BlobStore;
+  records: RecordStore;
+  upstream: UpstreamClient;
+  resumeDelaysMs?: number[];
+  onUpstreamBytes?: (bytes: number) => void;
+  /** Called after a download was verified and stored, so the engine can enforce the size cap. */
+  onStored?: (digest: string) => void;
+}
+
+export class BlobService {
+  private readonly downloads = new Map<string, BlobDownload>();
+
+  constructor(private readonly options: BlobServiceOptions) {}
+
+  get activeDownloads(): number {
+    return this.downloads.size;
+  }
+
+  async open(repository: string, digest: string): Promise<BlobSource> {
+    const { store } = this.options;
+    let upstreamMs = 0;
+    if (store.has(digest)) {
+      const release = store.pin(digest);
+      try {
+        upstreamMs = await this.confirmRepositoryHas(repository, digest);
+        const info = await stat(store.pathOf(digest)).catch(() => null);
+        if (info) {
+          store.touch(digest);
+          return { kind: 'file', path: store.pathOf(digest), size: info.size, release, cache: 'hit', upstreamMs };
+        }
+        // The file vanished behind our back (deleted by hand): fetch it again.
+        store.forget(digest);
+        release();
+      } catch (error) {
+        release();
+        throw error;
+      }
+    }
+    let download = this.downloads.get(digest);
+    let cache: CacheResult = 'coalesced';
+    if (download && download.repository !== repository) {
+      upstreamMs = await this.confirmRepositoryHas(repository, digest);
+    }
+    if (!download) {
+      cache = 'miss';
+      download = this.startDownload(repository, digest);
+    }
+    await download.started;
+    if (download.state === 'failed') throw download.error!;
+    return { kind: 'download', download, release: () => {}, cache, upstreamMs: upstreamMs + download.upstreamMs };
+  }
+
+  /** Waits for every running download to end (used on shutdown). */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.downloads.values()].map((d) => d.finished));
+  }
+
+  private startDownload(repository: string, digest: string): BlobDownload {
+    const download = new BlobDownload({
+      repository,
+      digest,
+      upstream: this.options.upstream,
+      store: this.options.store,
+      resumeDelaysMs: this.options.resumeDelaysMs,
+      onUpstreamBytes: this.options.onUpstreamBytes,
+    });
+    this.downloads.set(digest, download);
+    download.finished
+      .then(async () => {
+        await this.options.records.addLink(this.options.registry, repository, digest).catch(() => {});
+        this.options.onStored?.(digest);
+      })
+      .catch(() => {})
+      .finally(() => this.downloads.delete(digest));
+    return download;
+  }
+
+  /**
+   * A blob cached for one repository is served for another only once the upstream confirmed
+   * that repository holds it, so the cache never hands out what the upstream would refuse.
+   * Returns the time spent asking the upstream (0 when the link was already known).
+   */
+  private async confirmRepositoryHas(repository: string, digest: string): Promise<number> {
+    const { records, registry, upstream } = this.options;
+    if (await records.hasLink(registry, repository, digest)) return 0;
+    const started = Date.now();
+    if (!(await upstream.blobExists(repository, digest))) {
+      throw new RegistryError('BLOB_UNKNOWN', `blob unknown: the upstream does not serve ${digest} for ${repository}`);
+    }
+    await records.addLink(registry, repository, digest);
+    return Date.now() - started;
+  }
+}

@@ -1,0 +1,270 @@
+// Assembles the mirror: store, upstream client, blob and manifest services, HTTP front,
+// events and counters. Constructing it does no I/O; start() opens the store and listens.
+import { randomBytes } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { BlobService } from './blob-service.js';
+import { CacheInventory } from './cache-inventory.js';
+import { ClientFilter } from './http/client-filter.js';
+import { RegistryHandlers } from './http/registry-handlers.js';
+import { createRegistryServer } from './http/server.js';
+import { ManifestService } from './manifest-service.js';
+import { emptyCounters, renderPrometheus } from './metrics.js';
+import type {
+  CachedRepository,
+  HealthProblem,
+  HealthProblemCode,
+  MirrorEngine,
+  MirrorEvent,
+  MirrorOptions,
+  MirrorStatus,
+  RateLimitState,
+  RequestEvent,
+} from './public-types.js';
+import { PullTracker } from './pull-tracker.js';
+import { BlobStore } from './store/blob-store.js';
+import { Evictor } from './store/eviction.js';
+import { registryKey, StorePaths } from './store/paths.js';
+import { RecordStore } from './store/records.js';
+import { UpstreamClient } from './upstream/client.js';
+
+export const defaultUpstream = 'https://registry-1.docker.io';
+export const defaultTagTtlMs = 60_000;
+/** How long stop() lets in-flight responses finish before cutting them. */
+const stopGraceMs = 5_000;
+
+export class Mirror implements MirrorEngine {
+  private readonly options: Required<Pick<MirrorOptions, 'cacheDir' | 'upstream' | 'tagTtlMs'>> & MirrorOptions;
+  private readonly logger: Logger;
+  private readonly registry: string;
+  private readonly store: BlobStore;
+  private readonly records: RecordStore;
+  private readonly upstream: UpstreamClient;
+  private readonly blobs: BlobService;
+  private readonly manifests: ManifestService;
+  private readonly inventory: CacheInventory;
+  private readonly evictor: Evictor;
+  private readonly pulls: PullTracker;
+  private readonly filter: ClientFilter;
+  private readonly listeners = new Set<(event: MirrorEvent) => void>();
+  private readonly counters = emptyCounters();
+  private readonly problems = new Map<HealthProblemCode, HealthProblem>();
+  private rateLimit: RateLimitState | null = null;
+  private server: Server | null = null;
+  private listening: { host: string; port: number } | undefined;
+  private opened = false;
+
+  constructor(options: MirrorOptions) {
+    this.options = { ...options, upstream: options.upstream ?? defaultUpstream, tagTtlMs: options.tagTtlMs ?? defaultTagTtlMs };
+    this.logger = options.logger ?? pino({ level: 'silent' });
+    const upstreamUrl = new URL(this.options.upstream);
+    this.registry = registryKey(upstreamUrl);
+    const paths = new StorePaths(options.cacheDir);
+    this.store = new BlobStore(paths);
+    this.records = new RecordStore(paths);
+    this.filter = new ClientFilter(options.allowlist);
+    this.upstream = new UpstreamClient({
+      baseUrl: upstreamUrl,
+      credentials: options.credentials,
+      onRateLimit: (state) => (this.rateLimit = state),
+      onReachability: (reachable, reason) => {
+        if (reachable) this.clearProblem('upstream-unreachable');
+        else this.raiseProblem('upstream-unreachable', `The upstream registry ${upstreamUrl.host} cannot be reached (${reason}); cached images are still served.`);
+      },
+    });
+    this.evictor = new Evictor(this.store, () => this.options.maxSizeBytes ?? null, (digest) => {
+      this.manifests.forget(digest);
+      this.logger.debug({ digest }, 'evicted from the cache');
+    });
+    this.blobs = new BlobService({
+      registry: this.registry,
+      store: this.store,
+      records: this.records,
+      upstream: this.upstream,
+      onUpstreamBytes: (bytes) => (this.counters.bytesFromUpstream += bytes),
+      onStored: () => void this.evictor.request(),
+    });
+    this.manifests = new ManifestService({
+      registry: this.registry,
+      store: this.store,
+      records: this.records,
+      upstream: this.upstream,
+      tagTtlMs: this.options.tagTtlMs,
+      now: Date.now,
+      onUpstreamPull: () => this.counters.upstreamPulls++,
+      onStale: (repository, reference, reason) => this.logger.warn({ repository, reference, reason }, 'served a stale tag: the upstream could not be asked'),
+    });
+    this.inventory = new CacheInventory(this.store, this.records);
+    this.pulls = new PullTracker((pull) => {
+      this.logger.info({ pull }, pull.summary);
+      this.emit(pull);
+    });
+  }
+
+  async start(listen: { host: string; port: number }): Promise<{ host: string; port: number }> {
+    if (this.server) throw new Error('The mirror is already running.');
+    if (!this.opened) {
+      await this.store.open();
+      this.opened = true;
+    }
+    const handlers = new RegistryHandlers({
+      registry: this.registry,
+      manifests: this.manifests,
+      blobs: this.blobs,
+      records: this.records,
+      upstream: this.upstream,
+    });
+    const server = createRegistryServer({
+      handlers,
+      filter: () => this.filter,
+      namespace: this.registry,
+      metrics: () =>
+        renderPrometheus(this.counters, {
+          cacheBytes: this.store.totalBytes,
+          cacheBlobs: this.store.count,
+          cacheMaxBytes: this.options.maxSizeBytes ?? null,
+          rateLimitRemaining: this.rateLimit?.remaining ?? null,
+        }),
+      health: () => this.health(),
+      onRequest: (event) => this.recordRequest(event),
+      onInternalError: (error, event) => this.logger.error({ err: error, request: event }, 'internal error while answering a request'),
+    });
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException) => reject(listenError(error, listen));
+      server.once('error', onError);
+      server.listen(listen.port, listen.host, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : listen.port;
+    this.server = server;
+    this.listening = { host: listen.host, port };
+    this.logger.info({ listen: this.listening, upstream: this.upstream.host, cache: this.options.cacheDir }, 'mirror listening');
+    void this.evictor.request();
+    return this.listening;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = null;
+    this.listening = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const grace = setTimeout(() => server.closeAllConnections(), stopGraceMs);
+    await closed;
+    clearTimeout(grace);
+    // Downloads finish (or fail) on their own; waiting keeps the store free of half-done work.
+    await this.blobs.settle();
+    this.pulls.flush();
+    await this.upstream.close();
+    this.logger.info('mirror stopped');
+  }
+
+  status(): MirrorStatus {
+    return {
+      serving: this.server !== null,
+      listen: this.listening,
+      upstream: this.options.upstream,
+      cache: { path: this.options.cacheDir, bytes: this.store.totalBytes, maxBytes: this.options.maxSizeBytes ?? null, blobs: this.store.count },
+      counters: { ...this.counters },
+      rateLimit: this.rateLimit,
+      problems: [...this.problems.values()],
+    };
+  }
+
+  subscribe(listener: (event: MirrorEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async listCache(): Promise<CachedRepository[]> {
+    await this.ensureOpen();
+    return this.inventory.list();
+  }
+
+  async deleteImage(registry: string, repository: string, reference?: string): Promise<void> {
+    await this.ensureOpen();
+    const deleted = await this.inventory.delete(registry, repository, reference);
+    for (const digest of deleted) this.manifests.forget(digest);
+    this.logger.info({ registry, repository, reference, blobs: deleted.length }, 'deleted from the cache');
+  }
+
+  async clearCache(): Promise<void> {
+    await this.ensureOpen();
+    await this.inventory.clear();
+    this.manifests.forget();
+    this.logger.info('cache cleared');
+  }
+
+  private async ensureOpen(): Promise<void> {
+    if (this.opened) return;
+    await this.store.open();
+    this.opened = true;
+  }
+
+  private async health(): Promise<{ ok: boolean; body: unknown }> {
+    const probe = join(this.store.paths.tmpDir, `health-${randomBytes(4).toString('hex')}`);
+    try {
+      await writeFile(probe, 'ok');
+      await rm(probe, { force: true });
+      this.clearProblem('cache-not-writable');
+    } catch (error) {
+      this.raiseProblem('cache-not-writable', `The cache folder ${this.options.cacheDir} cannot be written (${(error as NodeJS.ErrnoException).code ?? 'error'}).`);
+    }
+    const problems = [...this.problems.values()];
+    const storeOk = !this.problems.has('cache-not-writable') && !this.problems.has('disk-full');
+    return { ok: storeOk, body: { status: storeOk ? 'ok' : 'degraded', problems } };
+  }
+
+  private recordRequest(event: RequestEvent): void {
+    const counters = this.counters;
+    counters.requests++;
+    if (event.cache === 'miss') counters.misses++;
+    else if (event.cache !== 'none') counters.hits++;
+    if (event.cache === 'hit' || event.cache === 'coalesced' || event.cache === 'revalidated' || event.cache === 'stale') {
+      if (event.kind === 'blob') counters.bytesFromCache += event.bytes;
+    }
+    if (event.kind === 'manifest' && event.method === 'GET' && event.status === 200) counters.pullsServed++;
+    if (event.errorCode === 'TOOMANYREQUESTS') {
+      this.raiseProblem('rate-limited', 'Docker Hub\'s pull rate limit was reached; cached images are still served. Adding Docker Hub credentials raises the limit.');
+    } else if (event.kind === 'manifest' && event.status === 200 && event.cache !== 'stale') {
+      this.clearProblem('rate-limited');
+    }
+    const level = event.status >= 500 ? 'error' : event.status >= 400 ? 'warn' : 'info';
+    this.logger[level]({ request: event }, `${event.client} ${event.method} ${event.repository ?? ''}${event.reference ? `@${event.reference}` : ''} ${event.status} ${event.cache}`);
+    this.emit(event);
+    this.pulls.record(event);
+  }
+
+  private emit(event: MirrorEvent): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.logger.error({ err: error }, 'an event listener failed');
+      }
+    }
+  }
+
+  private raiseProblem(code: HealthProblemCode, message: string): void {
+    const existing = this.problems.get(code);
+    if (existing?.message === message) return;
+    this.problems.set(code, { code, message, since: existing?.since ?? new Date().toISOString() });
+  }
+
+  private clearProblem(code: HealthProblemCode): void {
+    this.problems.delete(code);
+  }
+}
+
+function listenError(error: NodeJS.ErrnoException, listen: { host: string; port: number }): Error {
+  if (error.code === 'EADDRINUSE') return Object.assign(new Error(`Port ${listen.port} on ${listen.host} is already in use; choose another port with --listen.`), { code: 'EADDRINUSE' });
+  if (error.code === 'EACCES') return Object.assign(new Error(`Listening on port ${listen.port} needs privileges this user lacks; choose a port above 1023.`), { code: 'EACCES' });
+  if (error.code === 'EADDRNOTAVAIL') return Object.assign(new Error(`${listen.host} is not an address of this machine.`), { code: 'EADDRNOTAVAIL' });
+  return error;
+}

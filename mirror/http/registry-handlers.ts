@@ -1,0 +1,115 @@
+// The registry API answers, one method per route: each turns a validated route into a Reply.
+import { createReadStream } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
+import { DownloadReader } from '../blob-reader.js';
+import type { BlobService } from '../blob-service.js';
+import { RegistryError } from '../errors.js';
+import type { ManifestService } from '../manifest-service.js';
+import type { RecordStore } from '../store/records.js';
+import type { UpstreamClient } from '../upstream/client.js';
+import { parseRange } from './range.js';
+import { jsonReply, type Reply } from './reply.js';
+import type { Route } from './route.js';
+
+export interface RegistryHandlerDeps {
+  registry: string;
+  manifests: ManifestService;
+  blobs: BlobService;
+  records: RecordStore;
+  upstream: UpstreamClient;
+}
+
+const maxPageSize = 10_000;
+
+export class RegistryHandlers {
+  constructor(private readonly deps: RegistryHandlerDeps) {}
+
+  base(): Reply {
+    return jsonReply(200, {});
+  }
+
+  async manifest(method: 'GET' | 'HEAD', route: Extract<Route, { kind: 'manifest' }>): Promise<Reply> {
+    const answer = await this.deps.manifests.get(method, route.repository, route.reference);
+    const headers: Record<string, string | number> = {
+      'content-type': answer.mediaType,
+      'content-length': answer.body?.length ?? answer.size,
+      'docker-content-digest': answer.digest,
+      etag: `"${answer.digest}"`,
+    };
+    return { status: 200, headers, body: answer.body, cache: answer.cache, upstreamMs: answer.upstreamMs };
+  }
+
+  async blob(method: 'GET' | 'HEAD', route: Extract<Route, { kind: 'blob' }>, requestHeaders: IncomingHttpHeaders): Promise<Reply> {
+    const source = await this.deps.blobs.open(route.repository, route.digest);
+    const size = source.kind === 'file' ? source.size : source.download.size;
+    const headers: Record<string, string | number> = {
+      'content-type': 'application/octet-stream',
+      'docker-content-digest': route.digest,
+      etag: `"${route.digest}"`,
+      'cache-control': 'max-age=31536000',
+    };
+    let range = null;
+    if (size !== null) {
+      headers['accept-ranges'] = 'bytes';
+      try {
+        range = parseRange(requestHeaders.range, size);
+      } catch (error) {
+        source.release();
+        throw error;
+      }
+      headers['content-length'] = range ? range.end - range.start + 1 : size;
+      if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${size}`;
+    }
+    const status = range ? 206 : 200;
+    const common = { status, headers, cache: source.cache, upstreamMs: source.upstreamMs, cleanup: source.release };
+    if (method === 'HEAD') return common;
+    if (source.kind === 'file') {
+      return { ...common, body: createReadStream(source.path, range ? { start: range.start, end: range.end } : {}) };
+    }
+    return { ...common, body: new DownloadReader(source.download, range?.start ?? 0, range?.end) };
+  }
+
+  async tags(route: Extract<Route, { kind: 'tags' }>, query: URLSearchParams): Promise<Reply> {
+    const pageSize = parsePageSize(query);
+    const upstreamQuery = new URLSearchParams();
+    if (pageSize !== null) upstreamQuery.set('n', String(pageSize));
+    const last = query.get('last');
+    if (last) upstreamQuery.set('last', last);
+    const queryText = upstreamQuery.size ? `?${upstreamQuery}` : '';
+    const started = Date.now();
+    try {
+      const { body, link } = await this.deps.upstream.tagsList(route.repository, queryText);
+      const headers: Record<string, string | number> = { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length };
+      if (link) headers.link = link;
+      return { status: 200, headers, body, cache: 'miss', upstreamMs: Date.now() - started };
+    } catch (error) {
+      if (!(error instanceof RegistryError) || (error.code !== 'UNAVAILABLE' && error.code !== 'TOOMANYREQUESTS')) throw error;
+      // The upstream is out of reach: list the tags this cache knows, which is better than nothing.
+      const known = (await this.deps.records.listTags(this.deps.registry, route.repository)).map((t) => t.tag);
+      if (known.length === 0) throw error;
+      const page = paginate(known, last, pageSize);
+      return { ...jsonReply(200, { name: route.repository, tags: page }), cache: 'stale' };
+    }
+  }
+
+  async catalog(query: URLSearchParams): Promise<Reply> {
+    const repositories = (await this.deps.records.listRepositories())
+      .filter((r) => r.registry === this.deps.registry)
+      .map((r) => r.repository);
+    return jsonReply(200, { repositories: paginate(repositories, query.get('last'), parsePageSize(query)) }, 'hit');
+  }
+}
+
+function parsePageSize(query: URLSearchParams): number | null {
+  const n = query.get('n');
+  if (n === null) return null;
+  if (!/^\d{1,6}$/.test(n) || Number(n) > maxPageSize) {
+    throw new RegistryError('PAGINATION_NUMBER_INVALID', `invalid page size n=${n.slice(0, 20)}: use a number from 0 to ${maxPageSize}`);
+  }
+  return Number(n);
+}
+
+function paginate(sorted: string[], last: string | null, pageSize: number | null): string[] {
+  const after = last ? sorted.filter((item) => item > last) : sorted;
+  return pageSize === null ? after : after.slice(0, pageSize);
+}

@@ -1,0 +1,59 @@
+// Turns a request line into a validated route, or a RegistryError. Only the characters the
+// registry grammars allow may appear in a path, so percent-encoding, backslashes, dot segments
+// and the like are refused here, before any name can reach the filesystem.
+import { RegistryError } from '../errors.js';
+import { parseDigest, parseReference, parseRepository } from '../reference.js';
+
+export type Route =
+  | { kind: 'base' }
+  | { kind: 'catalog' }
+  | { kind: 'metrics' }
+  | { kind: 'health' }
+  | { kind: 'manifest'; repository: string; reference: { kind: 'tag' | 'digest'; value: string } }
+  | { kind: 'blob'; repository: string; digest: string }
+  | { kind: 'tags'; repository: string };
+
+export interface ParsedRequest {
+  route: Route;
+  query: URLSearchParams;
+  /** The repository as named for the event log before the error, when it could be parsed. */
+}
+
+const maxPathLength = 2048;
+const safePath = /^[A-Za-z0-9._:/-]*$/;
+const readMethods = new Set(['GET', 'HEAD']);
+const writeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export function parseRequest(method: string, rawUrl: string): ParsedRequest {
+  if (rawUrl.length > maxPathLength) throw new RegistryError('NAME_INVALID', 'request path too long');
+  const queryStart = rawUrl.indexOf('?');
+  const path = queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart);
+  const query = new URLSearchParams(queryStart === -1 ? '' : rawUrl.slice(queryStart + 1));
+  if (!safePath.test(path) || path.split('/').some((segment) => segment === '.' || segment === '..')) {
+    throw new RegistryError('NAME_INVALID', 'invalid characters or dot segments in the request path');
+  }
+  const route = matchPath(path);
+  if (readMethods.has(method)) return { route, query };
+  if (writeMethods.has(method)) {
+    throw new RegistryError('UNSUPPORTED', 'this registry is a pull-through cache: pushes and deletes are not supported');
+  }
+  throw new RegistryError('UNSUPPORTED', `the method ${method.slice(0, 20)} is not supported`);
+}
+
+function matchPath(path: string): Route {
+  if (path === '/v2/' || path === '/v2') return { kind: 'base' };
+  if (path === '/v2/_catalog') return { kind: 'catalog' };
+  if (path === '/metrics') return { kind: 'metrics' };
+  if (path === '/healthz') return { kind: 'health' };
+  if (!path.startsWith('/v2/')) throw new RegistryError('NOT_FOUND', 'not a registry API path');
+  const rest = path.slice('/v2/'.length);
+  let match = /^(.+)\/manifests\/([^/]+)$/.exec(rest);
+  if (match) return { kind: 'manifest', repository: parseRepository(match[1]!), reference: parseReference(match[2]!) };
+  match = /^(.+)\/blobs\/uploads(?:\/.*)?$/.exec(rest);
+  if (match) throw new RegistryError('UNSUPPORTED', 'this registry is a pull-through cache: pushes are not supported');
+  match = /^(.+)\/blobs\/([^/]+)$/.exec(rest);
+  if (match) return { kind: 'blob', repository: parseRepository(match[1]!), digest: parseDigest(match[2]!) };
+  match = /^(.+)\/tags\/list$/.exec(rest);
+  if (match) return { kind: 'tags', repository: parseRepository(match[1]!) };
+  throw new RegistryError('NOT_FOUND', 'not a registry API path');
+}

@@ -1,0 +1,128 @@
+// The HTTP front: client filtering, routing, timeouts against slow clients, and one request
+// event per answered request. Whatever goes wrong inside becomes an OCI error answer, never a
+// stack trace on the wire.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { RegistryError } from '../errors.js';
+import type { RequestEvent, RequestKind } from '../public-types.js';
+import { displayAddress, type ClientFilter } from './client-filter.js';
+import type { RegistryHandlers } from './registry-handlers.js';
+import { errorReply, sendReply, type Reply } from './reply.js';
+import { parseRequest, type Route } from './route.js';
+
+export interface RegistryServerOptions {
+  handlers: RegistryHandlers;
+  filter: () => ClientFilter;
+  /** The registry this mirror serves for containerd's `ns` parameter, e.g. `docker.io`. */
+  namespace: string;
+  metrics: () => string;
+  health: () => Promise<{ ok: boolean; body: unknown }>;
+  onRequest: (event: RequestEvent) => void;
+  onInternalError: (error: unknown, event: RequestEvent) => void;
+}
+
+export function createRegistryServer(options: RegistryServerOptions): Server {
+  const server = createServer(
+    {
+      // Slow or stalled clients (slowloris) must not hold sockets for long.
+      headersTimeout: 15_000,
+      requestTimeout: 30_000,
+      keepAliveTimeout: 10_000,
+      maxHeaderSize: 16 * 1024,
+    },
+    (request, response) => void handle(options, request, response),
+  );
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+  return server;
+}
+
+async function handle(options: RegistryServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const started = Date.now();
+  const method = request.method ?? 'GET';
+  const event: RequestEvent = {
+    type: 'request',
+    id: randomUUID(),
+    time: new Date(started).toISOString(),
+    client: displayAddress(request.socket.remoteAddress),
+    method,
+    kind: 'other',
+    status: 0,
+    bytes: 0,
+    durationMs: 0,
+    cache: 'none',
+  };
+  let reply: Reply;
+  try {
+    reply = await answer(options, request, method, event);
+  } catch (error) {
+    if (error instanceof RegistryError) {
+      reply = errorReply(error);
+      event.errorCode = error.code;
+    } else {
+      options.onInternalError(error, event);
+      reply = errorReply(new RegistryError('UNAVAILABLE', 'internal error in the mirror; see its log', { status: 500 }));
+      event.errorCode = 'INTERNAL';
+    }
+  }
+  const namespace = new URL(request.url ?? '/', 'http://mirror').searchParams.get('ns');
+  if (namespace) reply.headers['oci-namespace'] = namespace;
+  event.status = reply.status;
+  event.cache = reply.cache;
+  if (reply.upstreamMs) event.upstreamMs = reply.upstreamMs;
+  event.bytes = await sendReply(request, response, reply);
+  event.durationMs = Date.now() - started;
+  options.onRequest(event);
+}
+
+async function answer(options: RegistryServerOptions, request: IncomingMessage, method: string, event: RequestEvent): Promise<Reply> {
+  if (!options.filter().allows(request.socket.remoteAddress)) {
+    throw new RegistryError('DENIED', `this mirror does not serve clients at ${event.client}; add its network to the mirror's allowlist`);
+  }
+  const { route, query } = parseRequest(method, request.url ?? '/');
+  describe(event, route);
+  const namespace = query.get('ns');
+  if (namespace && namespace !== options.namespace) {
+    // containerd moves on to its next host on a 404, which is what a request for another registry needs.
+    throw new RegistryError('NAME_UNKNOWN', `this mirror serves ${options.namespace}, not ${namespace.slice(0, 100)}`);
+  }
+  const readMethod = method === 'HEAD' ? 'HEAD' : 'GET';
+  const { handlers } = options;
+  switch (route.kind) {
+    case 'base':
+      return handlers.base();
+    case 'manifest':
+      return handlers.manifest(readMethod, route);
+    case 'blob':
+      return handlers.blob(readMethod, route, request.headers);
+    case 'tags':
+      return handlers.tags(route, query);
+    case 'catalog':
+      return handlers.catalog(query);
+    case 'metrics':
+      return { status: 200, headers: { 'content-type': 'text/plain; version=0.0.4' }, body: Buffer.from(options.metrics()), cache: 'none' };
+    case 'health': {
+      const health = await options.health();
+      const body = Buffer.from(JSON.stringify(health.body));
+      return { status: health.ok ? 200 : 503, headers: { 'content-type': 'application/json' }, body, cache: 'none' };
+    }
+  }
+}
+
+function describe(event: RequestEvent, route: Route): void {
+  const kinds: Record<Route['kind'], RequestKind> = {
+    base: 'base',
+    catalog: 'catalog',
+    metrics: 'metrics',
+    health: 'health',
+    manifest: 'manifest',
+    blob: 'blob',
+    tags: 'tags',
+  };
+  event.kind = kinds[route.kind];
+  if ('repository' in route) event.repository = route.repository;
+  if (route.kind === 'manifest') event.reference = route.reference.value;
+  if (route.kind === 'blob') event.reference = route.digest;
+}
