@@ -224,10 +224,11 @@ export class Mirror implements MirrorEngine {
   private recordRequest(event: RequestEvent): void {
     const counters = this.counters;
     counters.requests++;
-    if (event.cache === 'miss') counters.misses++;
-    else if (event.cache !== 'none') counters.hits++;
-    if (event.cache === 'hit' || event.cache === 'coalesced' || event.cache === 'revalidated' || event.cache === 'stale') {
-      if (event.kind === 'blob') counters.bytesFromCache += event.bytes;
+    if (event.kind === 'manifest' || event.kind === 'blob') {
+      if (event.cache === 'miss') counters.misses++;
+      else if (event.cache !== 'none') counters.hits++;
+      // Coalesced bytes count as cached: the upstream sent them once, for somebody else.
+      if (event.kind === 'blob' && event.cache !== 'miss') counters.bytesFromCache += event.bytes;
     }
     if (event.kind === 'manifest' && event.method === 'GET' && event.status === 200) counters.pullsServed++;
     if (event.errorCode === 'TOOMANYREQUESTS') {

@@ -96,7 +96,7 @@ export class RegistryHandlers {
     const repositories = (await this.deps.records.listRepositories())
       .filter((r) => r.registry === this.deps.registry)
       .map((r) => r.repository);
-    return jsonReply(200, { repositories: paginate(repositories, query.get('last'), parsePageSize(query)) }, 'hit');
+    return jsonReply(200, { repositories: paginate(repositories, query.get('last'), parsePageSize(query)) });
   }
 }
 

@@ -24,9 +24,12 @@ export class BlobStore {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Creates the layout, sweeps temp files of interrupted downloads and indexes what is stored. */
-  async open(): Promise<void> {
-    await rm(this.paths.tmpDir, { recursive: true, force: true });
+  /**
+   * Creates the layout, sweeps temp files of interrupted downloads and indexes what is stored.
+   * `sweepTemp: false` is for tools that run beside a live mirror and must not touch its downloads.
+   */
+  async open({ sweepTemp = true }: { sweepTemp?: boolean } = {}): Promise<void> {
+    if (sweepTemp) await rm(this.paths.tmpDir, { recursive: true, force: true });
     await mkdir(this.paths.tmpDir, { recursive: true });
     await mkdir(this.paths.blobsDir, { recursive: true });
     this.index.clear();

@@ -86,13 +86,13 @@ export class UpstreamClient {
     const rateLimit = readRateLimit(reply.headers, new Date(this.now()));
     if (rateLimit) this.options.onRateLimit?.(rateLimit);
     if (reply.status === 404) {
-      reply.body.destroy();
+      discard(reply.body);
       throw new RegistryError('MANIFEST_UNKNOWN', `manifest unknown: ${repository}:${reference} is not in the upstream registry`);
     }
     await this.expectSuccess(reply, repository);
     const digest = header(reply.headers, 'docker-content-digest');
     if (method === 'HEAD') {
-      reply.body.destroy();
+      discard(reply.body);
       const size = Number(header(reply.headers, 'content-length'));
       if (!digest) {
         throw new RegistryError('UNAVAILABLE', `the upstream answered a manifest HEAD for ${repository}:${reference} without a digest`);
@@ -113,12 +113,12 @@ export class UpstreamClient {
     const extra: Record<string, string> = fromByte > 0 ? { range: `bytes=${fromByte}-` } : {};
     const reply = await this.send('GET', `/v2/${repository}/blobs/${digest}`, repository, extra);
     if (reply.status === 404) {
-      reply.body.destroy();
+      discard(reply.body);
       throw new RegistryError('BLOB_UNKNOWN', `blob unknown: ${digest} is not in ${repository} upstream`);
     }
     await this.expectSuccess(reply, repository);
     if (fromByte > 0 && reply.status !== 206) {
-      reply.body.destroy();
+      discard(reply.body);
       throw new RegistryError('UNAVAILABLE', `the upstream ignored a range request for ${digest}`);
     }
     return reply;
@@ -127,7 +127,7 @@ export class UpstreamClient {
   /** Whether the upstream serves this blob in this repository (HEAD: not counted as a pull). */
   async blobExists(repository: string, digest: string): Promise<boolean> {
     const reply = await this.send('HEAD', `/v2/${repository}/blobs/${digest}`, repository, {});
-    reply.body.destroy();
+    discard(reply.body);
     if (reply.status === 404 || reply.status === 401 || reply.status === 403) return false;
     if (reply.status >= 200 && reply.status < 300) return true;
     throw await this.failure(reply, repository);
@@ -136,7 +136,7 @@ export class UpstreamClient {
   async tagsList(repository: string, query: string): Promise<{ body: Buffer; link?: string }> {
     const reply = await this.send('GET', `/v2/${repository}/tags/list${query}`, repository, {});
     if (reply.status === 404) {
-      reply.body.destroy();
+      discard(reply.body);
       throw new RegistryError('NAME_UNKNOWN', `repository ${repository} is not known to the upstream registry`);
     }
     await this.expectSuccess(reply, repository);
@@ -147,7 +147,7 @@ export class UpstreamClient {
   /** One token request with the configured credentials, for "test credentials" in the app. */
   async probe(repository: string): Promise<{ rateLimit: RateLimitState | null }> {
     const reply = await this.send('HEAD', `/v2/${repository}/manifests/latest`, repository, { accept: manifestAcceptHeader });
-    reply.body.destroy();
+    discard(reply.body);
     if (reply.status === 401) throw new RegistryError('UNAUTHORIZED', 'the upstream rejected the credentials');
     return { rateLimit: readRateLimit(reply.headers, new Date(this.now())) };
   }
@@ -161,13 +161,13 @@ export class UpstreamClient {
         if (reply.status === 401) {
           const challenge = parseChallenge(header(reply.headers, 'www-authenticate'));
           if (challenge) {
-            reply.body.destroy();
+            discard(reply.body);
             this.challenge = challenge;
             reply = await this.authorizedRequest(method, path, scope, extra, true);
           }
         }
         if (reply.status >= 500 && attempt < this.retryDelaysMs.length) {
-          reply.body.destroy();
+          discard(reply.body);
           lastError = new RegistryError('UNAVAILABLE', `the upstream registry ${this.host} answered ${reply.status}`);
           await delay(this.retryDelaysMs[attempt]!);
           continue;
@@ -288,6 +288,12 @@ export class UpstreamClient {
   }
 }
 
+/** Drops a body we do not need; undici reports a destroyed body as an error we do not care about. */
+function discard(body: Readable): void {
+  body.on('error', () => {});
+  body.destroy();
+}
+
 function header(headers: Headers, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -317,7 +323,7 @@ async function readLimited(body: Readable, limit: number): Promise<Buffer> {
   for await (const chunk of body) {
     total += (chunk as Buffer).length;
     if (total > limit) {
-      body.destroy();
+      discard(body);
       throw new RegistryError('UNAVAILABLE', `the upstream sent more than ${limit} bytes where a manifest was expected`);
     }
     chunks.push(chunk as Buffer);

@@ -1,0 +1,166 @@
+// `dockmirror` on the command line: `serve` runs the mirror headless, `verify` checks the store,
+// `start` launches the desktop app (or its headless fallback). Every failure a person can cause
+// ends in one plain sentence and a non-zero exit code, never a stack trace.
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { parseDuration, parseListen, parseSize } from './cli-options.js';
+import { createMirror, defaultTagTtlMs, defaultUpstream } from './index.js';
+import { mirrorAddresses } from './lan-addresses.js';
+import type { CredentialsProvider, UpstreamCredentials } from './public-types.js';
+import { daemonJsonSnippet } from './snippets.js';
+import { verifyStore } from './verify.js';
+
+const usage = `Usage:
+  dockmirror serve --cache DIR [--listen 0.0.0.0:5000] [--upstream URL] [--max-size SIZE]
+                   [--tag-ttl DURATION] [--log-level LEVEL] [--allow CIDR[,CIDR…]]
+                   [--username USER --password-stdin]
+  dockmirror verify --cache DIR
+  dockmirror start            the desktop app (headless with its web UI where Electron cannot start)
+
+Docker Hub credentials: DOCKERHUB_USERNAME and DOCKERHUB_TOKEN, or --password-stdin.`;
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'serve':
+        return await serve(rest);
+      case 'verify':
+        return await verify(rest);
+      case 'start': {
+        // Resolved at run time: the desktop launcher lives in main/ and is not part of the engine.
+        const launcher = '../main/launch.js';
+        const { launch } = (await import(launcher)) as { launch: (argv: string[]) => Promise<number> };
+        return await launch(rest);
+      }
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(`${usage}\n`);
+        return command === undefined ? 2 : 0;
+      default:
+        process.stderr.write(`dockmirror: unknown command "${command}".\n${usage}\n`);
+        return 2;
+    }
+  } catch (error) {
+    process.stderr.write(`dockmirror: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
+async function serve(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      listen: { type: 'string', default: '0.0.0.0:5000' },
+      cache: { type: 'string' },
+      upstream: { type: 'string', default: defaultUpstream },
+      'max-size': { type: 'string' },
+      'tag-ttl': { type: 'string' },
+      'log-level': { type: 'string', default: 'info' },
+      allow: { type: 'string' },
+      username: { type: 'string' },
+      'password-stdin': { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (!values.cache) throw new Error('--cache DIR is required: the folder where the mirror keeps its cache.');
+  if (!logLevels.includes(values['log-level']!)) throw new Error(`--log-level must be one of ${logLevels.join(', ')}.`);
+  const listen = parseListen(values.listen!);
+  const upstream = parseUpstream(values.upstream!);
+  const cacheDir = resolve(values.cache);
+  await assertWritable(cacheDir);
+  const credentials = await readCredentials(values.username, values['password-stdin']!);
+  const logger = pino({ level: values['log-level'], base: undefined });
+  const mirror = createMirror({
+    cacheDir,
+    upstream,
+    tagTtlMs: values['tag-ttl'] ? parseDuration(values['tag-ttl']) : defaultTagTtlMs,
+    maxSizeBytes: values['max-size'] ? parseSize(values['max-size']) : null,
+    allowlist: values.allow ? values.allow.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+    credentials: staticCredentials(credentials),
+    logger,
+  });
+  const bound = await mirror.start(listen);
+  const addresses = mirrorAddresses(bound);
+  process.stdout.write(
+    [
+      `Dockmirror is serving ${upstream} on ${bound.host}:${bound.port}, caching in ${cacheDir}.`,
+      credentials ? `Pulls are authenticated as ${credentials.username}.` : 'Pulls are anonymous (set DOCKERHUB_USERNAME and DOCKERHUB_TOKEN for a higher limit).',
+      'LAN hosts can use:',
+      ...addresses.map((a) => `  ${a.mirrorUrl}   (${a.interfaceName})`),
+      'Put this in /etc/docker/daemon.json on each Docker host, then restart Docker (sudo systemctl restart docker):',
+      daemonJsonSnippet([(addresses.find((a) => a.family === 'IPv4') ?? addresses[0]!).mirrorUrl]),
+      '',
+    ].join('\n'),
+  );
+  await new Promise<void>((resolveStop) => {
+    const stop = (signal: string) => {
+      process.stdout.write(`Received ${signal}; finishing pulls in flight and stopping.\n`);
+      resolveStop();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  await mirror.stop();
+  return 0;
+}
+
+async function verify(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { cache: { type: 'string' } }, strict: true });
+  if (!values.cache) throw new Error('--cache DIR is required.');
+  const report = await verifyStore(resolve(values.cache));
+  process.stdout.write(`Checked ${report.checked} blobs: ${report.removed.length} did not match their digest and were removed.\n`);
+  for (const digest of report.removed) process.stdout.write(`  removed ${digest}\n`);
+  return 0;
+}
+
+function parseUpstream(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`"${text}" is not a URL; write the upstream like https://registry-1.docker.io.`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`The upstream must be an http or https URL, not ${url.protocol}.`);
+  if (url.username || url.password) throw new Error('Put upstream credentials in DOCKERHUB_USERNAME/DOCKERHUB_TOKEN, not in the URL.');
+  return url.origin;
+}
+
+async function assertWritable(dir: string): Promise<void> {
+  const probe = join(dir, `.dockmirror-write-test-${process.pid}`);
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(probe, '');
+    await rm(probe, { force: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new Error(`The cache folder ${dir} cannot be written (${code}); choose another with --cache or fix its permissions.`);
+  }
+}
+
+async function readCredentials(username: string | undefined, fromStdin: boolean): Promise<UpstreamCredentials | null> {
+  if (fromStdin) {
+    const user = username ?? process.env.DOCKERHUB_USERNAME;
+    if (!user) throw new Error('--password-stdin needs --username (or DOCKERHUB_USERNAME).');
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    const secret = Buffer.concat(chunks).toString('utf8').trim();
+    if (!secret) throw new Error('--password-stdin read an empty token.');
+    return { username: user, secret };
+  }
+  const user = username ?? process.env.DOCKERHUB_USERNAME;
+  const secret = process.env.DOCKERHUB_TOKEN;
+  if (user && secret) return { username: user, secret };
+  if (user || secret) throw new Error('Set both DOCKERHUB_USERNAME and DOCKERHUB_TOKEN, or neither.');
+  return null;
+}
+
+function staticCredentials(credentials: UpstreamCredentials | null): CredentialsProvider | undefined {
+  return credentials ? { get: async () => credentials } : undefined;
+}
