@@ -74,15 +74,18 @@ async function serve(argv: string[]): Promise<number> {
   const listen = parseListen(values.listen!);
   const upstream = parseUpstream(values.upstream!);
   const cacheDir = resolve(values.cache);
+  const tagTtlMs = values['tag-ttl'] ? parseDuration(values['tag-ttl']) : defaultTagTtlMs;
+  const maxSizeBytes = values['max-size'] ? parseSize(values['max-size']) : null;
+  const allowlist = values.allow ? values.allow.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   await assertWritable(cacheDir);
   const credentials = await readCredentials(values.username, values['password-stdin']!);
   const logger = pino({ level: values['log-level'], base: undefined });
   const mirror = createMirror({
     cacheDir,
     upstream,
-    tagTtlMs: values['tag-ttl'] ? parseDuration(values['tag-ttl']) : defaultTagTtlMs,
-    maxSizeBytes: values['max-size'] ? parseSize(values['max-size']) : null,
-    allowlist: values.allow ? values.allow.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+    tagTtlMs,
+    maxSizeBytes,
+    allowlist,
     credentials: staticCredentials(credentials),
     logger,
   });
