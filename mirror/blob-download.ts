@@ -28,6 +28,8 @@ export class BlobDownload {
   readonly tempPath: string;
   state: DownloadState = 'starting';
   error: RegistryError | undefined;
+  /** Set when the download failed because our own disk refused a write (ENOSPC, EACCES …). */
+  localWriteError: string | undefined;
   /** Bytes of the blob written to the temp file so far. */
   written = 0;
   /** From the upstream's Content-Length; null when it did not say. */
@@ -91,6 +93,7 @@ export class BlobDownload {
       this.state = 'done';
     } catch (error) {
       this.state = 'failed';
+      if (isLocalWriteError(error)) this.localWriteError = (error as NodeJS.ErrnoException).code;
       this.error = error instanceof RegistryError ? error : new RegistryError('UNAVAILABLE', `caching ${this.digest} failed: ${(error as Error).message}`);
       await file?.close().catch(() => {});
       await rm(this.tempPath, { force: true });

@@ -2,21 +2,26 @@
 // one shared upstream download per digest (BlobDownload), whatever the number of clients.
 import { stat } from 'node:fs/promises';
 import { BlobDownload } from './blob-download.js';
+import { VerifyingRelay } from './blob-relay.js';
 import { RegistryError } from './errors.js';
 import type { CacheResult } from './public-types.js';
+import type { Readable } from 'node:stream';
 import type { BlobStore } from './store/blob-store.js';
+import type { CacheGuard } from './store/cache-guard.js';
 import type { RecordStore } from './store/records.js';
 import type { UpstreamClient } from './upstream/client.js';
 
 export type BlobSource =
   | { kind: 'file'; path: string; size: number; release: () => void; cache: CacheResult; upstreamMs: number }
-  | { kind: 'download'; download: BlobDownload; release: () => void; cache: CacheResult; upstreamMs: number };
+  | { kind: 'download'; download: BlobDownload; release: () => void; cache: CacheResult; upstreamMs: number }
+  | { kind: 'relay'; body: Readable; size: number | null; release: () => void; cache: CacheResult; upstreamMs: number };
 
 export interface BlobServiceOptions {
   registry: string;
   store: BlobStore;
   records: RecordStore;
   upstream: UpstreamClient;
+  guard: CacheGuard;
   resumeDelaysMs?: number[];
   onUpstreamBytes?: (bytes: number) => void;
   /** Called after a download was verified and stored, so the engine can enforce the size cap. */
@@ -58,12 +63,26 @@ export class BlobService {
       upstreamMs = await this.confirmRepositoryHas(repository, digest);
     }
     if (!download) {
+      if (!(await this.options.guard.canCache())) return this.relay(repository, digest);
       cache = 'miss';
       download = this.startDownload(repository, digest);
     }
     await download.started;
     if (download.state === 'failed') throw download.error!;
     return { kind: 'download', download, release: () => {}, cache, upstreamMs: upstreamMs + download.upstreamMs };
+  }
+
+  /** Streams straight from the upstream, verified but not stored, while the cache takes no writes. */
+  private async relay(repository: string, digest: string): Promise<BlobSource> {
+    const started = Date.now();
+    const reply = await this.options.upstream.blob(repository, digest);
+    const length = Number(reply.headers['content-length']);
+    const relay = new VerifyingRelay(digest);
+    reply.body.on('data', (chunk: Buffer) => this.options.onUpstreamBytes?.(chunk.length));
+    reply.body.on('error', (error) => relay.destroy(error));
+    reply.body.pipe(relay);
+    const size = reply.headers['content-length'] !== undefined && Number.isFinite(length) ? length : null;
+    return { kind: 'relay', body: relay, size, release: () => reply.body.destroy(), cache: 'miss', upstreamMs: Date.now() - started };
   }
 
   /** Waits for every running download to end (used on shutdown). */
@@ -83,10 +102,13 @@ export class BlobService {
     this.downloads.set(digest, download);
     download.finished
       .then(async () => {
+        this.options.guard.writeSucceeded();
         await this.options.records.addLink(this.options.registry, repository, digest).catch(() => {});
         this.options.onStored?.(digest);
       })
-      .catch(() => {})
+      .catch(() => {
+        if (download.localWriteError) this.options.guard.writeFailed(download.localWriteError);
+      })
       .finally(() => this.downloads.delete(digest));
     return download;
   }

@@ -25,6 +25,7 @@ import type {
 } from './public-types.js';
 import { PullTracker } from './pull-tracker.js';
 import { BlobStore } from './store/blob-store.js';
+import { CacheGuard } from './store/cache-guard.js';
 import { Evictor } from './store/eviction.js';
 import { registryKey, StorePaths } from './store/paths.js';
 import { RecordStore } from './store/records.js';
@@ -32,6 +33,7 @@ import { UpstreamClient } from './upstream/client.js';
 
 export const defaultUpstream = 'https://registry-1.docker.io';
 export const defaultTagTtlMs = 60_000;
+export const defaultMinFreeBytes = 1_000_000_000;
 /** How long stop() lets in-flight responses finish before cutting them. */
 const stopGraceMs = 5_000;
 
@@ -48,6 +50,7 @@ export class Mirror implements MirrorEngine {
   private readonly evictor: Evictor;
   private readonly pulls: PullTracker;
   private readonly filter: ClientFilter;
+  private readonly guard: CacheGuard;
   private readonly listeners = new Set<(event: MirrorEvent) => void>();
   private readonly counters = emptyCounters();
   private readonly problems = new Map<HealthProblemCode, HealthProblem>();
@@ -74,6 +77,14 @@ export class Mirror implements MirrorEngine {
         else this.raiseProblem('upstream-unreachable', `The upstream registry ${upstreamUrl.host} cannot be reached (${reason}); cached images are still served.`);
       },
     });
+    this.guard = new CacheGuard(options.cacheDir, options.minFreeBytes ?? defaultMinFreeBytes, (problem) => {
+      this.clearProblem('disk-full');
+      this.clearProblem('cache-not-writable');
+      if (problem) {
+        this.raiseProblem(problem.code, problem.message);
+        this.logger.warn(problem.message);
+      }
+    });
     this.evictor = new Evictor(this.store, () => this.options.maxSizeBytes ?? null, (digest) => {
       this.manifests.forget(digest);
       this.logger.debug({ digest }, 'evicted from the cache');
@@ -83,6 +94,7 @@ export class Mirror implements MirrorEngine {
       store: this.store,
       records: this.records,
       upstream: this.upstream,
+      guard: this.guard,
       onUpstreamBytes: (bytes) => (this.counters.bytesFromUpstream += bytes),
       onStored: () => void this.evictor.request(),
     });
@@ -94,6 +106,11 @@ export class Mirror implements MirrorEngine {
       tagTtlMs: this.options.tagTtlMs,
       now: Date.now,
       onUpstreamPull: () => this.counters.upstreamPulls++,
+      onWriteError: (error) => {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code) this.guard.writeFailed(code);
+        this.logger.warn({ err: error }, 'could not write to the cache; serving without caching');
+      },
       onStale: (repository, reference, reason) => this.logger.warn({ repository, reference, reason }, 'served a stale tag: the upstream could not be asked'),
     });
     this.inventory = new CacheInventory(this.store, this.records);
@@ -212,10 +229,11 @@ export class Mirror implements MirrorEngine {
     try {
       await writeFile(probe, 'ok');
       await rm(probe, { force: true });
-      this.clearProblem('cache-not-writable');
+      this.guard.writeSucceeded();
     } catch (error) {
-      this.raiseProblem('cache-not-writable', `The cache folder ${this.options.cacheDir} cannot be written (${(error as NodeJS.ErrnoException).code ?? 'error'}).`);
+      this.guard.writeFailed((error as NodeJS.ErrnoException).code ?? 'EIO');
     }
+    await this.guard.canCache();
     const problems = [...this.problems.values()];
     const storeOk = !this.problems.has('cache-not-writable') && !this.problems.has('disk-full');
     return { ok: storeOk, body: { status: storeOk ? 'ok' : 'degraded', problems } };

@@ -4,7 +4,7 @@
 // requests for one tag share one upstream request. When the upstream is down or rate-limited,
 // what is cached is served stale.
 import { createHash } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { RegistryError } from './errors.js';
 import type { CacheResult } from './public-types.js';
 import { ByteLru } from './byte-lru.js';
@@ -33,6 +33,8 @@ export interface ManifestServiceOptions {
   /** A manifest GET went upstream: what Docker Hub counts as a pull. */
   onUpstreamPull?: () => void;
   onStale?: (repository: string, reference: string, reason: string) => void;
+  /** A record or manifest could not be written; the answer is still served, just not cached. */
+  onWriteError?: (error: unknown) => void;
 }
 
 /** Errors after which cached content is served stale rather than failing the client. */
@@ -61,7 +63,7 @@ export class ManifestService {
         const started = Date.now();
         const remote = await this.options.upstream.manifest('HEAD', repository, digest);
         if (remote.digest !== digest) throw new RegistryError('MANIFEST_UNKNOWN', `manifest unknown: ${repository}@${digest}`);
-        await records.addLink(registry, repository, digest);
+        await this.persist(() => records.addLink(registry, repository, digest));
         return { ...stored, cache: 'revalidated' as const, upstreamMs: Date.now() - started };
       });
       return { ...value, body: stored.body };
@@ -101,33 +103,33 @@ export class ManifestService {
       const head = await upstream.manifest('HEAD', repository, tag);
       const upstreamMs = Date.now() - started;
       const unchanged = record?.digest === head.digest;
-      await records.writeTag(registry, repository, tag, {
+      await this.persist(() => records.writeTag(registry, repository, tag, {
         digest: head.digest,
         mediaType: unchanged ? record!.mediaType : head.mediaType,
         size: unchanged ? record!.size : head.size,
         checkedAt: now(),
         lastPulled: record?.lastPulled ?? null,
-      });
+      }));
       if (method === 'HEAD') {
         const stored = await this.readStored(head.digest, 'HEAD');
         return { ...(stored ?? { digest: head.digest, mediaType: head.mediaType, size: head.size }), cache: unchanged ? 'revalidated' : 'miss', upstreamMs };
       }
       const stored = await this.readStored(head.digest, 'GET');
       if (stored) {
-        await records.addLink(registry, repository, head.digest);
+        await this.persist(() => records.addLink(registry, repository, head.digest));
         return { ...stored, cache: unchanged ? 'revalidated' : 'miss', upstreamMs };
       }
       const fetched = await this.fetchAndStore(repository, head.digest, head.digest);
       return { ...fetched, cache: 'miss', upstreamMs: Date.now() - started };
     }
     const fetched = await this.fetchAndStore(repository, tag, undefined);
-    await records.writeTag(registry, repository, tag, {
+    await this.persist(() => records.writeTag(registry, repository, tag, {
       digest: fetched.digest,
       mediaType: fetched.mediaType,
       size: fetched.size,
       checkedAt: now(),
       lastPulled: null,
-    });
+    }));
     return { ...fetched, cache: 'miss', upstreamMs: Date.now() - started };
   }
 
@@ -147,14 +149,19 @@ export class ManifestService {
     if (actual !== claimed) {
       throw new RegistryError('DIGEST_INVALID', `the upstream sent a manifest for ${repository}:${reference} whose digest ${actual} does not match ${claimed}; nothing was stored`);
     }
-    if (!store.has(actual)) {
-      const temp = store.tempPath();
-      await writeFile(temp, body);
-      await store.commit(temp, actual, body.length);
-    }
-    await records.writeManifestMeta(actual, { mediaType: remote.mediaType, size: body.length });
+    await this.persist(async () => {
+      if (!store.has(actual)) {
+        const temp = store.tempPath();
+        await writeFile(temp, body).catch(async (error: unknown) => {
+          await rm(temp, { force: true });
+          throw error;
+        });
+        await store.commit(temp, actual, body.length);
+      }
+      await records.writeManifestMeta(actual, { mediaType: remote.mediaType, size: body.length });
+      await records.addLink(registry, repository, actual);
+    });
     this.bodies.set(actual, body);
-    await records.addLink(registry, repository, actual);
     return { digest: actual, mediaType: remote.mediaType, size: body.length, body, cache: 'miss', upstreamMs: Date.now() - started };
   }
 
@@ -182,6 +189,15 @@ export class ManifestService {
   }
 
   /** Persists "last pulled" at most once a minute per tag: it is shown to people, not used to decide. */
+  /** Runs a cache write; a failing disk must not fail the client, who gets the answer regardless. */
+  private async persist(write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      this.options.onWriteError?.(error);
+    }
+  }
+
   /** Drops cached bodies after the store deleted manifests (eviction, delete, clear). */
   forget(digest?: string): void {
     if (digest) this.bodies.delete(digest);

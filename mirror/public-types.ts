@@ -137,6 +137,8 @@ export interface MirrorOptions {
   credentials?: CredentialsProvider;
   /** A pino logger; the engine logs one line per request and per pull. */
   logger?: import('pino').Logger;
+  /** Caching stops (pulls stream straight through) when the cache disk has less free space; default 1 GB. */
+  minFreeBytes?: number;
   /** CIDRs whose clients are served; default: loopback, RFC 1918, unique-local, link-local. */
   allowlist?: string[];
 }

@@ -41,7 +41,7 @@ export class RegistryHandlers {
 
   async blob(method: 'GET' | 'HEAD', route: Extract<Route, { kind: 'blob' }>, requestHeaders: IncomingHttpHeaders): Promise<Reply> {
     const source = await this.deps.blobs.open(route.repository, route.digest);
-    const size = source.kind === 'file' ? source.size : source.download.size;
+    const size = source.kind === 'file' ? source.size : source.kind === 'download' ? source.download.size : source.size;
     const headers: Record<string, string | number> = {
       'content-type': 'application/octet-stream',
       'docker-content-digest': route.digest,
@@ -49,7 +49,9 @@ export class RegistryHandlers {
       'cache-control': 'max-age=31536000',
     };
     let range = null;
-    if (size !== null) {
+    // A relay cannot verify a partial transfer, so it always sends the whole blob (RFC 9110 allows ignoring Range).
+    if (size !== null && source.kind === 'relay') headers['content-length'] = size;
+    else if (size !== null) {
       headers['accept-ranges'] = 'bytes';
       try {
         range = parseRange(requestHeaders.range, size);
@@ -66,6 +68,7 @@ export class RegistryHandlers {
     if (source.kind === 'file') {
       return { ...common, body: createReadStream(source.path, range ? { start: range.start, end: range.end } : {}) };
     }
+    if (source.kind === 'relay') return { ...common, body: source.body };
     return { ...common, body: new DownloadReader(source.download, range?.start ?? 0, range?.end) };
   }
 
