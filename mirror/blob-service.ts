@@ -64,6 +64,10 @@ export class BlobService {
     }
     if (!download) {
       if (!(await this.options.guard.canCache())) return this.relay(repository, digest);
+      // Another request may have started the download while we asked the guard.
+      download = this.downloads.get(digest);
+    }
+    if (!download) {
       cache = 'miss';
       download = this.startDownload(repository, digest);
     }

@@ -5,6 +5,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
+import { AccessPolicy } from './access-policy.js';
 import { BlobService } from './blob-service.js';
 import { CacheInventory } from './cache-inventory.js';
 import { ClientFilter } from './http/client-filter.js';
@@ -44,6 +45,7 @@ export class Mirror implements MirrorEngine {
   private readonly store: BlobStore;
   private readonly records: RecordStore;
   private readonly upstream: UpstreamClient;
+  private readonly anonymousUpstream: UpstreamClient;
   private readonly blobs: BlobService;
   private readonly manifests: ManifestService;
   private readonly inventory: CacheInventory;
@@ -51,6 +53,7 @@ export class Mirror implements MirrorEngine {
   private readonly pulls: PullTracker;
   private readonly filter: ClientFilter;
   private readonly guard: CacheGuard;
+  private readonly access: AccessPolicy;
   private readonly listeners = new Set<(event: MirrorEvent) => void>();
   private readonly counters = emptyCounters();
   private readonly problems = new Map<HealthProblemCode, HealthProblem>();
@@ -76,6 +79,13 @@ export class Mirror implements MirrorEngine {
         if (reachable) this.clearProblem('upstream-unreachable');
         else this.raiseProblem('upstream-unreachable', `The upstream registry ${upstreamUrl.host} cannot be reached (${reason}); cached images are still served.`);
       },
+    });
+    this.anonymousUpstream = new UpstreamClient({ baseUrl: upstreamUrl });
+    this.access = new AccessPolicy({
+      clientAuth: options.clientAuth,
+      servePrivateToAnyone: options.servePrivateToAnyone,
+      hasUpstreamCredentials: async () => Boolean(await options.credentials?.get()),
+      anonymousUpstream: this.anonymousUpstream,
     });
     this.guard = new CacheGuard(options.cacheDir, options.minFreeBytes ?? defaultMinFreeBytes, (problem) => {
       this.clearProblem('disk-full');
@@ -136,6 +146,7 @@ export class Mirror implements MirrorEngine {
     const server = createRegistryServer({
       handlers,
       filter: () => this.filter,
+      access: this.access,
       namespace: this.registry,
       metrics: () =>
         renderPrometheus(this.counters, {
@@ -179,6 +190,7 @@ export class Mirror implements MirrorEngine {
     await this.blobs.settle();
     this.pulls.flush();
     await this.upstream.close();
+    await this.anonymousUpstream.close();
     this.logger.info('mirror stopped');
   }
 

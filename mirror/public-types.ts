@@ -139,6 +139,13 @@ export interface MirrorOptions {
   logger?: import('pino').Logger;
   /** Caching stops (pulls stream straight through) when the cache disk has less free space; default 1 GB. */
   minFreeBytes?: number;
+  /** Mirror client authentication: LAN hosts log in with this (Basic challenge). */
+  clientAuth?: { username: string; password: string } | null;
+  /**
+   * With upstream credentials, repositories anonymous users cannot pull are served only to
+   * clients that logged in to the mirror — unless this is true.
+   */
+  servePrivateToAnyone?: boolean;
   /** CIDRs whose clients are served; default: loopback, RFC 1918, unique-local, link-local. */
   allowlist?: string[];
 }

@@ -3,6 +3,7 @@
 // stack trace on the wire.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AccessPolicy } from '../access-policy.js';
 import { RegistryError } from '../errors.js';
 import type { RequestEvent, RequestKind } from '../public-types.js';
 import { displayAddress, type ClientFilter } from './client-filter.js';
@@ -13,6 +14,7 @@ import { parseRequest, type Route } from './route.js';
 export interface RegistryServerOptions {
   handlers: RegistryHandlers;
   filter: () => ClientFilter;
+  access: AccessPolicy;
   /** The registry this mirror serves for containerd's `ns` parameter, e.g. `docker.io`. */
   namespace: string;
   metrics: () => string;
@@ -83,6 +85,8 @@ async function answer(options: RegistryServerOptions, request: IncomingMessage, 
   }
   const { route, query } = parseRequest(method, request.url ?? '/');
   describe(event, route);
+  if (route.kind !== 'health') options.access.authenticate(request.headers.authorization);
+  if ('repository' in route) await options.access.assertMayPull(route.repository);
   const namespace = query.get('ns');
   if (namespace && namespace !== options.namespace) {
     // containerd moves on to its next host on a 404, which is what a request for another registry needs.
