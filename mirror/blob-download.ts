@@ -6,6 +6,7 @@
 // byte short of the end until then, so no client ever sees a complete transfer of wrong bytes.
 import { createHash } from 'node:crypto';
 import { open, rm, type FileHandle } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { RegistryError } from './errors.js';
 import type { BlobStore } from './store/blob-store.js';
 import type { UpstreamClient } from './upstream/client.js';
@@ -58,6 +59,14 @@ export class BlobDownload {
   /** Where the blob lives once verified and stored. */
   get finalPath(): string {
     return this.options.store.pathOf(this.digest);
+  }
+
+  /** Asks the upstream for the blob from `fromByte` on, for a reader whose download lost its disk. */
+  fetchRemainder(fromByte: number): Promise<Readable> {
+    return this.options.upstream.blob(this.repository, this.digest, fromByte).then((reply) => {
+      reply.body.on('data', (chunk: Buffer) => this.options.onUpstreamBytes?.(chunk.length));
+      return reply.body;
+    });
   }
 
   /** Registers a callback for any progress or end; returns the unsubscribe function. */
@@ -119,7 +128,12 @@ export class BlobDownload {
         }
         for await (const chunk of reply.body) {
           const bytes = chunk as Buffer;
-          await file.write(bytes, 0, bytes.length, this.written);
+          // A nearly full disk can take part of a write without an error: finish it or fail.
+          for (let offset = 0; offset < bytes.length; ) {
+            const { bytesWritten } = await file.write(bytes, offset, bytes.length - offset, this.written + offset);
+            if (bytesWritten === 0) throw Object.assign(new Error('the disk took no more bytes'), { code: 'ENOSPC' });
+            offset += bytesWritten;
+          }
           hash.update(bytes);
           this.written += bytes.length;
           this.options.onUpstreamBytes?.(bytes.length);

@@ -1,9 +1,11 @@
 // A Readable of one byte range of a blob that is still being downloaded. It reads the
 // download's temp file through its own descriptor and waits for more bytes when it catches up,
 // so it serves a client as fast as the upstream delivers and a late joiner from the start.
+import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { BlobDownload } from './blob-download.js';
+import { RegistryError } from './errors.js';
 
 const chunkSize = 256 * 1024;
 
@@ -43,6 +45,7 @@ export class DownloadReader extends Readable {
   }
 
   override _read(): void {
+    this.emit('drain-request');
     if (this.reading) return;
     this.reading = true;
     this.pump().finally(() => (this.reading = false));
@@ -60,12 +63,17 @@ export class DownloadReader extends Readable {
         const length = Math.min(chunkSize, available - this.position);
         const buffer = Buffer.allocUnsafe(length);
         const { bytesRead } = await this.file!.read(buffer, 0, length, this.position);
+        if (bytesRead === 0) {
+          this.destroy(new Error(`the cached bytes of ${this.download.digest} ended early`));
+          return;
+        }
         this.position += bytesRead;
         if (!this.push(bytesRead === length ? buffer : buffer.subarray(0, bytesRead))) return;
         continue;
       }
       if (this.download.state === 'failed') {
-        this.destroy(this.download.error);
+        if (this.download.localWriteError && this.end === undefined && this.file) await this.continueFromUpstream();
+        else this.destroy(this.download.error);
         return;
       }
       if (this.download.state === 'done' && this.position >= this.download.written) {
@@ -84,6 +92,38 @@ export class DownloadReader extends Readable {
         };
       });
       if (this.destroyed) return;
+    }
+  }
+
+  /**
+   * The download stopped because our disk refused a write (disk full): fetch the rest from the
+   * upstream for this client alone. The bytes already sent are re-read through our descriptor
+   * (still valid after the temp file was removed) to keep verifying the whole blob, and the last
+   * chunk is held back until the digest matches.
+   */
+  private async continueFromUpstream(): Promise<void> {
+    try {
+      const hash = createHash('sha256');
+      const prefix = Buffer.allocUnsafe(chunkSize);
+      for (let offset = 0; offset < this.position; ) {
+        const { bytesRead } = await this.file!.read(prefix, 0, Math.min(chunkSize, this.position - offset), offset);
+        if (bytesRead === 0) throw new Error('the cached prefix of the blob could not be re-read');
+        hash.update(prefix.subarray(0, bytesRead));
+        offset += bytesRead;
+      }
+      let held: Buffer | null = null;
+      for await (const chunk of await this.download.fetchRemainder(this.position)) {
+        if (this.destroyed) return;
+        hash.update(chunk as Buffer);
+        if (held && !this.push(held)) await new Promise((resolve) => this.once('drain-request', resolve));
+        held = chunk as Buffer;
+      }
+      const actual = `sha256:${hash.digest('hex')}`;
+      if (actual !== this.download.digest) throw new RegistryError('DIGEST_INVALID', `the upstream sent bytes for ${this.download.digest} that hash to ${actual}`);
+      if (held) this.push(held);
+      this.push(null);
+    } catch (error) {
+      this.destroy(error as Error);
     }
   }
 
