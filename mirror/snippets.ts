@@ -1,7 +1,350 @@
 // Configuration snippets that point a host's container runtime at the mirror. Pure functions:
-// the CLI prints them, the window shows them; nothing here touches the disk or the network.
+// the CLI prints them, the window shows them (the browser loads this very file, so no Node
+// imports here); nothing touches the disk or the network.
 
 /** The `/etc/docker/daemon.json` body that makes dockerd pull docker.io images through the mirror. */
 export function daemonJsonSnippet(mirrorUrls: string[]): string {
   return JSON.stringify({ 'registry-mirrors': mirrorUrls }, null, 2);
+}
+
+export type SnippetId = 'docker' | 'containerd' | 'podman' | 'k3s' | 'buildkit';
+
+export interface HostSnippet {
+  id: SnippetId;
+  title: string;
+  /** Where the text belongs on the LAN host. */
+  filePath: string;
+  text: string;
+  /** The command that makes the runtime read the file. */
+  restartCommand: string;
+  /** One plain sentence on anything the user must know (merging, extra setup). */
+  note: string;
+}
+
+/** `http://host:port` with IPv6 hosts in brackets — the form every runtime expects. */
+export function mirrorUrlFor(host: string, port: number, scheme: 'http' | 'https' = 'http'): string {
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  return `${scheme}://${bare.includes(':') ? `[${bare}]` : bare}:${port}`;
+}
+
+/**
+ * Splits a mirror URL into what runtimes without a scheme field want (`host:port`, IPv6 in
+ * brackets) and whether it is plain HTTP. Rejects what moby's ValidateMirror rejects: a missing
+ * scheme, a path, a query or credentials, so a snippet never carries a URL dockerd refuses.
+ */
+export function parseMirrorUrl(url: string): { hostPort: string; insecure: boolean; normalized: string } {
+  const match = /^(https?):\/\/([^/?#@\s]+)\/?$/i.exec(url.trim());
+  if (!match) {
+    throw new Error(`"${url}" is not a mirror address: it must look like http://192.168.1.20:5000, with no path.`);
+  }
+  const scheme = match[1]!.toLowerCase();
+  const hostPort = match[2]!.toLowerCase();
+  return { hostPort, insecure: scheme === 'http', normalized: `${scheme}://${hostPort}` };
+}
+
+function tomlString(value: string): string {
+  return JSON.stringify(value); // TOML basic strings share JSON's escapes for anything a URL holds.
+}
+
+function containerdHostsToml(urls: string[]): string {
+  const lines = ['server = "https://registry-1.docker.io"'];
+  for (const url of urls) {
+    const { normalized } = parseMirrorUrl(url);
+    lines.push('', `[host.${tomlString(normalized)}]`, '  capabilities = ["pull", "resolve"]');
+  }
+  return lines.join('\n') + '\n';
+}
+
+function podmanRegistriesConf(urls: string[]): string {
+  const lines = ['[[registry]]', 'prefix = "docker.io"', 'location = "docker.io"'];
+  for (const url of urls) {
+    const { hostPort, insecure } = parseMirrorUrl(url);
+    lines.push('', '[[registry.mirror]]', `location = ${tomlString(hostPort)}`);
+    if (insecure) lines.push('insecure = true');
+  }
+  return lines.join('\n') + '\n';
+}
+
+function k3sRegistriesYaml(urls: string[]): string {
+  const lines = ['mirrors:', '  docker.io:', '    endpoint:'];
+  for (const url of urls) lines.push(`      - ${JSON.stringify(parseMirrorUrl(url).normalized)}`);
+  return lines.join('\n') + '\n';
+}
+
+function buildkitdToml(urls: string[]): string {
+  const parsed = urls.map((url) => parseMirrorUrl(url));
+  const lines = ['[registry."docker.io"]', `  mirrors = [${parsed.map((p) => tomlString(p.hostPort)).join(', ')}]`];
+  for (const p of parsed) {
+    // BuildKit takes bare host:port mirrors and needs to be told per host that it speaks HTTP.
+    if (p.insecure) lines.push('', `[registry.${tomlString(p.hostPort)}]`, '  http = true');
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Every runtime's snippet for the given mirror URLs (usually one per LAN address). */
+export function hostSnippets(mirrorUrls: string[]): HostSnippet[] {
+  const urls = mirrorUrls.map((url) => parseMirrorUrl(url).normalized);
+  return [
+    {
+      id: 'docker',
+      title: 'Docker Engine',
+      filePath: '/etc/docker/daemon.json',
+      text: daemonJsonSnippet(urls) + '\n',
+      restartCommand: 'sudo systemctl restart docker',
+      note: 'If the file already exists, paste it below to merge the mirror in without losing your other settings.',
+    },
+    {
+      id: 'containerd',
+      title: 'containerd (nerdctl, Kubernetes)',
+      filePath: '/etc/containerd/certs.d/docker.io/hosts.toml',
+      text: containerdHostsToml(urls),
+      restartCommand: 'sudo systemctl restart containerd',
+      note: 'containerd reads this folder only when config_path = "/etc/containerd/certs.d" is set under its CRI registry section.',
+    },
+    {
+      id: 'podman',
+      title: 'Podman / CRI-O',
+      filePath: '/etc/containers/registries.conf.d/dockmirror.conf',
+      text: podmanRegistriesConf(urls),
+      restartCommand: 'sudo systemctl restart crio   # Podman reads the file on its next command',
+      note: 'Remove any other [[registry]] entry for docker.io first; only one may exist.',
+    },
+    {
+      id: 'k3s',
+      title: 'k3s / RKE2',
+      filePath: '/etc/rancher/k3s/registries.yaml',
+      text: k3sRegistriesYaml(urls),
+      restartCommand: 'sudo systemctl restart k3s',
+      note: 'On RKE2 the file is /etc/rancher/rke2/registries.yaml and the service is rke2-server or rke2-agent.',
+    },
+    {
+      id: 'buildkit',
+      title: 'BuildKit (docker buildx)',
+      filePath: '/etc/buildkit/buildkitd.toml',
+      text: buildkitdToml(urls),
+      restartCommand: 'docker buildx create --use --bootstrap --config /etc/buildkit/buildkitd.toml',
+      note: 'A buildx builder reads the file only when it is created; remove the old builder first.',
+    },
+  ];
+}
+
+export interface MergeError {
+  message: string;
+  line: number;
+  column: number;
+}
+
+export type DaemonJsonMerge =
+  | { ok: true; text: string; added: string[]; alreadyPresent: string[]; changed: boolean }
+  | { ok: false; error: MergeError };
+
+function sameMirror(a: string, b: string): boolean {
+  try {
+    return parseMirrorUrl(a).normalized === parseMirrorUrl(b).normalized;
+  } catch {
+    return a.trim() === b.trim();
+  }
+}
+
+/**
+ * Merges the mirror URLs into an existing daemon.json: every other key is kept in its order,
+ * a mirror already listed is not added again, and ours go first so dockerd asks the LAN mirror
+ * before any other. Anything that is not strict JSON (dockerd accepts no comments or trailing
+ * commas) is reported with its line and column — never silently replaced.
+ */
+export function mergeDaemonJson(existing: string, mirrorUrls: string[]): DaemonJsonMerge {
+  const urls = mirrorUrls.map((url) => parseMirrorUrl(url).normalized);
+  const source = existing.replace(/^\uFEFF/, '');
+  let root: unknown = {};
+  if (source.trim() !== '') {
+    const parsed = parseStrictJson(source);
+    if (!parsed.ok) return { ok: false, error: parsed.error };
+    root = parsed.value;
+  }
+  if (typeof root !== 'object' || root === null || Array.isArray(root)) {
+    return { ok: false, error: { message: 'daemon.json must hold one JSON object ({ … }).', line: 1, column: 1 } };
+  }
+  const config = root as Record<string, unknown>;
+  const current = config['registry-mirrors'];
+  if (current !== undefined && (!Array.isArray(current) || current.some((v) => typeof v !== 'string'))) {
+    return {
+      ok: false,
+      error: { message: '"registry-mirrors" must be a list of addresses like ["http://192.168.1.20:5000"].', ...locate(source, '"registry-mirrors"') },
+    };
+  }
+  const listed = (current ?? []) as string[];
+  const alreadyPresent = urls.filter((url) => listed.some((m) => sameMirror(m, url)));
+  const added = urls.filter((url) => !alreadyPresent.includes(url));
+  const others = listed.filter((m) => !urls.some((url) => sameMirror(m, url)));
+  const mirrors = [...urls, ...others];
+  const changed = added.length > 0 || JSON.stringify(mirrors) !== JSON.stringify(listed);
+  const merged: Record<string, unknown> = {};
+  let placed = false;
+  for (const key of Object.keys(config)) {
+    if (key === 'registry-mirrors') {
+      placed = true;
+      defineKey(merged, key, mirrors);
+    } else {
+      defineKey(merged, key, config[key]);
+    }
+  }
+  if (!placed) defineKey(merged, 'registry-mirrors', mirrors);
+  return { ok: true, text: JSON.stringify(merged, null, 2) + '\n', added, alreadyPresent, changed };
+}
+
+function defineKey(target: Record<string, unknown>, key: string, value: unknown): void {
+  // defineProperty, so a "__proto__" key in the user's file stays a plain key.
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function locate(source: string, needle: string): { line: number; column: number } {
+  return lineColumn(source, Math.max(0, source.indexOf(needle)));
+}
+
+// A strict JSON reader that says where it stopped. JSON.parse's messages differ between Node and
+// browsers and give no line; dockerd rejects comments and trailing commas, so they are named.
+type Parsed = { ok: true; value: unknown } | { ok: false; error: MergeError };
+
+class JsonSyntaxError extends Error {
+  constructor(message: string, readonly index: number) {
+    super(message);
+  }
+}
+
+export function parseStrictJson(source: string): Parsed {
+  let i = 0;
+  const fail = (message: string, at = i): never => {
+    throw new JsonSyntaxError(message, at);
+  };
+  const describe = (at: number): string => (at >= source.length ? 'the end of the text' : `"${source[at]}"`);
+  const skipSpace = (): void => {
+    for (;;) {
+      const c = source[i];
+      if (c === ' ' || c === '\t' || c === '\n' || c === '\r') i++;
+      else if (c === '/' && (source[i + 1] === '/' || source[i + 1] === '*')) {
+        fail('Comments are not allowed in daemon.json; remove it.');
+      } else return;
+    }
+  };
+  const parseString = (): string => {
+    const start = i;
+    i++; // opening quote
+    let out = '';
+    for (;;) {
+      const c = source[i];
+      if (c === undefined) fail('This text has no closing quote.', start);
+      if (c === '"') {
+        i++;
+        return out;
+      }
+      if (c === '\n' || (c !== undefined && c < ' ')) fail('A line break or control character is not allowed inside a string.');
+      if (c === '\\') {
+        const e = source[i + 1];
+        const simple: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+        if (e !== undefined && e in simple) {
+          out += simple[e];
+          i += 2;
+        } else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(source.slice(i + 2, i + 6))) {
+          out += String.fromCharCode(parseInt(source.slice(i + 2, i + 6), 16));
+          i += 6;
+        } else fail('This escape sequence is not valid JSON.');
+      } else {
+        out += c;
+        i++;
+      }
+    }
+  };
+  const parseValue = (): unknown => {
+    skipSpace();
+    const c = source[i];
+    if (c === '{') return parseObject();
+    if (c === '[') return parseArray();
+    if (c === '"') return parseString();
+    if (c === "'") fail('JSON strings need double quotes, not single quotes.');
+    const number = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(source.slice(i));
+    if (number && number[0] !== '' && number[0] !== '-') {
+      i += number[0].length;
+      return Number(number[0]);
+    }
+    for (const [word, value] of [['true', true], ['false', false], ['null', null]] as const) {
+      if (source.startsWith(word, i)) {
+        i += word.length;
+        return value;
+      }
+    }
+    return fail(`Expected a value but found ${describe(i)}.`);
+  };
+  const parseArray = (): unknown[] => {
+    i++;
+    const out: unknown[] = [];
+    skipSpace();
+    if (source[i] === ']') {
+      i++;
+      return out;
+    }
+    for (;;) {
+      out.push(parseValue());
+      skipSpace();
+      if (source[i] === ',') {
+        const comma = i;
+        i++;
+        skipSpace();
+        if (source[i] === ']') fail('Trailing comma before "]": remove the last comma.', comma);
+        continue;
+      }
+      if (source[i] === ']') {
+        i++;
+        return out;
+      }
+      fail(`Expected "," or "]" but found ${describe(i)}.`);
+    }
+  };
+  const parseObject = (): Record<string, unknown> => {
+    i++;
+    const out: Record<string, unknown> = {};
+    skipSpace();
+    if (source[i] === '}') {
+      i++;
+      return out;
+    }
+    for (;;) {
+      skipSpace();
+      if (source[i] !== '"') fail(`Expected a key in double quotes but found ${describe(i)}.`);
+      const keyAt = i;
+      const key = parseString();
+      if (Object.prototype.hasOwnProperty.call(out, key)) fail(`The key "${key}" appears twice.`, keyAt);
+      skipSpace();
+      if (source[i] !== ':') fail(`Expected ":" after the key "${key}" but found ${describe(i)}.`);
+      i++;
+      defineKey(out, key, parseValue());
+      skipSpace();
+      if (source[i] === ',') {
+        const comma = i;
+        i++;
+        skipSpace();
+        if (source[i] === '}') fail('Trailing comma before "}": remove the last comma.', comma);
+        continue;
+      }
+      if (source[i] === '}') {
+        i++;
+        return out;
+      }
+      fail(`Expected "," or "}" but found ${describe(i)}.`);
+    }
+  };
+  try {
+    const value = parseValue();
+    skipSpace();
+    if (i < source.length) fail(`Unexpected ${describe(i)} after the end of the JSON.`);
+    return { ok: true, value };
+  } catch (error) {
+    if (!(error instanceof JsonSyntaxError)) throw error;
+    const { line, column } = lineColumn(source, error.index);
+    return { ok: false, error: { message: `Line ${line}, column ${column}: ${error.message}`, line, column } };
+  }
+}
+
+function lineColumn(source: string, index: number): { line: number; column: number } {
+  const before = source.slice(0, index).split('\n');
+  return { line: before.length, column: before[before.length - 1]!.length + 1 };
 }
