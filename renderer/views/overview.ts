@@ -1,0 +1,89 @@
+// Overview: is the mirror serving, where LAN hosts reach it, how well the cache works, and what
+// is wrong in plain words.
+import type { AppState } from '../../main/core/contract.js';
+import { copyButton } from '../copy-button.js';
+import { clear, h } from '../dom.js';
+import { formatBytes, formatPercent, formatWindow } from '../format.js';
+import { run } from '../notify.js';
+import type { Context, View } from '../view.js';
+
+function stat(label: string): { el: HTMLElement; value: HTMLElement; detail: HTMLElement } {
+  const value = h('p', { class: 'stat-value', text: '—' });
+  const detail = h('p', { class: 'stat-detail' });
+  return { el: h('section', { class: 'stat card' }, h('h3', { text: label }), value, detail), value, detail };
+}
+
+export function overviewView(ctx: Context): View {
+  const badge = h('span', { class: 'badge', attrs: { 'aria-live': 'polite' } });
+  const toggle = h('button', { type: 'button', class: 'primary', text: 'Start' });
+  toggle.addEventListener('click', () => {
+    const serving = ctx.state().mirror.serving;
+    void run(toggle, () => (serving ? ctx.api.stopMirror() : ctx.api.startMirror())).then((s) => s && ctx.apply(s));
+  });
+  const addresses = h('ul', { class: 'addresses', attrs: { 'aria-label': 'Addresses for LAN hosts' } });
+  const problems = h('ul', { class: 'problems', attrs: { 'aria-label': 'Problems' } });
+  const cache = stat('Cache');
+  const meter = h('progress', { attrs: { 'aria-label': 'Cache use against its size cap' } });
+  cache.el.append(meter);
+  const hits = stat('Hit ratio');
+  const saved = stat('Bandwidth saved');
+  const pullsLeft = stat('Docker Hub pulls left');
+  const pullsSaved = stat('Pulls saved');
+
+  const element = h(
+    'div',
+    { class: 'view overview' },
+    h('header', { class: 'view-head' }, h('h2', { text: 'Overview' }), badge, toggle),
+    h('section', { class: 'card' }, h('h3', { text: 'Point your Docker hosts at' }), addresses),
+    problems,
+    h('div', { class: 'stats' }, cache.el, hits.el, saved.el, pullsLeft.el, pullsSaved.el),
+  );
+
+  function update(state: AppState): void {
+    const { mirror } = state;
+    badge.textContent = mirror.serving ? 'Serving' : 'Stopped';
+    badge.dataset['state'] = mirror.serving ? 'on' : 'off';
+    toggle.textContent = mirror.serving ? 'Stop mirror' : 'Start mirror';
+
+    clear(addresses);
+    if (state.addresses.length === 0) addresses.append(h('li', { text: 'No network address found on this machine.' }));
+    for (const address of state.addresses) {
+      addresses.append(
+        h('li', {}, h('code', { text: address.mirrorUrl }), h('span', { class: 'muted', text: ` ${address.interfaceName}` }), copyButton(address.mirrorUrl, () => address.mirrorUrl)),
+      );
+    }
+
+    clear(problems);
+    problems.hidden = state.problems.length === 0;
+    for (const problem of state.problems) {
+      const li = h('li', { class: 'problem', role: 'alert', text: problem.message });
+      if (problem.code === 'port-in-use' && state.suggestedPort) {
+        const port = state.suggestedPort;
+        const use = h('button', { type: 'button', text: `Use port ${port}` });
+        use.addEventListener('click', () => void run(use, () => ctx.api.updateSettings({ port })).then((s) => s && ctx.apply(s)));
+        li.append(' ', use);
+      }
+      problems.append(li);
+    }
+
+    const { bytes, maxBytes } = mirror.cache;
+    cache.value.textContent = formatBytes(bytes);
+    cache.detail.textContent = maxBytes ? `of ${formatBytes(maxBytes)} cap` : 'no size cap';
+    meter.max = maxBytes ?? 1;
+    meter.value = maxBytes ? Math.min(bytes, maxBytes) : 0;
+    meter.hidden = !maxBytes;
+
+    const c = mirror.counters;
+    hits.value.textContent = formatPercent(c.hits, c.hits + c.misses);
+    hits.detail.textContent = `${c.hits} hits, ${c.misses} misses`;
+    saved.value.textContent = formatBytes(c.bytesFromCache);
+    saved.detail.textContent = `${formatBytes(c.bytesFromUpstream)} fetched from upstream`;
+    const rl = mirror.rateLimit;
+    pullsLeft.value.textContent = rl ? `${rl.remaining} / ${rl.limit}` : '—';
+    pullsLeft.detail.textContent = rl ? `per ${formatWindow(rl.windowSeconds)}${rl.source ? `, counted for ${rl.source}` : ''}` : 'known after the first upstream pull';
+    pullsSaved.value.textContent = String(Math.max(0, c.pullsServed - c.upstreamPulls));
+    pullsSaved.detail.textContent = `${c.pullsServed} served, ${c.upstreamPulls} sent to Docker Hub`;
+  }
+
+  return { id: 'overview', title: 'Overview', element, update };
+}
