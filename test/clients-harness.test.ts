@@ -2,12 +2,16 @@
 // host in a network namespace), containerd's ctr, and skopeo each pull the standard test images
 // from Debian's distribution, and what arrived is checked against what was pushed.
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
+  containerdImageProblems,
+  copiedImageProblems,
   createLanHost,
+  removeStaleDaemonDirs,
+  runChecked,
   dockerImageProblems,
   readCopiedImage,
   skopeoCopy,
@@ -15,6 +19,8 @@ import {
   startDockerd,
   startRecordingProxy,
   writeHostsToml,
+  spawnDaemon,
+  writeOwner,
   type RunningDockerd,
 } from './support/clients/index.js';
 import { blobsOf, hostPlatform, pushStandardImages, type PushedImageManifest, type StandardImages } from './support/images.js';
@@ -98,12 +104,19 @@ describe('dockerd on a LAN host (network namespace)', () => {
     // The registry itself is loopback-only; the forwarder is "the mirror on the LAN".
     const mirror = await startRecordingProxy({ target: registry.url, host: lan.hostAddress });
     t.after(() => mirror.close());
+    // The namespace really is another host: loopback there is its own, the mirror is over the veth.
+    const probe = (url: string): ReturnType<typeof lan.exec> =>
+      lan.exec(process.execPath, ['-e', `fetch(${JSON.stringify(`${url}/v2/`)}).then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(2))`]);
+    assert.equal((await probe(registry.url)).code, 2, 'the loopback-only registry must not be reachable from the namespace');
+    assert.equal((await probe(mirror.url)).code, 0, 'the mirror on the host side of the veth must be reachable');
     const dockerd = await startDockerd({ mirrors: [mirror.url], netns: lan.name });
     t.after(() => dockerd.stop());
 
     const pulled = await dockerd.pull(ALPINE);
     assert.ok(pulled.ok, pulled.output);
     assert.deepEqual(await dockerImageProblems(dockerd, ALPINE, images.alpine), []);
+    assert.ok(mirror.requests.length > 0);
+    for (const r of mirror.requests) assert.equal(r.remoteAddress, lan.lanAddress);
     const blobGets = mirror.requests.filter((r) => r.method === 'GET' && r.url.includes('/blobs/')).map((r) => r.url);
     for (const blob of blobsOf(images.alpine)) {
       assert.ok(blobGets.some((url) => url.endsWith(blob.digest)), `dockerd in the namespace never fetched ${blob.digest} from the LAN mirror`);
@@ -129,13 +142,12 @@ describe('containerd (ctr) through hosts.toml', () => {
 
     const pulled = await containerd.pull(ALPINE, { hostsDir });
     assert.ok(pulled.ok, pulled.output);
-    const row = (await containerd.images()).find((image) => image.ref === ALPINE);
-    assert.equal(row?.digest, images.alpine.digest);
+    assert.deepEqual(await containerdImageProblems(containerd, ALPINE, images.alpine), []);
     const content = new Map((await containerd.content()).map((item) => [item.digest, item.size]));
-    for (const blob of [{ digest: images.alpine.digest, size: images.alpine.size }, ...blobsOf(images.alpine)]) {
-      assert.equal(content.get(blob.digest), blob.size, `content store lacks ${blob.digest}`);
-      assert.deepEqual(await containerd.hashContent(blob.digest), { digest: blob.digest, size: blob.size });
-    }
+    for (const blob of [images.alpine, ...blobsOf(images.alpine)]) assert.equal(content.get(blob.digest), blob.size, `ctr content ls lacks ${blob.digest}`);
+    // The check must notice an image that is not the expected one.
+    const problems = await containerdImageProblems(containerd, ALPINE, images.sharedA);
+    assert.ok(problems.some((p) => p.includes(images.sharedA.digest)), problems.join('\n'));
     const registryRequests = mirror.requests.filter((r) => r.url.startsWith('/v2/library/'));
     assert.ok(registryRequests.length > 0);
     for (const r of registryRequests) assert.match(r.url, /[?&]ns=docker\.io(&|$)/, `${r.method} ${r.url}`);
@@ -150,7 +162,7 @@ describe('containerd (ctr) through hosts.toml', () => {
 
     const pulled = await containerd.pull(MULTI, { hostsDir, allPlatforms: true });
     assert.ok(pulled.ok, pulled.output);
-    assert.equal((await containerd.images()).find((image) => image.ref === MULTI)?.digest, images.multi.digest);
+    assert.deepEqual(await containerdImageProblems(containerd, MULTI, images.multi, { allPlatforms: true }), []);
     for (const blob of [images.multi, ...images.multi.manifests, ...blobsOf(images.multi)]) {
       assert.deepEqual(await containerd.hashContent(blob.digest), { digest: blob.digest, size: blob.size });
     }
@@ -169,6 +181,21 @@ describe('skopeo copy', () => {
     assert.deepEqual(image.manifestBytes, images.alpine.bytes);
     assert.deepEqual(image.blobs.map((b) => [b.digest, b.size]), blobsOf(images.alpine).map((b) => [b.digest, b.size]));
     assert.deepEqual(image.corrupt, []);
+    assert.deepEqual(copiedImageProblems(image, images.alpine, 'dir'), []);
+  });
+
+  test('oci: layout of a Docker v2 image keeps every blob; without --all an index yields this machine\'s image', async (t) => {
+    const dest = await mkdtemp(join(tmpdir(), 'dmx-skopeo-'));
+    t.after(() => rm(dest, { recursive: true, force: true }));
+    const alpine = await skopeoCopy(`docker://127.0.0.1:${registry.port}/library/alpine-test:latest`, join(dest, 'alpine'));
+    assert.ok(alpine.ok, alpine.output);
+    assert.deepEqual(copiedImageProblems(await readCopiedImage(join(dest, 'alpine')), images.alpine, 'oci'), []);
+    const multi = await skopeoCopy(`docker://127.0.0.1:${registry.port}/library/multi-test:latest`, join(dest, 'multi'), { layout: 'dir' });
+    assert.ok(multi.ok, multi.output);
+    const copied = await readCopiedImage(join(dest, 'multi'), 'dir');
+    assert.equal(copied.manifestDigest, hostChild(images).digest);
+    assert.deepEqual(copiedImageProblems(copied, images.multi, 'dir'), []);
+    assert.notDeepEqual(copiedImageProblems(copied, images.alpine, 'dir'), []);
   });
 
   test('oci: layout with --all keeps the OCI index and both platforms', async (t) => {
@@ -182,6 +209,7 @@ describe('skopeo copy', () => {
     assert.deepEqual(image.childManifestDigests, images.multi.manifests.map((m) => m.digest));
     assert.deepEqual(new Set(image.blobs.map((b) => b.digest)), new Set(blobsOf(images.multi).map((b) => b.digest)));
     assert.deepEqual(image.corrupt, []);
+    assert.deepEqual(copiedImageProblems(image, images.multi, 'oci'), []);
   });
 
   test('a copy of a missing tag fails', async (t) => {
@@ -200,5 +228,42 @@ describe('harness failure paths', () => {
     await assert.rejects(startDockerd({ mirrors: [`${registry.url}/some/path`] }), /dockerd exited before it was ready[\s\S]*path/i);
     const afterwards = (await readdir(tmpdir())).filter((name) => name.startsWith('dmx-dockerd-') || name.startsWith('dmx-ctd-'));
     assert.deepEqual(afterwards.sort(), before.sort());
+  });
+});
+
+describe('several daemons and leftovers', () => {
+  test('two dockerd instances run side by side and both pull', async (t) => {
+    const [a, b] = await Promise.all([startDockerd({ mirrors: [registry.url] }), startDockerd({ mirrors: [registry.url] })]);
+    t.after(() => Promise.all([a.stop(), b.stop()]));
+    assert.notEqual(a.socket, b.socket);
+    const pulls = await Promise.all([a.pull(ALPINE), b.pull('docker.io/dockmirror/shared-a:1')]);
+    for (const pulled of pulls) assert.ok(pulled.ok, pulled.output);
+    assert.deepEqual(await dockerImageProblems(a, ALPINE, images.alpine), []);
+    assert.deepEqual(await dockerImageProblems(b, 'docker.io/dockmirror/shared-a:1', images.sharedA), []);
+    assert.equal(await a.imageInspect('docker.io/dockmirror/shared-a:1'), null);
+  });
+
+  test('a dir left by a killed test process is swept: its daemon killed, its mount undone; a live owner\'s dir is kept', async (t) => {
+    const stale = await mkdtemp(join(tmpdir(), 'dmx-sweeptest-'));
+    const live = await mkdtemp(join(tmpdir(), 'dmx-sweeptest-'));
+    t.after(() => rm(live, { recursive: true, force: true }));
+    // A daemon whose command line names its dir, like containerd --config DIR/config.toml.
+    const daemon = spawnDaemon(process.execPath, ['-e', 'setInterval(() => {}, 1000)', stale]);
+    t.after(() => daemon.stop());
+    const gone = spawnDaemon('/usr/bin/true', []);
+    await new Promise((resolve) => daemon.child.once('spawn', resolve));
+    await new Promise((resolve) => gone.child.once('close', resolve));
+    await mkdtemp(join(stale, 'data-'));
+    const data = (await readdir(stale)).find((name) => name.startsWith('data-')) ?? '';
+    await runChecked('/usr/bin/mount', ['--bind', join(stale, data), join(stale, data)]);
+    await writeFile(join(stale, 'owner.json'), JSON.stringify({ owner: gone.child.pid, daemon: daemon.child.pid }));
+    await writeOwner(live, undefined);
+
+    const removed = await removeStaleDaemonDirs('dmx-sweeptest-');
+    assert.deepEqual(removed, [stale]);
+    await assert.rejects(stat(stale), { code: 'ENOENT' });
+    assert.ok((await stat(live)).isDirectory());
+    await new Promise((resolve) => (daemon.exited() ? resolve(undefined) : daemon.child.once('close', resolve)));
+    assert.equal(daemon.child.signalCode, 'SIGKILL');
   });
 });

@@ -7,7 +7,8 @@ import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { requireBinary, runChecked, runCommand, spawnDaemon, waitForDaemon, type CommandResult } from './process.js';
+import { removeStaleDaemonDirs, writeOwner } from './stale-sweep.js';
+import { requireBinary, unmountUnder, runChecked, runCommand, spawnDaemon, waitForDaemon, type CommandResult } from './process.js';
 
 export const CONTAINERD_BINARY = '/usr/bin/containerd';
 export const CTR_BINARY = '/usr/bin/ctr';
@@ -15,8 +16,6 @@ export const CTR_BINARY = '/usr/bin/ctr';
 export interface StartContainerdOptions {
   /** Run inside this network namespace (a path such as /var/run/netns/NAME), via nsenter. */
   netnsPath?: string;
-  /** Parent of the temp dir; keep it short, a unix socket path has a 108-byte limit. */
-  tmpRoot?: string;
 }
 
 export interface CtrPullOptions {
@@ -93,7 +92,8 @@ export async function startContainerd(options: StartContainerdOptions = {}): Pro
   await requireBinary(CONTAINERD_BINARY);
   await requireBinary(CTR_BINARY);
   if (options.netnsPath !== undefined) await requireBinary('/usr/bin/nsenter');
-  const dir = await mkdtemp(join(options.tmpRoot ?? tmpdir(), 'dmx-ctd-'));
+  await removeStaleDaemonDirs('dmx-ctd-');
+  const dir = await mkdtemp(join(tmpdir(), 'dmx-ctd-'));
   const address = join(dir, 'containerd.sock');
   const root = join(dir, 'root');
   const blobPath = (digest: string): string => join(root, 'io.containerd.content.v1.content', 'blobs', ...digest.split(':'));
@@ -114,11 +114,13 @@ export async function startContainerd(options: StartContainerdOptions = {}): Pro
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
       await daemon.stop();
-      await rm(dir, { recursive: true, force: true });
+      await unmountUnder(dir);
+      await rm(dir, { recursive: true, force: true, maxRetries: 3 });
     })();
     return stopped;
   };
   try {
+    await writeOwner(dir, daemon.child.pid);
     await waitForDaemon('containerd', daemon, async () => (await ctr(['version'])).ok);
   } catch (error) {
     await stop();

@@ -6,6 +6,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startContainerd, type RunningContainerd } from './containerd.js';
+import { removeStaleDaemonDirs, writeOwner } from './stale-sweep.js';
 import { requireBinary, runCommand, spawnDaemon, unmountUnder, waitForDaemon, type CommandResult } from './process.js';
 
 export const DOCKERD_BINARY = '/usr/sbin/dockerd';
@@ -73,6 +74,7 @@ export async function startDockerd(options: StartDockerdOptions): Promise<Runnin
   await requireBinary(DOCKER_CLIENT);
   if (options.netns !== undefined) await requireBinary('/usr/bin/nsenter');
   // Short paths: the sockets under exec root must fit the 108-byte unix socket limit.
+  await removeStaleDaemonDirs('dmx-dockerd-');
   const dir = await mkdtemp(join(tmpdir(), 'dmx-dockerd-'));
   const socket = join(dir, 'docker.sock');
   let containerd: RunningContainerd | undefined;
@@ -117,6 +119,7 @@ export async function startDockerd(options: StartDockerdOptions): Promise<Runnin
       options.netns === undefined
         ? spawnDaemon(DOCKERD_BINARY, args)
         : spawnDaemon('/usr/bin/nsenter', [`--net=/var/run/netns/${options.netns}`, DOCKERD_BINARY, ...args]);
+    await writeOwner(dir, daemon.child.pid);
     await waitForDaemon('dockerd', daemon, async () => (await docker(['info', '--format', '{{.ID}}'], 10_000)).ok, options.readyTimeoutMs ?? 60_000);
   } catch (error) {
     await stop();

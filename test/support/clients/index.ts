@@ -7,3 +7,4 @@ export * from './process.js';
 export * from './recording-proxy.js';
 export * from './skopeo.js';
 export * from './tar-entries.js';
+export * from './stale-sweep.js';

@@ -5,6 +5,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { requireBinary, runChecked, runCommand } from './process.js';
+import { pidAlive } from './stale-sweep.js';
 
 export const IP_BINARY = '/usr/sbin/ip';
 const NETNS_DIR = '/var/run/netns';
@@ -31,15 +32,6 @@ async function usedSubnets(): Promise<Set<number>> {
   const used = new Set<number>();
   for (const match of result.stdout.matchAll(/inet 10\.77\.(\d+)\./g)) used.add(Number(match[1]));
   return used;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Removes namespaces (and with them their veths) left by test processes that no longer run. */

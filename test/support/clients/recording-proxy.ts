@@ -9,6 +9,8 @@ export interface RecordedRequest {
   /** Path and query as the client sent them. */
   url: string;
   headers: IncomingHttpHeaders;
+  /** Who connected: on a LAN host's hostAddress this is the namespace's lanAddress. */
+  remoteAddress: string;
   status?: number;
 }
 
@@ -32,7 +34,7 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
   const target = new URL(options.target);
   const requests: RecordedRequest[] = [];
   const server = createServer((incoming, outgoing) => {
-    const record: RecordedRequest = { method: incoming.method ?? 'GET', url: incoming.url ?? '/', headers: incoming.headers };
+    const record: RecordedRequest = { method: incoming.method ?? 'GET', url: incoming.url ?? '/', headers: incoming.headers, remoteAddress: incoming.socket.remoteAddress ?? '' };
     requests.push(record);
     const upstream = request(
       {

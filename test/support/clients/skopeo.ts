@@ -63,6 +63,8 @@ export interface CopiedImage {
   manifestBytes: Buffer;
   /** For an index: the child manifests' digests that were copied (all with `all: true`). */
   childManifestDigests: string[];
+  /** The config digest of the copied single-platform manifest (undefined for an index). */
+  configDigest?: string;
   /** Config and layer blobs of every copied manifest, in manifest order, deduplicated. */
   blobs: CopiedBlob[];
   /** Every blob whose bytes do not hash to its name (should be empty). */
@@ -146,6 +148,7 @@ export async function readCopiedImage(destDir: string, layout: CopyLayout = 'oci
     manifestMediaType: mediaTypeOf(top, topMediaType),
     manifestBytes: topBytes,
     childManifestDigests,
+    ...(top.config !== undefined ? { configDigest: top.config.digest } : {}),
     blobs,
     corrupt: blobs.filter((blob) => blob.actualDigest !== blob.digest),
   };
