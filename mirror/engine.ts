@@ -147,6 +147,7 @@ export class Mirror implements MirrorEngine {
       handlers,
       filter: () => this.filter,
       access: this.access,
+      timeouts: this.options.httpTimeouts,
       namespace: this.registry,
       metrics: () =>
         renderPrometheus(this.counters, {

@@ -146,6 +146,8 @@ export interface MirrorOptions {
    * clients that logged in to the mirror — unless this is true.
    */
   servePrivateToAnyone?: boolean;
+  /** Limits against slow or stalled clients (slowloris); defaults 15 s for headers, 30 s per request. */
+  httpTimeouts?: { headersMs?: number; requestMs?: number };
   /** CIDRs whose clients are served; default: loopback, RFC 1918, unique-local, link-local. */
   allowlist?: string[];
 }

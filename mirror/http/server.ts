@@ -2,7 +2,7 @@
 // event per answered request. Whatever goes wrong inside becomes an OCI error answer, never a
 // stack trace on the wire.
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AccessPolicy } from '../access-policy.js';
 import { RegistryError } from '../errors.js';
 import type { RequestEvent, RequestKind } from '../public-types.js';
@@ -21,24 +21,44 @@ export interface RegistryServerOptions {
   health: () => Promise<{ ok: boolean; body: unknown }>;
   onRequest: (event: RequestEvent) => void;
   onInternalError: (error: unknown, event: RequestEvent) => void;
+  timeouts?: { headersMs?: number; requestMs?: number };
 }
 
 export function createRegistryServer(options: RegistryServerOptions): Server {
   const server = createServer(
     {
       // Slow or stalled clients (slowloris) must not hold sockets for long.
-      headersTimeout: 15_000,
-      requestTimeout: 30_000,
+      headersTimeout: options.timeouts?.headersMs ?? 15_000,
+      requestTimeout: options.timeouts?.requestMs ?? 30_000,
       keepAliveTimeout: 10_000,
       maxHeaderSize: 16 * 1024,
+      // Node checks the two timeouts above only this often (30 s by default).
+      connectionsCheckingInterval: 1_000,
     },
     (request, response) => void handle(options, request, response),
   );
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    else socket.destroy();
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || error.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    socket.end(clientErrorResponse(error.code));
   });
   return server;
+}
+
+/** Requests Node's parser refuses never reach a handler; they still get an OCI error body. */
+function clientErrorResponse(parserCode: string | undefined): string {
+  const [status, error] =
+    parserCode === 'HPE_HEADER_OVERFLOW'
+      ? [431, new RegistryError('UNSUPPORTED', 'request headers too large', { status: 431 })]
+      : parserCode === 'HPE_INVALID_METHOD'
+        ? [405, new RegistryError('UNSUPPORTED', 'unknown request method')]
+        : parserCode === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, new RegistryError('UNSUPPORTED', 'the request took too long to arrive', { status: 408 })]
+          : [400, new RegistryError('NAME_INVALID', 'malformed request: invalid characters in the request line or headers')];
+  const body = JSON.stringify(error.toJSON());
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
 }
 
 async function handle(options: RegistryServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -70,7 +90,8 @@ async function handle(options: RegistryServerOptions, request: IncomingMessage, 
     }
   }
   const namespace = new URL(request.url ?? '/', 'http://mirror').searchParams.get('ns');
-  if (namespace) reply.headers['oci-namespace'] = namespace;
+  // Echoed as the spec asks, but only when it looks like a registry host: it goes into a header.
+  if (namespace && /^[A-Za-z0-9.-]{1,253}(?::\d{1,5})?$/.test(namespace)) reply.headers['oci-namespace'] = namespace;
   event.status = reply.status;
   event.cache = reply.cache;
   if (reply.upstreamMs) event.upstreamMs = reply.upstreamMs;
