@@ -231,6 +231,42 @@ describe('harness failure paths', () => {
   });
 });
 
+describe('clients logging in to a mirror (HTTP Basic)', () => {
+  test('dockerd, ctr and skopeo are refused without credentials and pull with them', async (t) => {
+    const credentials = { username: 'lan-host', password: `pw-${process.pid}` };
+    const mirror = await startRecordingProxy({ target: registry.url, basicAuth: credentials });
+    t.after(() => mirror.close());
+    const dockerd = await startDockerd({ mirrors: [mirror.url] });
+    t.after(() => dockerd.stop());
+    // Refused by the mirror, dockerd falls back to the (unreachable) hub: the pull fails.
+    assert.equal((await dockerd.pull(ALPINE)).ok, false);
+    await dockerd.setHubCredentials(credentials.username, credentials.password);
+    const pulled = await dockerd.pull(ALPINE);
+    assert.ok(pulled.ok, pulled.output);
+    assert.deepEqual(await dockerImageProblems(dockerd, ALPINE, images.alpine), []);
+
+    const containerd = await startContainerd();
+    t.after(() => containerd.stop());
+    const hostsDir = await mkdtemp(join(tmpdir(), 'dmx-hosts-'));
+    t.after(() => rm(hostsDir, { recursive: true, force: true }));
+    await writeHostsToml(hostsDir, [mirror.url], { noFallback: true });
+    assert.equal((await containerd.pull(ALPINE, { hostsDir })).ok, false);
+    const ctrPulled = await containerd.pull(ALPINE, { hostsDir, user: `${credentials.username}:${credentials.password}` });
+    assert.ok(ctrPulled.ok, ctrPulled.output);
+    assert.deepEqual(await containerdImageProblems(containerd, ALPINE, images.alpine), []);
+
+    const dest = await mkdtemp(join(tmpdir(), 'dmx-skopeo-'));
+    t.after(() => rm(dest, { recursive: true, force: true }));
+    const source = `docker://127.0.0.1:${mirror.port}/library/alpine-test:latest`;
+    const refused = await skopeoCopy(source, join(dest, 'refused'), { layout: 'dir' });
+    assert.equal(refused.ok, false);
+    assert.match(refused.output, /unauthorized|authentication required/i);
+    const copied = await skopeoCopy(source, join(dest, 'ok'), { layout: 'dir', srcCreds: `${credentials.username}:${credentials.password}` });
+    assert.ok(copied.ok, copied.output);
+    assert.deepEqual(copiedImageProblems(await readCopiedImage(join(dest, 'ok'), 'dir'), images.alpine, 'dir'), []);
+  });
+});
+
 describe('several daemons and leftovers', () => {
   test('two dockerd instances run side by side and both pull', async (t) => {
     const [a, b] = await Promise.all([startDockerd({ mirrors: [registry.url] }), startDockerd({ mirrors: [registry.url] })]);

@@ -25,6 +25,8 @@ export interface CtrPullOptions {
   snapshotter?: string;
   /** Fetch every platform of an index, not only this machine's. */
   allPlatforms?: boolean;
+  /** `user:password` for a mirror that asks for a login (ctr takes it as --user; test secrets only). */
+  user?: string;
   /** Only this platform (e.g. `linux/arm64`); ctr unpacks only the host platform's layers. */
   platform?: string;
 }
@@ -134,6 +136,7 @@ export async function startContainerd(options: StartContainerdOptions = {}): Pro
       const pullArgs = ['images', 'pull', '--hosts-dir', pullOptions.hostsDir, '--snapshotter', pullOptions.snapshotter ?? 'native'];
       if (pullOptions.allPlatforms === true) pullArgs.push('--all-platforms');
       if (pullOptions.platform !== undefined) pullArgs.push('--platform', pullOptions.platform);
+      if (pullOptions.user !== undefined) pullArgs.push('--user', pullOptions.user);
       pullArgs.push(ref);
       return ctr(pullArgs);
     },

@@ -62,6 +62,12 @@ export interface RunningDockerd {
   info(): Promise<DockerInfo>;
   /** `docker save image -o <file>` into the daemon's temp dir; returns the tar's path. */
   save(image: string): Promise<string>;
+  /**
+   * Makes the client send these credentials with pulls of docker.io images. dockerd hands the
+   * docker.io credentials to its registry mirrors too, so this is how a LAN host logs in to a mirror
+   * with client authentication. Written to the client's private config dir, never to argv.
+   */
+  setHubCredentials(username: string, password: string): Promise<void>;
   /** dockerd's own log tail. */
   log(): string;
   /** Stops dockerd and its containerd and removes the temp dir (vfs data included). Safe to call twice. */
@@ -154,6 +160,11 @@ export async function startDockerd(options: StartDockerdOptions): Promise<Runnin
       const result = await docker(['save', '-o', file, image]);
       if (!result.ok) throw new Error(`docker save ${image} failed:\n${result.output}`);
       return file;
+    },
+    setHubCredentials: async (username, password) => {
+      const auth = Buffer.from(`${username}:${password}`).toString('base64');
+      const config = { auths: { 'https://index.docker.io/v1/': { auth } } };
+      await writeFile(join(dir, 'client', 'config.json'), JSON.stringify(config), { mode: 0o600 });
     },
     log: () => running.log(),
     stop,

@@ -28,14 +28,29 @@ export interface RecordingProxyOptions {
   target: string;
   /** Address to listen on; 127.0.0.1 by default. Port is always kernel-chosen. */
   host?: string;
+  /**
+   * Ask for HTTP Basic like a mirror with client authentication: requests without these
+   * credentials get 401 + `WWW-Authenticate: Basic` and are not forwarded.
+   */
+  basicAuth?: { username: string; password: string };
 }
 
 export async function startRecordingProxy(options: RecordingProxyOptions): Promise<RecordingProxy> {
   const target = new URL(options.target);
   const requests: RecordedRequest[] = [];
+  const expectedAuth =
+    options.basicAuth === undefined ? undefined : `Basic ${Buffer.from(`${options.basicAuth.username}:${options.basicAuth.password}`).toString('base64')}`;
   const server = createServer((incoming, outgoing) => {
     const record: RecordedRequest = { method: incoming.method ?? 'GET', url: incoming.url ?? '/', headers: incoming.headers, remoteAddress: incoming.socket.remoteAddress ?? '' };
     requests.push(record);
+    if (expectedAuth !== undefined && incoming.headers.authorization !== expectedAuth) {
+      record.status = 401;
+      const body = JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] });
+      outgoing.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Basic realm="test-mirror"', 'docker-distribution-api-version': 'registry/2.0' });
+      outgoing.end(body);
+      incoming.resume();
+      return;
+    }
     const upstream = request(
       {
         host: target.hostname,
