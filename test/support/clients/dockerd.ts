@@ -79,8 +79,8 @@ export async function startDockerd(options: StartDockerdOptions): Promise<Runnin
   await requireBinary(DOCKERD_BINARY);
   await requireBinary(DOCKER_CLIENT);
   if (options.netns !== undefined) await requireBinary('/usr/bin/nsenter');
-  // Short paths: the sockets under exec root must fit the 108-byte unix socket limit.
   await removeStaleDaemonDirs('dmx-dockerd-');
+  // Directly under the temp dir: the sockets under exec root must fit the 108-byte unix path limit.
   const dir = await mkdtemp(join(tmpdir(), 'dmx-dockerd-'));
   const socket = join(dir, 'docker.sock');
   let containerd: RunningContainerd | undefined;
