@@ -126,7 +126,10 @@ export class RecordStore {
 
 async function walkRepositories(registryDir: string, dir: string, found: (repository: string) => void): Promise<void> {
   const entries = await listDir(dir);
-  if (entries.includes('_tags')) found(relative(registryDir, dir).split(sep).join('/'));
+  // A repository whose last tag was deleted keeps an empty _tags folder; it holds nothing to list.
+  if (entries.includes('_tags') && (await listDir(join(dir, '_tags'))).some((file) => file.endsWith('.json'))) {
+    found(relative(registryDir, dir).split(sep).join('/'));
+  }
   for (const entry of entries) {
     if (entry.startsWith('_')) continue;
     await walkRepositories(registryDir, join(dir, entry), found);
