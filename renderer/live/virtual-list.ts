@@ -66,7 +66,9 @@ export function virtualList<T>(options: {
     element: viewport,
     setItems(next) {
       items = next;
-      schedule();
+      // Callers already batch per frame; drawing now keeps rows and counters in step.
+      if (frame) cancelAnimationFrame(frame);
+      draw();
     },
     scrollToTop() {
       viewport.scrollTop = 0;
