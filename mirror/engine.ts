@@ -28,7 +28,7 @@ import { PullTracker } from './pull-tracker.js';
 import { BlobStore } from './store/blob-store.js';
 import { CacheGuard } from './store/cache-guard.js';
 import { Evictor } from './store/eviction.js';
-import { registryKey, StorePaths } from './store/paths.js';
+import { registryKey, registryName, StorePaths } from './store/paths.js';
 import { RecordStore } from './store/records.js';
 import { UpstreamClient } from './upstream/client.js';
 
@@ -42,6 +42,7 @@ export class Mirror implements MirrorEngine {
   private readonly options: Required<Pick<MirrorOptions, 'cacheDir' | 'upstream' | 'tagTtlMs'>> & MirrorOptions;
   private readonly logger: Logger;
   private readonly registry: string;
+  private readonly namespace: string;
   private readonly store: BlobStore;
   private readonly records: RecordStore;
   private readonly upstream: UpstreamClient;
@@ -66,7 +67,8 @@ export class Mirror implements MirrorEngine {
     this.options = { ...options, upstream: options.upstream ?? defaultUpstream, tagTtlMs: options.tagTtlMs ?? defaultTagTtlMs };
     this.logger = options.logger ?? pino({ level: 'silent' });
     const upstreamUrl = new URL(this.options.upstream);
-    this.registry = registryKey(upstreamUrl);
+    this.namespace = options.registryName ?? registryName(upstreamUrl);
+    this.registry = registryKey(this.namespace);
     const paths = new StorePaths(options.cacheDir);
     this.store = new BlobStore(paths);
     this.records = new RecordStore(paths);
@@ -148,7 +150,7 @@ export class Mirror implements MirrorEngine {
       filter: () => this.filter,
       access: this.access,
       timeouts: this.options.httpTimeouts,
-      namespace: this.registry,
+      namespace: this.namespace,
       metrics: () =>
         renderPrometheus(this.counters, {
           cacheBytes: this.store.totalBytes,

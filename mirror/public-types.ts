@@ -130,6 +130,11 @@ export interface MirrorOptions {
   cacheDir: string;
   /** Base URL of the upstream registry, default https://registry-1.docker.io. */
   upstream?: string;
+  /**
+   * The registry the upstream is, as clients name it (containerd's `ns`); default `docker.io` for
+   * Docker Hub, else the upstream's host:port. Set it when the upstream stands in for another.
+   */
+  registryName?: string;
   /** How long a fetched tag is answered without asking the upstream (ms, default 60 000). */
   tagTtlMs?: number;
   /** Cache size cap in bytes; null or absent means no cap. */

@@ -53,11 +53,15 @@ export class StorePaths {
 }
 
 /**
- * The directory name an upstream's records live under. Docker Hub is `docker.io` (the name
- * containerd's `ns` parameter uses), so records for more upstreams can sit beside it later.
+ * The name clients use for the registry an upstream serves (containerd's `ns` parameter):
+ * Docker Hub is `docker.io`, any other registry its host and port.
  */
-export function registryKey(upstream: URL): string {
+export function registryName(upstream: URL): string {
   if (upstream.hostname === 'registry-1.docker.io' || upstream.hostname === 'index.docker.io') return 'docker.io';
-  const host = upstream.hostname.replace(/^\[|\]$/g, '').replace(/:/g, '_');
-  return upstream.port ? `${host}_${upstream.port}` : host;
+  return upstream.host;
+}
+
+/** The directory an upstream's records live under, so more upstreams can share one store later. */
+export function registryKey(name: string): string {
+  return name.replace(/[^A-Za-z0-9.-]/g, '_');
 }
