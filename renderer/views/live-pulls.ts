@@ -122,7 +122,7 @@ export function liveView(ctx: Context): View {
       const r = item.request;
       row.dataset['state'] = r.status >= 400 ? 'failed' : 'ok';
       if (item.child) row.classList.add('child');
-      const what = `${r.method} ${r.kind} ${r.repository ?? ''}${r.reference ? (r.reference.includes(':') && r.kind !== 'manifest' ? '@' + r.reference.slice(0, 19) + '…' : ':' + r.reference) : ''}`;
+      const what = `${r.method} ${r.kind} ${r.repository ?? ''}${r.reference ? (r.reference.includes(':') ? '@' + r.reference.slice(0, 19) + '…' : ':' + r.reference) : ''}`;
       row.replaceChildren(
         h('span', { class: 'when', text: formatTime(r.time) }),
         h('span', { class: 'client', text: item.child ? '' : r.client }),
