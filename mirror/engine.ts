@@ -30,6 +30,7 @@ import { CacheGuard } from './store/cache-guard.js';
 import { Evictor } from './store/eviction.js';
 import { registryKey, registryName, StorePaths } from './store/paths.js';
 import { RecordStore } from './store/records.js';
+import { cachedCredentials } from './upstream/cached-credentials.js';
 import { UpstreamClient } from './upstream/client.js';
 
 export const defaultUpstream = 'https://registry-1.docker.io';
@@ -67,6 +68,7 @@ export class Mirror implements MirrorEngine {
     this.options = { ...options, upstream: options.upstream ?? defaultUpstream, tagTtlMs: options.tagTtlMs ?? defaultTagTtlMs };
     this.logger = options.logger ?? pino({ level: 'silent' });
     const upstreamUrl = new URL(this.options.upstream);
+    const credentials = cachedCredentials(options.credentials);
     this.namespace = options.registryName ?? registryName(upstreamUrl);
     this.registry = registryKey(this.namespace);
     const paths = new StorePaths(options.cacheDir);
@@ -75,7 +77,7 @@ export class Mirror implements MirrorEngine {
     this.filter = new ClientFilter(options.allowlist);
     this.upstream = new UpstreamClient({
       baseUrl: upstreamUrl,
-      credentials: options.credentials,
+      credentials,
       onRateLimit: (state) => (this.rateLimit = state),
       onReachability: (reachable, reason) => {
         if (reachable) this.clearProblem('upstream-unreachable');
@@ -86,7 +88,7 @@ export class Mirror implements MirrorEngine {
     this.access = new AccessPolicy({
       clientAuth: options.clientAuth,
       servePrivateToAnyone: options.servePrivateToAnyone,
-      hasUpstreamCredentials: async () => Boolean(await options.credentials?.get()),
+      hasUpstreamCredentials: async () => Boolean(await credentials?.get()),
       anonymousUpstream: this.anonymousUpstream,
     });
     this.guard = new CacheGuard(options.cacheDir, options.minFreeBytes ?? defaultMinFreeBytes, (problem) => {

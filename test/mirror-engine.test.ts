@@ -5,7 +5,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { createMirror, type MirrorEngine, type MirrorEvent, type MirrorOptions, type PullEvent, type RequestEvent } from '../mirror/index.js';
+import { createMirror, testUpstreamCredentials, type MirrorEngine, type MirrorEvent, type MirrorOptions, type PullEvent, type RequestEvent } from '../mirror/index.js';
 import { DEFAULT_HUB_USER } from './support/hub.js';
 import { sha256, type PushedImageManifest } from './support/images.js';
 import { startTestUpstream, type TestUpstream } from './support/upstream.js';
@@ -327,6 +327,17 @@ describe('credentials', () => {
     assert.ok(rateLimit);
     assert.equal(rateLimit.source, DEFAULT_HUB_USER.username);
     assert.equal(rateLimit.windowSeconds, 21600);
+  });
+
+  test('testing credentials tells the account\'s limit, or that they were rejected, without a counted pull', async () => {
+    const pulls = upstream.hub.countedPulls();
+    const good = await testUpstreamCredentials(upstream.url, { username: DEFAULT_HUB_USER.username, secret: DEFAULT_HUB_USER.password }, 'library/alpine-test');
+    assert.equal(good.rateLimit?.limit, 200);
+    await assert.rejects(
+      testUpstreamCredentials(upstream.url, { username: DEFAULT_HUB_USER.username, secret: 'wrong' }, 'library/alpine-test'),
+      /rejected the credentials of dockmirror-tester/,
+    );
+    assert.equal(upstream.hub.countedPulls(), pulls);
   });
 
   test('the private image is served only to clients that logged in to the mirror', async (t) => {
