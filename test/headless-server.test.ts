@@ -8,6 +8,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHeadless } from '../main/headless/server.js';
+import { parseUiAddress } from '../main/headless/ui-address.js';
 import { FakeApi } from './headless-fake-api.js';
 
 async function setup(t: import('node:test').TestContext) {
@@ -182,4 +183,24 @@ test('events and state changes stream to every open tab, and close() ends the st
     assert.equal(done, true);
   }
   assert.equal(api.listenerCount(), 0);
+});
+
+test('a taken window port is reported in a plain sentence', async (t) => {
+  const { origin } = await setup(t);
+  const port = Number(new URL(origin).port);
+  await assert.rejects(startHeadless(new FakeApi('/nonexistent'), { host: '127.0.0.1', port }), {
+    message: `The window address 127.0.0.1:${port} is already in use; choose another with --ui HOST:PORT.`,
+  });
+});
+
+test('--ui values: host and port, bracketed IPv6, port only, loopback by default', () => {
+  assert.deepEqual(parseUiAddress(undefined), { host: '127.0.0.1', port: 5001 });
+  assert.deepEqual(parseUiAddress('127.0.0.1:5001'), { host: '127.0.0.1', port: 5001 });
+  assert.deepEqual(parseUiAddress('localhost:6001'), { host: '127.0.0.1', port: 6001 });
+  assert.deepEqual(parseUiAddress('[::1]:5002'), { host: '::1', port: 5002 });
+  assert.deepEqual(parseUiAddress('5003'), { host: '127.0.0.1', port: 5003 });
+  assert.deepEqual(parseUiAddress('0.0.0.0:5001'), { host: '0.0.0.0', port: 5001 });
+  for (const bad of ['127.0.0.1:', 'host:port', '127.0.0.1:70000', '::1:5001', 'a b:1']) {
+    assert.throws(() => parseUiAddress(bad), /is not a window address/, bad);
+  }
 });

@@ -150,9 +150,15 @@ export async function startHeadless(api: DockmirrorApi, options: HeadlessOptions
   }
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const where = `${options.host}:${options.port}`;
+      if (error.code === 'EADDRINUSE') reject(new Error(`The window address ${where} is already in use; choose another with --ui HOST:PORT.`));
+      else if (error.code === 'EADDRNOTAVAIL') reject(new Error(`This machine has no address ${options.host}; the window cannot listen on ${where}.`));
+      else if (error.code === 'EACCES') reject(new Error(`Listening on ${where} needs more privileges; choose a port above 1023.`));
+      else reject(error);
+    });
     server.listen(options.port, options.host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });
