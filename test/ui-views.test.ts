@@ -376,3 +376,21 @@ test('every view is tidy at 900×600 and 1400×900, light and dark', async (t) =
     }
   }
 });
+
+test('when the headless host restarts, the page reconnects and shows what changed meanwhile', async (t) => {
+  const session = await open(t);
+  const { page, api } = session;
+  await go(page, 'live'); // loads the (empty) backlog now, so the pull below can only come by the stream
+  await go(page, 'overview');
+  await page.waitForSelector('.badge[data-state="off"]');
+  const port = Number(new URL(session.server.url).port);
+  await session.server.close();
+  api.state.mirror.serving = true; // changed while no tab was listening
+  const again = await startHeadless(api, { host: '127.0.0.1', port, token: session.server.token });
+  t.after(() => again.close());
+  await page.waitForSelector('.badge[data-state="on"]');
+  // Server-sent events flow again after the reconnect.
+  emitPull(api, 1, '10.0.0.77', 'library/httpd', '2');
+  await go(page, 'live');
+  await page.waitForFunction(() => /10\.0\.0\.77 pulled library\/httpd:2/.test(document.querySelector('.vrow.pull .summary')?.textContent ?? ''));
+});

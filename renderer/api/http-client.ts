@@ -53,6 +53,21 @@ export function createHttpClient(options: HttpClientOptions): DockmirrorApi {
       const event = JSON.parse((message as MessageEvent<string>).data) as MirrorEvent;
       for (const listener of eventListeners) listener(event);
     });
+    // EventSource reconnects by itself; what changed while it was away arrives as one fresh state.
+    let lost = false;
+    source.addEventListener('error', () => {
+      lost = true;
+    });
+    source.addEventListener('open', () => {
+      if (!lost) return;
+      lost = false;
+      call<AppState>('getState').then(
+        (state) => {
+          for (const listener of stateListeners) listener(state);
+        },
+        () => {},
+      );
+    });
     source.addEventListener('state', (message) => {
       const state = JSON.parse((message as MessageEvent<string>).data) as AppState;
       for (const listener of stateListeners) listener(state);
