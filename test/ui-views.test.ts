@@ -394,3 +394,29 @@ test('when the headless host restarts, the page reconnects and shows what change
   await go(page, 'live');
   await page.waitForFunction(() => /10\.0\.0\.77 pulled library\/httpd:2/.test(document.querySelector('.vrow.pull .summary')?.textContent ?? ''));
 });
+
+test('with a preload API on window.dockmirror (the Electron host) the page uses it and never calls HTTP', async (t) => {
+  const session = await open(t);
+  const { page, context } = session;
+  const calls: string[] = [];
+  page.on('request', (request) => {
+    if (new URL(request.url()).pathname.startsWith('/api/')) calls.push(request.url());
+  });
+  const state = structuredClone(session.api.state);
+  state.settings.port = 5999;
+  state.addresses = [{ interfaceName: 'wlan0', address: '10.9.8.7', family: 'IPv4', mirrorUrl: 'http://10.9.8.7:5999' }];
+  // What the preload would expose through contextBridge, reduced to what the page calls at start.
+  await context.addInitScript(`
+    const state = ${JSON.stringify(state)};
+    const noop = () => () => {};
+    window.dockmirror = new Proxy({ getState: async () => state, recentEvents: async () => [], recentClients: async () => [], listCache: async () => [], onEvent: noop, onState: noop }, {
+      get: (target, name) => (name === 'then' ? undefined : target[name] ?? (async () => state)),
+    });
+  `);
+  await page.goto(new URL(session.server.url).origin + '/');
+  await page.waitForSelector('#app[data-ready="true"]');
+  assert.deepEqual(await page.locator('.addresses code').allTextContents(), ['http://10.9.8.7:5999']);
+  await go(page, 'connect');
+  assert.match(await page.locator('.snippet-card').first().innerText(), /http:\/\/10\.9\.8\.7:5999/);
+  assert.deepEqual(calls, []);
+});
