@@ -101,6 +101,7 @@ test('arguments are checked before they reach the core', async (t) => {
     ['changeCachePath', ['/tmp', 'sideways']],
     ['changeCachePath', [42, 'move']],
     ['updateSettings', ['port=80']],
+    ['updateSettings', [{ isAdmin: true }]],
     ['deleteCachedImage', ['docker.io', 7]],
     ['saveCredentials', ['alice']],
   ];
@@ -111,6 +112,13 @@ test('arguments are checked before they reach the core', async (t) => {
     assert.equal(body.error.code, 'bad-request');
     assert.match(body.error.message, /^[A-Z].*\.$/);
   }
+  const proto = await fetch(`${origin}/api/call/updateSettings`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-Dockmirror-Token': server.token },
+    body: '[{"port":5000,"__proto__":{"polluted":true}}]',
+  });
+  assert.equal(proto.status, 400);
+  assert.match(((await proto.json()) as { error: { message: string } }).error.message, /no setting called "__proto__"/);
   const notList = await fetch(`${origin}/api/call/getState`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', 'X-Dockmirror-Token': server.token },

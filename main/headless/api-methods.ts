@@ -19,11 +19,27 @@ function optionalStr(args: Args, index: number, name: string): string | undefine
   return args[index] === undefined || args[index] === null ? undefined : str(args, index, name);
 }
 
+const settingKeys: ReadonlySet<keyof AppSettings> = new Set<keyof AppSettings>([
+  'cachePath',
+  'maxSizeBytes',
+  'listenHost',
+  'port',
+  'upstream',
+  'tagTtlSeconds',
+  'allowlist',
+  'clientAuth',
+  'startMirrorOnLaunch',
+  'launchAtLogin',
+  'logLevel',
+]);
+
 function patch(args: Args): Partial<AppSettings> {
   const value = args[0];
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new BadRequest('The settings change must be an object.');
   }
+  const unknown = Object.keys(value).filter((key) => !settingKeys.has(key as keyof AppSettings));
+  if (unknown.length > 0) throw new BadRequest(`There is no setting called "${unknown[0]}".`);
   // The core validates each value; here only the shape crosses.
   return value as Partial<AppSettings>;
 }
