@@ -1,0 +1,112 @@
+// Docker Hub credentials and the mirror's client password, kept in the keychain only. The
+// window learns "saved for <user>", never a secret; the engine gets a CredentialsProvider that
+// reads the keychain on demand, so saving or deleting applies to the next token request.
+import type { CredentialsProvider, RateLimitState, UpstreamCredentials } from '../../mirror/public-types.js';
+import type { CredentialStatus, CredentialTestResult } from './contract.js';
+import { CoreError } from './core-error.js';
+import type { Keychain } from './keychain.js';
+
+const hubPrefix = 'hub:';
+const clientAccount = 'mirror-client';
+
+export type CredentialTester = (upstream: string, credentials: UpstreamCredentials) => Promise<{ rateLimit: RateLimitState | null }>;
+
+export class Credentials {
+  private problem: string | null | undefined;
+
+  constructor(
+    private readonly keychain: Keychain,
+    private readonly tester: CredentialTester,
+  ) {}
+
+  /** Probes once; a keychain that appears later (user unlocks it) is found by refresh(). */
+  async refresh(): Promise<void> {
+    this.problem = await this.keychain.probe();
+  }
+
+  async status(): Promise<CredentialStatus> {
+    if (this.problem === undefined) await this.refresh();
+    if (this.problem) return { keychainAvailable: false, savedFor: null, message: this.problem };
+    return { keychainAvailable: true, savedFor: await this.hubUser() };
+  }
+
+  private async hubUser(): Promise<string | null> {
+    const account = (await this.keychain.accounts()).find((a) => a.startsWith(hubPrefix));
+    return account ? account.slice(hubPrefix.length) : null;
+  }
+
+  private async requireKeychain(): Promise<void> {
+    if (this.problem === undefined) await this.refresh();
+    if (this.problem) throw new CoreError('keychain-unavailable', this.problem);
+  }
+
+  async save(username: string, token: string): Promise<CredentialStatus> {
+    const user = username.trim();
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/.test(user)) throw new CoreError('invalid-credentials', 'Enter your Docker Hub user name.');
+    if (token.length === 0 || token.length > 4096 || /\s/.test(token)) {
+      throw new CoreError('invalid-credentials', 'Paste the access token from Docker Hub (Account settings → Personal access tokens).');
+    }
+    await this.requireKeychain();
+    // One Docker Hub account at a time: the old one goes before the new one is written.
+    for (const account of await this.keychain.accounts()) {
+      if (account.startsWith(hubPrefix)) await this.keychain.delete(account);
+    }
+    await this.keychain.set(hubPrefix + user, token);
+    return this.status();
+  }
+
+  async delete(): Promise<CredentialStatus> {
+    await this.requireKeychain();
+    for (const account of await this.keychain.accounts()) {
+      if (account.startsWith(hubPrefix)) await this.keychain.delete(account);
+    }
+    return this.status();
+  }
+
+  async hub(): Promise<UpstreamCredentials | null> {
+    if (this.problem === undefined) await this.refresh();
+    if (this.problem) return null;
+    const user = await this.hubUser();
+    if (!user) return null;
+    const secret = await this.keychain.get(hubPrefix + user);
+    return secret ? { username: user, secret } : null;
+  }
+
+  /** For the engine: errors reading the keychain mean anonymous pulls, never a failed pull. */
+  provider(): CredentialsProvider {
+    return { get: () => this.hub().catch(() => null) };
+  }
+
+  async test(upstream: string): Promise<CredentialTestResult> {
+    const credentials = await this.hub();
+    if (!credentials) {
+      const status = await this.status();
+      return { ok: false, message: status.message ?? 'No Docker Hub account is saved yet.' };
+    }
+    try {
+      const { rateLimit } = await this.tester(upstream, credentials);
+      if (!rateLimit) return { ok: true, message: `Signed in as ${credentials.username}: Docker Hub reports no pull limit for this account.` };
+      const hours = Math.round((rateLimit.windowSeconds / 3600) * 10) / 10;
+      return {
+        ok: true,
+        message: `Signed in as ${credentials.username}: ${rateLimit.limit} pulls per ${hours} hours.`,
+        rateLimit: { limit: rateLimit.limit, windowSeconds: rateLimit.windowSeconds },
+      };
+    } catch (error) {
+      const reason = error instanceof Error && error.message ? error.message : 'the upstream did not answer.';
+      return { ok: false, message: `Signing in as ${credentials.username} failed: ${reason}` };
+    }
+  }
+
+  async setClientPassword(password: string): Promise<void> {
+    if (password.length < 8 || password.length > 1024) throw new CoreError('invalid-password', 'The client password must be 8 to 1024 characters.');
+    await this.requireKeychain();
+    await this.keychain.set(clientAccount, password);
+  }
+
+  async clientPassword(): Promise<string | null> {
+    if (this.problem === undefined) await this.refresh();
+    if (this.problem) return null;
+    return this.keychain.get(clientAccount).catch(() => null);
+  }
+}

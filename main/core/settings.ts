@@ -1,0 +1,164 @@
+// The app's settings: defaults, the JSON schema the store enforces on disk, migrations from
+// older layouts, and validation of a change from the window. Plain Node on purpose — the
+// Electron adapter hands the same schema and migrations to electron-store, the headless host
+// and the tests to `conf` (the library electron-store wraps), so both read the same file format.
+import { isAbsolute, join } from 'node:path';
+import { isIP } from 'node:net';
+import type { AppSettings, LogLevel } from './contract.js';
+import { CoreError } from './core-error.js';
+
+/** The subset of conf / electron-store the core uses, so tests can inject either. */
+export interface SettingsStore {
+  readonly store: Record<string, unknown>;
+  set(values: Record<string, unknown>): void;
+}
+
+/** What a conf migration receives: get/set/delete on the raw store. */
+export interface MigrationStore {
+  get(key: string): unknown;
+  set(key: string, value: unknown): void;
+  delete(key: string): void;
+  has(key: string): boolean;
+}
+
+export const settingsVersion = '0.2.0';
+
+const logLevels: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+
+export function defaultSettings(dataDir: string): AppSettings {
+  return {
+    cachePath: join(dataDir, 'cache'),
+    maxSizeBytes: null,
+    listenHost: '0.0.0.0',
+    port: 5000,
+    upstream: 'https://registry-1.docker.io',
+    tagTtlSeconds: 60,
+    allowlist: ['127.0.0.0/8', '::1/128', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7', 'fe80::/10'],
+    clientAuth: { enabled: false, username: '' },
+    startMirrorOnLaunch: true,
+    launchAtLogin: false,
+    logLevel: 'info',
+  };
+}
+
+/** conf's `schema` option: one JSON schema per key. */
+export const settingsSchema = {
+  cachePath: { type: 'string', minLength: 1 },
+  maxSizeBytes: { type: ['integer', 'null'], minimum: 0 },
+  listenHost: { type: 'string', minLength: 1 },
+  port: { type: 'integer', minimum: 1, maximum: 65535 },
+  upstream: { type: 'string', pattern: '^https?://' },
+  tagTtlSeconds: { type: 'integer', minimum: 0 },
+  allowlist: { type: 'array', items: { type: 'string' } },
+  clientAuth: {
+    type: 'object',
+    properties: { enabled: { type: 'boolean' }, username: { type: 'string' } },
+    required: ['enabled', 'username'],
+    additionalProperties: false,
+  },
+  startMirrorOnLaunch: { type: 'boolean' },
+  launchAtLogin: { type: 'boolean' },
+  logLevel: { type: 'string', enum: [...logLevels] },
+} as const;
+
+/**
+ * Keyed by the app version that introduced the layout (conf runs each once, in order).
+ * 0.1.0 stored `listen: "host:port"`, `tagTtlMs` and `maxSizeGb`; 0.2.0 splits and renames them.
+ */
+export const settingsMigrations: Record<string, (store: MigrationStore) => void> = {
+  '0.2.0': (store) => {
+    const listen = store.get('listen');
+    if (typeof listen === 'string') {
+      const match = /^(.*):(\d+)$/.exec(listen);
+      if (match) {
+        store.set('listenHost', match[1]!.replace(/^\[|\]$/g, '') || '0.0.0.0');
+        store.set('port', Number(match[2]));
+      }
+      store.delete('listen');
+    }
+    const ttlMs = store.get('tagTtlMs');
+    if (typeof ttlMs === 'number') {
+      store.set('tagTtlSeconds', Math.round(ttlMs / 1000));
+      store.delete('tagTtlMs');
+    }
+    const gb = store.get('maxSizeGb');
+    if (store.has('maxSizeGb')) {
+      store.set('maxSizeBytes', typeof gb === 'number' && gb > 0 ? Math.round(gb * 1e9) : null);
+      store.delete('maxSizeGb');
+    }
+  },
+};
+
+/** Reads the stored settings over the defaults, so a key added later reads as its default. */
+export function readSettings(store: SettingsStore, dataDir: string): AppSettings {
+  const defaults = defaultSettings(dataDir);
+  const raw = store.store;
+  const merged: Record<string, unknown> = { ...defaults };
+  for (const key of Object.keys(defaults)) if (raw[key] !== undefined) merged[key] = raw[key];
+  return validateSettings(merged as Partial<AppSettings>, defaults);
+}
+
+const ipv4Cidr = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/;
+
+function validCidr(value: string): boolean {
+  const slash = value.lastIndexOf('/');
+  if (slash < 0) return isIP(value) !== 0;
+  const address = value.slice(0, slash);
+  const bits = Number(value.slice(slash + 1));
+  const family = isIP(address);
+  if (family === 0 || !Number.isInteger(bits) || bits < 0) return false;
+  if (family === 4 && !ipv4Cidr.test(value)) return false;
+  return bits <= (family === 4 ? 32 : 128);
+}
+
+function bad(message: string): never {
+  throw new CoreError('invalid-setting', message);
+}
+
+/** Applies a patch over `current`, rejecting the first invalid value with a plain sentence. */
+export function validateSettings(patch: Partial<AppSettings>, current: AppSettings): AppSettings {
+  const next: AppSettings = { ...current, ...patch };
+  if (typeof next.cachePath !== 'string' || !isAbsolute(next.cachePath)) bad('The cache folder must be a full path.');
+  if (next.maxSizeBytes !== null && (!Number.isSafeInteger(next.maxSizeBytes) || next.maxSizeBytes < 0)) {
+    bad('The size cap must be a whole number of bytes, or no cap.');
+  }
+  if (typeof next.listenHost !== 'string' || (next.listenHost !== 'localhost' && isIP(next.listenHost) === 0)) {
+    bad('The listen address must be an IP address such as 0.0.0.0.');
+  }
+  if (!Number.isInteger(next.port) || next.port < 1 || next.port > 65535) bad('The port must be a number from 1 to 65535.');
+  let upstream: URL | null = null;
+  try {
+    upstream = typeof next.upstream === 'string' ? new URL(next.upstream) : null;
+  } catch {
+    upstream = null;
+  }
+  if (!upstream || (upstream.protocol !== 'https:' && upstream.protocol !== 'http:') || upstream.username || upstream.password) {
+    bad('The upstream must be an http or https address without a user name.');
+  }
+  if (!Number.isInteger(next.tagTtlSeconds) || next.tagTtlSeconds < 0 || next.tagTtlSeconds > 7 * 24 * 3600) {
+    bad('The tag refresh time must be between 0 seconds and 7 days.');
+  }
+  if (!Array.isArray(next.allowlist) || next.allowlist.length === 0) bad('The allowlist needs at least one network.');
+  for (const entry of next.allowlist) {
+    if (typeof entry !== 'string' || !validCidr(entry)) bad(`"${String(entry)}" is not a network such as 192.168.1.0/24.`);
+  }
+  const auth = next.clientAuth as unknown;
+  if (
+    typeof auth !== 'object' || auth === null ||
+    typeof (auth as { enabled?: unknown }).enabled !== 'boolean' ||
+    typeof (auth as { username?: unknown }).username !== 'string'
+  ) {
+    bad('Client sign-in needs an on/off switch and a user name.');
+  }
+  if (next.clientAuth.enabled && !/^[^:\s]{1,64}$/.test(next.clientAuth.username)) {
+    bad('The client user name must be 1 to 64 characters without spaces or colons.');
+  }
+  if (typeof next.startMirrorOnLaunch !== 'boolean') bad('"Start mirror on launch" must be on or off.');
+  if (typeof next.launchAtLogin !== 'boolean') bad('"Launch at login" must be on or off.');
+  if (!logLevels.includes(next.logLevel)) bad(`The log level must be one of ${logLevels.join(', ')}.`);
+  return {
+    ...next,
+    allowlist: [...next.allowlist],
+    clientAuth: { enabled: next.clientAuth.enabled, username: next.clientAuth.username },
+  };
+}
