@@ -3,7 +3,7 @@
 // rate limits, private repositories, Basic mode, fault injection, and that the bytes clients
 // receive hash to the digests we pushed.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -437,5 +437,83 @@ describe('fault injection', () => {
       assert.equal(back.status, 200);
       await back.arrayBuffer();
     }
+  });
+});
+
+/** Starts a daemon as a child and stops it (SIGTERM, then SIGKILL) when the test ends. */
+function daemon(t: { after: (fn: () => Promise<void>) => void }, command: string, args: string[]): ChildProcess {
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    log = (log + chunk.toString('utf8')).slice(-8000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.once('error', (error) => {
+    log += `could not start ${command}: ${error.message}`;
+  });
+  t.after(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(force);
+    }
+  });
+  Object.defineProperty(child, 'log', { get: () => log });
+  return child;
+}
+
+/** Retries `probe` until it succeeds or the daemon dies; the error then carries the daemon's log. */
+async function waitForDaemon(child: ChildProcess, name: string, probe: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      assert.fail(`${name} exited: ${(child as ChildProcess & { log?: string }).log ?? ''}`);
+    }
+    try {
+      await probe();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  assert.fail(`${name} did not come up: ${(child as ChildProcess & { log?: string }).log ?? ''}`);
+}
+
+describe('real daemons pull through the stand-in', () => {
+  test('containerd (ctr) pulls and unpacks the index for this platform and the Docker v2 image', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'dm-ctd-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const socket = join(dir, 'c.sock');
+    const config = [
+      'version = 2',
+      `root = ${JSON.stringify(join(dir, 'root'))}`,
+      `state = ${JSON.stringify(join(dir, 'state'))}`,
+      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+      '[grpc]',
+      `  address = ${JSON.stringify(socket)}`,
+      '[ttrpc]',
+      `  address = ${JSON.stringify(join(dir, 't.sock'))}`,
+    ].join('\n');
+    await writeFile(join(dir, 'config.toml'), config);
+    const containerd = daemon(t, '/usr/bin/containerd', ['--config', join(dir, 'config.toml'), '--log-level', 'warn']);
+    const ctr = (...args: string[]): Promise<{ stdout: string }> => run('/usr/bin/ctr', ['--address', socket, '-n', 'dockmirror-test', ...args]);
+    await waitForDaemon(containerd, 'containerd', () => ctr('version'));
+
+    up.hub.resetStats();
+    const host = hostOf(up.url);
+    for (const ref of ['library/multi-test:latest', 'library/alpine-test:latest']) {
+      await ctr('images', 'pull', '--plain-http', '--snapshotter', 'native', `${host}/${ref}`);
+    }
+    const list = (await ctr('images', 'ls')).stdout;
+    assert.match(list, new RegExp(`${host}/library/multi-test:latest\\s+${MEDIA_TYPES.ociIndex.replace(/[.+]/g, '\\$&')}\\s+${up.images.multi.digest}`));
+    assert.match(list, new RegExp(`${host}/library/alpine-test:latest\\s+\\S+\\s+${up.images.alpine.digest}`));
+    // Unpacked: the layer files are in the native snapshotter's directories.
+    const snapshots = join(dir, 'root', 'io.containerd.snapshotter.v1.native', 'snapshots');
+    const found = (await run('find', [snapshots, '-name', '*.txt'])).stdout;
+    assert.match(found, new RegExp(`/etc/dockmirror-test/multi-${hostPlatform().architecture}\\.txt`));
+    assert.match(found, /\/etc\/dockmirror-test\/alpine-app\.txt/);
+    const stats = up.hub.stats();
+    assert.ok(stats.requests.filter((r) => r.server === 'cdn').every((r) => r.authorization === 'none' && r.status === 200));
+    assert.ok(stats.tokenRequests.length > 0);
   });
 });
