@@ -1,0 +1,51 @@
+// Runs one Dockmirror engine in its own process for the benchmark and answers memory questions
+// over IPC. Started by subjects.ts with fork(); exits when the parent says stop or goes away.
+import { createMirror } from '../../mirror/index.js';
+import { isParentMessage, type ChildConfig, type ChildMessage } from './child-protocol.js';
+
+function send(message: ChildMessage): void {
+  process.send?.(message);
+}
+
+async function main(): Promise<void> {
+  const raw = process.argv[2];
+  if (raw === undefined || process.send === undefined) throw new Error('mirror-child needs a config argument and an IPC channel.');
+  const config = JSON.parse(raw) as ChildConfig;
+  const engine = createMirror({ cacheDir: config.cacheDir, upstream: config.upstream, tagTtlMs: config.tagTtlMs, minFreeBytes: 0 });
+  let peakRss = process.memoryUsage.rss();
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+  }, config.sampleMs);
+  const { port } = await engine.start({ host: '127.0.0.1', port: 0 });
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(sampler);
+    await engine.stop();
+    send({ type: 'stopped' });
+    process.disconnect?.();
+  };
+  // A parent that dies must not leave a mirror running.
+  process.on('disconnect', () => void stop());
+  process.on('message', (message: unknown) => {
+    if (!isParentMessage(message)) return;
+    if (message.cmd === 'stop') {
+      void stop();
+      return;
+    }
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (message.gc && gc) gc();
+    const rss = process.memoryUsage.rss();
+    peakRss = Math.max(peakRss, rss);
+    send({ type: 'memory', rss, peakRss });
+    if (message.resetPeak) peakRss = rss;
+  });
+  send({ type: 'ready', port });
+}
+
+main().catch((error: unknown) => {
+  send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+  process.exitCode = 1;
+  process.disconnect?.();
+});
