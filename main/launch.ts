@@ -1,9 +1,17 @@
-// `dockmirror start`: the desktop app where Electron can run. The Electron main process and the
-// app core that the headless fallback needs are not written yet (see the issue 4 report), so
-// for now this says plainly what to run instead rather than failing with a missing module.
+// `dockmirror start` (npm start): the desktop app where Electron can run; elsewhere — no Electron
+// binary or no display, as on a server or these build machines — it says so in one sentence and
+// runs the same app core headless, with the window served on localhost.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createAppCore } from './core/app-core.js';
+import { defaultDataDir } from './core/data-dir.js';
+import { keytarKeychain } from './core/keychain.js';
+import { openWithSystem } from './headless/open-with-system.js';
+import { runHeadless } from './headless/run-headless.js';
+import { parseUiAddress } from './headless/ui-address.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -13,12 +21,21 @@ export function electronAvailable(env: NodeJS.ProcessEnv = process.env, platform
   return hasBinary && hasDisplay;
 }
 
-export async function launch(_argv: string[]): Promise<number> {
-  const reason = electronAvailable()
-    ? 'The desktop window is not built yet'
-    : 'Electron cannot start here (no Electron binary or no display)';
-  process.stderr.write(
-    `${reason}; run the mirror headless instead: npm run serve -- --cache DIR --listen 0.0.0.0:5000\n`,
-  );
-  return 1;
+export async function launch(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { ui: { type: 'string' }, headless: { type: 'boolean', default: false } }, strict: true });
+  const ui = parseUiAddress(values.ui);
+  if (!values.headless && electronAvailable()) return runElectron();
+  if (!values.headless) {
+    process.stderr.write('Electron cannot start here (no Electron binary or no display), so Dockmirror runs headless with its window in your browser.\n');
+  }
+  const dataDir = defaultDataDir();
+  const core = createAppCore({ dataDir, keychain: keytarKeychain(), desktop: { openPath: openWithSystem } });
+  return runHeadless(core, ui);
+}
+
+async function runElectron(): Promise<number> {
+  // In plain Node the electron package exports the path of its binary.
+  const { default: electronBinary } = (await import('electron')) as unknown as { default: string };
+  const child = spawn(electronBinary, [root], { stdio: 'inherit' });
+  return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
 }

@@ -15,7 +15,7 @@ import { verifyStore } from './verify.js';
 const usage = `Usage:
   dockmirror serve --cache DIR [--listen 0.0.0.0:5000] [--upstream URL] [--max-size SIZE]
                    [--tag-ttl DURATION] [--log-level LEVEL] [--allow CIDR[,CIDR…]]
-                   [--username USER --password-stdin]
+                   [--username USER --password-stdin] [--ui [HOST:]PORT]
   dockmirror verify --cache DIR
   dockmirror start            the desktop app (headless with its web UI where Electron cannot start)
 
@@ -66,6 +66,7 @@ async function serve(argv: string[]): Promise<number> {
       allow: { type: 'string' },
       username: { type: 'string' },
       'password-stdin': { type: 'boolean', default: false },
+      ui: { type: 'string' },
     },
     strict: true,
   });
@@ -80,6 +81,13 @@ async function serve(argv: string[]): Promise<number> {
   await assertWritable(cacheDir);
   const credentials = await readCredentials(values.username, values['password-stdin']!);
   const logger = pino({ level: values['log-level'], base: undefined });
+  if (values.ui !== undefined) {
+    // Resolved at run time, like `start`: the window's host lives in main/, outside the engine.
+    const host = '../main/headless/serve-ui.js';
+    const { serveWithUi } = (await import(host)) as typeof import('../main/headless/serve-ui.js');
+    const settings = { cachePath: cacheDir, listenHost: listen.host, port: listen.port, upstream, tagTtlSeconds: Math.round(tagTtlMs / 1000), maxSizeBytes, logLevel: (values['log-level'] === 'silent' ? 'fatal' : values['log-level']) as 'info', ...(allowlist ? { allowlist } : {}) };
+    return serveWithUi({ ui: values.ui, settings, credentials, logger });
+  }
   const mirror = createMirror({
     cacheDir,
     upstream,

@@ -78,7 +78,8 @@ export type HealthProblemCode =
   | 'upstream-unreachable'
   | 'rate-limited'
   | 'port-in-use'
-  | 'keychain-unavailable';
+  | 'keychain-unavailable'
+  | 'start-failed';
 
 export interface HealthProblem {
   code: HealthProblemCode;

@@ -9,3 +9,11 @@ export class CoreError extends Error {
     this.name = 'CoreError';
   }
 }
+
+/** Any failure as a CoreError: engine errors already carry a sentence; their stack stays behind. */
+export function toCoreError(error: unknown): CoreError {
+  if (error instanceof CoreError) return error;
+  const code = (error as { code?: unknown })?.code;
+  const message = error instanceof Error && error.message ? error.message : 'Something went wrong; the log has the details.';
+  return new CoreError(typeof code === 'string' ? code : 'failed', message);
+}

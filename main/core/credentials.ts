@@ -7,6 +7,9 @@ import { CoreError } from './core-error.js';
 import type { Keychain } from './keychain.js';
 
 const hubPrefix = 'hub:';
+
+/** The keychain account a Docker Hub user's token is saved under. */
+export const hubAccount = (username: string): string => hubPrefix + username;
 const clientAccount = 'mirror-client';
 
 export type CredentialTester = (upstream: string, credentials: UpstreamCredentials) => Promise<{ rateLimit: RateLimitState | null }>;

@@ -1,0 +1,308 @@
+// The app core: settings, credentials, the mirror's lifecycle and the event stream, behind the
+// DockmirrorApi every window uses. It knows no Electron; the desktop adapter, the headless
+// fallback and the tests all run this same code.
+import { mkdir } from 'node:fs/promises';
+import Conf from 'conf';
+import type { Logger } from 'pino';
+import { mirrorAddresses, testUpstreamCredentials } from '../../mirror/index.js';
+import type { AppCore, AppCoreOptions } from './app-host.js';
+import { openAppLog, type AppLog } from './app-logger.js';
+import { checkCachePath, holdsCache, listDirectory, moveCache } from './cache-folder.js';
+import type { AppSettings, AppState, CacheMoveMode, CredentialStatus, HealthProblem, MirrorEvent } from './contract.js';
+import { CoreError, toCoreError } from './core-error.js';
+import { Credentials } from './credentials.js';
+import { EventLog } from './event-log.js';
+import { MirrorRunner, type EngineTuning } from './mirror-runner.js';
+import { readSettings, settingsMigrations, settingsSchema, settingsVersion, validateSettings, type SettingsStore } from './settings.js';
+
+export interface CoreTestHooks {
+  /** Engine options the settings do not carry (tests aim `registryName` at a stand-in). */
+  tuning?: EngineTuning;
+  /** A logger instead of the rotating file (the CLI logs to stdout). */
+  logger?: Logger;
+}
+
+/** Counters move with every request; the window needs them a few times a second at most. */
+const stateThrottleMs = 500;
+
+export function createAppCore(options: AppCoreOptions & CoreTestHooks): AppCore {
+  return new Core(options);
+}
+
+function openSettingsStore(dataDir: string): SettingsStore {
+  try {
+    return new Conf<Record<string, unknown>>({
+      cwd: dataDir,
+      configName: 'config',
+      projectVersion: settingsVersion,
+      migrations: settingsMigrations,
+      schema: settingsSchema as never,
+    });
+  } catch (error) {
+    throw new CoreError('settings-unreadable', `The settings file in ${dataDir} cannot be read (${(error as Error).message}); fix or remove it.`);
+  }
+}
+
+class Core implements AppCore {
+  private settings!: AppSettings;
+  private store!: SettingsStore;
+  private logger!: Logger;
+  private log: AppLog | null = null;
+  private runner!: MirrorRunner;
+  private readonly credentials: Credentials;
+  private readonly events: EventLog;
+  private credentialStatus: CredentialStatus = { keychainAvailable: false, savedFor: null };
+  private startFailure: HealthProblem | null = null;
+  private readonly eventListeners = new Set<(event: MirrorEvent) => void>();
+  private readonly stateListeners = new Set<(state: AppState) => void>();
+  private stateTimer: NodeJS.Timeout | undefined;
+  private lastState!: AppState;
+  private readonly opened: Promise<void>;
+  private closing: Promise<void> | null = null;
+
+  constructor(private readonly options: AppCoreOptions & CoreTestHooks) {
+    this.credentials = new Credentials(options.keychain, testUpstreamCredentials);
+    this.events = new EventLog(options.eventBufferSize);
+    this.opened = this.open();
+  }
+
+  private async open(): Promise<void> {
+    await mkdir(this.options.dataDir, { recursive: true });
+    this.store = this.options.settingsStore ?? openSettingsStore(this.options.dataDir);
+    this.settings = readSettings(this.store, this.options.dataDir);
+    if (this.options.logger) this.logger = this.options.logger;
+    else {
+      this.log = await openAppLog(this.options.dataDir, this.settings.logLevel);
+      this.logger = this.log.logger;
+    }
+    this.runner = new MirrorRunner({
+      logger: this.logger,
+      credentials: this.credentials.provider(),
+      clientPassword: () => this.credentials.clientPassword(),
+      onEvent: (event) => this.onMirrorEvent(event),
+      tuning: this.options.tuning,
+    });
+    this.credentialStatus = await this.credentials.status();
+    this.lastState = this.snapshot();
+  }
+
+  async ready(): Promise<AppState> {
+    await this.opened;
+    if (this.settings.startMirrorOnLaunch) await this.tryStart();
+    return this.publish();
+  }
+
+  currentState(): AppState {
+    return this.lastState;
+  }
+
+  async getState(): Promise<AppState> {
+    await this.opened;
+    return this.snapshot();
+  }
+
+  async startMirror(): Promise<AppState> {
+    await this.opened;
+    await this.tryStart();
+    if (this.startFailure) throw new CoreError('start-failed', this.startFailure.message);
+    return this.publish();
+  }
+
+  async stopMirror(): Promise<AppState> {
+    await this.opened;
+    await this.runner.stop();
+    this.startFailure = null;
+    return this.publish();
+  }
+
+  async updateSettings(patch: Partial<AppSettings>): Promise<AppState> {
+    await this.opened;
+    const previous = this.settings;
+    const next = validateSettings(patch, previous);
+    if (next.cachePath !== previous.cachePath) {
+      throw new CoreError('invalid-setting', 'Change the cache folder with "Change folder", which can move the cache there.');
+    }
+    if (next.clientAuth.enabled && !previous.clientAuth.enabled && !(await this.credentials.clientPassword())) {
+      throw new CoreError('client-password-missing', 'Save a client password first, then turn client sign-in on.');
+    }
+    if (next.launchAtLogin !== previous.launchAtLogin) {
+      const setLaunchAtLogin = this.options.desktop?.setLaunchAtLogin;
+      if (!setLaunchAtLogin) throw new CoreError('unsupported', 'Launch at login needs the desktop app; in headless mode start Dockmirror from your own startup script.');
+      setLaunchAtLogin(next.launchAtLogin);
+    }
+    await this.switchTo(next, previous);
+    this.logger.level = next.logLevel;
+    return this.publish();
+  }
+
+  /** Persists and applies `next`; on failure puts `previous` back so nothing is half-changed. */
+  private async switchTo(next: AppSettings, previous: AppSettings, beforeRestart?: () => Promise<void>): Promise<void> {
+    try {
+      this.store.set({ ...next, clientAuth: { ...next.clientAuth }, allowlist: [...next.allowlist] });
+    } catch (error) {
+      throw new CoreError('invalid-setting', `The settings could not be saved: ${(error as Error).message}`);
+    }
+    this.settings = next;
+    try {
+      await this.runner.apply(next, beforeRestart);
+    } catch (error) {
+      this.logger.error({ err: error }, 'applying settings failed; restoring the previous ones');
+      this.store.set({ ...previous });
+      this.settings = previous;
+      await this.runner.apply(previous).catch((restoreError: unknown) => this.logger.error({ err: restoreError }, 'restoring settings failed'));
+      throw toCoreError(error);
+    }
+    this.startFailure = null;
+  }
+
+  async saveCredentials(username: string, token: string): Promise<CredentialStatus> {
+    await this.opened;
+    this.credentialStatus = await this.credentials.save(username, token);
+    this.logger.info({ user: this.credentialStatus.savedFor }, 'Docker Hub credentials saved to the keychain');
+    this.publish();
+    return this.credentialStatus;
+  }
+
+  async testCredentials() {
+    await this.opened;
+    return this.credentials.test(this.settings.upstream);
+  }
+
+  async deleteCredentials(): Promise<CredentialStatus> {
+    await this.opened;
+    this.credentialStatus = await this.credentials.delete();
+    this.logger.info('Docker Hub credentials deleted from the keychain');
+    this.publish();
+    return this.credentialStatus;
+  }
+
+  async setClientPassword(password: string): Promise<AppState> {
+    await this.opened;
+    await this.credentials.setClientPassword(password);
+    if (this.settings.clientAuth.enabled) {
+      this.runner.invalidate();
+      await this.runner.apply(this.settings);
+    }
+    return this.publish();
+  }
+
+  async pickFolder(): Promise<string | null> {
+    return (await this.options.desktop?.pickFolder?.()) ?? null;
+  }
+
+  listDirectory = (path: string) => listDirectory(path);
+  checkCachePath = (path: string) => checkCachePath(path);
+
+  async changeCachePath(path: string, mode: CacheMoveMode): Promise<AppState> {
+    await this.opened;
+    const check = await checkCachePath(path);
+    if (!check.ok) throw new CoreError('invalid-path', check.message);
+    const previous = this.settings;
+    if (check.path === previous.cachePath) return this.publish();
+    if (mode === 'move' && (await holdsCache(check.path))) {
+      throw new CoreError('cache-move-failed', 'That folder already holds a Dockmirror cache; use it as it is ("start empty" keeps its contents) or choose an empty folder.');
+    }
+    const next = validateSettings({ cachePath: check.path }, previous);
+    await this.switchTo(next, previous, mode === 'move' ? () => moveCache(previous.cachePath, check.path) : undefined);
+    this.logger.info({ from: previous.cachePath, to: check.path, mode }, 'cache folder changed');
+    return this.publish();
+  }
+
+  async openCacheFolder(): Promise<void> {
+    await this.opened;
+    const openPath = this.options.desktop?.openPath;
+    if (!openPath) throw new CoreError('unsupported', `Open ${this.settings.cachePath} in your file manager; a browser window cannot open folders.`);
+    await mkdir(this.settings.cachePath, { recursive: true });
+    await openPath(this.settings.cachePath);
+  }
+
+  async listCache() {
+    await this.opened;
+    return this.runner.current(this.settings).listCache();
+  }
+
+  async deleteCachedImage(registry: string, repository: string, reference?: string) {
+    await this.opened;
+    const engine = this.runner.current(this.settings);
+    await engine.deleteImage(registry, repository, reference);
+    this.publish();
+    return engine.listCache();
+  }
+
+  async clearCache() {
+    await this.opened;
+    const engine = this.runner.current(this.settings);
+    await engine.clearCache();
+    this.publish();
+    return engine.listCache();
+  }
+
+  async recentEvents(): Promise<MirrorEvent[]> {
+    return this.events.recent();
+  }
+
+  async recentClients() {
+    return this.events.recentClients();
+  }
+
+  onEvent(listener: (event: MirrorEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => void this.eventListeners.delete(listener);
+  }
+
+  onState(listener: (state: AppState) => void): () => void {
+    this.stateListeners.add(listener);
+    return () => void this.stateListeners.delete(listener);
+  }
+
+  shutdown(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.opened.catch(() => undefined);
+      clearTimeout(this.stateTimer);
+      await this.runner?.close();
+      this.logger?.info('Dockmirror stopped');
+      await this.log?.close();
+    })();
+    return this.closing;
+  }
+
+  private async tryStart(): Promise<void> {
+    try {
+      await this.runner.start(this.settings);
+      this.startFailure = null;
+    } catch (error) {
+      const { message } = toCoreError(error);
+      this.startFailure = { code: 'start-failed', message, since: new Date().toISOString() };
+      this.logger.error({ err: error }, 'the mirror could not start');
+    }
+  }
+
+  private onMirrorEvent(event: MirrorEvent): void {
+    this.events.add(event);
+    for (const listener of this.eventListeners) listener(event);
+    this.stateTimer ??= setTimeout(() => {
+      this.stateTimer = undefined;
+      this.publish();
+    }, stateThrottleMs);
+  }
+
+  private snapshot(): AppState {
+    const settings = structuredClone(this.settings);
+    const mirror = this.runner.status(settings);
+    const port = mirror.listen?.port ?? settings.port;
+    const problems = [...mirror.problems];
+    if (this.startFailure) problems.unshift(this.startFailure);
+    if (!this.credentialStatus.keychainAvailable && this.credentialStatus.message) {
+      problems.push({ code: 'keychain-unavailable', message: this.credentialStatus.message, since: new Date(0).toISOString() });
+    }
+    const state: AppState = { settings, mirror, credentials: { ...this.credentialStatus }, addresses: mirrorAddresses({ host: settings.listenHost, port }), problems };
+    if (this.runner.suggestedPort !== undefined) state.suggestedPort = this.runner.suggestedPort;
+    return state;
+  }
+
+  private publish(): AppState {
+    this.lastState = this.snapshot();
+    for (const listener of this.stateListeners) listener(this.lastState);
+    return this.lastState;
+  }
+}

@@ -1,0 +1,20 @@
+// When the chosen port is taken, the window and tray suggest the next one that is free.
+import { createServer } from 'node:net';
+
+function isFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
+// Browsers and Node's fetch refuse these; a mirror there would be unusable from some tools.
+const unsafePorts = new Set([5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6697, 10080]);
+
+export async function nextFreePort(host: string, taken: number, tries = 50): Promise<number | undefined> {
+  for (let port = taken + 1; port <= Math.min(65535, taken + tries); port++) {
+    if (!unsafePorts.has(port) && (await isFree(host, port))) return port;
+  }
+  return undefined;
+}

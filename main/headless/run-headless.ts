@@ -1,0 +1,45 @@
+// Runs an app core with its window served over HTTP until SIGINT/SIGTERM: the headless mode of
+// `npm start` and `dockmirror serve --ui`. Prints the window's address (with its token) and
+// what LAN hosts need, then quits as the desktop app's Quit does.
+import { daemonJsonSnippet } from '../../mirror/snippets.js';
+import type { AppCore } from '../core/app-host.js';
+import type { AppState } from '../core/contract.js';
+import { startHeadless } from './server.js';
+
+export function describeState(state: AppState): string[] {
+  const lines: string[] = [];
+  const { mirror } = state;
+  if (mirror.serving && mirror.listen) {
+    lines.push(`The mirror is serving ${mirror.upstream} on ${mirror.listen.host}:${mirror.listen.port}, caching in ${mirror.cache.path}.`);
+    lines.push('LAN hosts can use:', ...state.addresses.map((a) => `  ${a.mirrorUrl}   (${a.interfaceName})`));
+    const first = state.addresses.find((a) => a.family === 'IPv4') ?? state.addresses[0];
+    if (first) lines.push('Docker hosts: put this in /etc/docker/daemon.json, then restart Docker:', daemonJsonSnippet([first.mirrorUrl]));
+  } else {
+    lines.push('The mirror is stopped; start it from the window.');
+  }
+  for (const problem of state.problems) lines.push(`Problem: ${problem.message}`);
+  return lines;
+}
+
+export async function runHeadless(core: AppCore, ui: { host: string; port: number }, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  let server;
+  try {
+    const state = await core.ready();
+    server = await startHeadless(core, ui);
+    out.write([`Dockmirror's window: open ${server.url}`, ...describeState(state), ''].join('\n'));
+  } catch (error) {
+    await core.shutdown();
+    throw error;
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      out.write(`Received ${signal}; finishing pulls in flight and stopping.\n`);
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  await server.close();
+  await core.shutdown();
+  return 0;
+}
