@@ -92,8 +92,9 @@ export class MirrorRunner {
    */
   async apply(settings: AppSettings, beforeRestart?: () => Promise<void>): Promise<void> {
     const rebuild = this.builtFrom !== engineKey(settings);
-    const relisten = this.serving && this.listeningOn !== listenKey(settings);
+    // A mirror that failed to bind still wants to serve: a new port is its way out.
     const wasServing = this.serving || this.portProblem !== null;
+    const relisten = wasServing && this.listeningOn !== listenKey(settings);
     if (!rebuild && !relisten && !beforeRestart) return;
     await this.engine?.stop();
     await beforeRestart?.();
