@@ -186,3 +186,24 @@ test('client sign-in needs a saved password, then LAN hosts must log in', async 
   await assert.rejects(core.updateSettings({ tagTtlSeconds: -1 }), /tag refresh time/);
   assert.equal((await core.getState()).settings.tagTtlSeconds, 60);
 });
+
+test('quitting lets a pull in flight finish and leaves only verified blobs in the store', async (t) => {
+  const { core, base } = await startCore(t);
+  const state = await core.startMirror();
+  const [layer] = blobsOf(upstream.images.alpine);
+  upstream.hub.injectBlobFault(layer!.digest, { kind: 'delay', ms: 600 }, 1);
+  const inFlight = fetch(`${base()}/v2/alpine-test/blobs/${layer!.digest}`).then(async (r) => sha256(Buffer.from(await r.arrayBuffer())));
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  await core.shutdown();
+  assert.equal(await inFlight, layer!.digest);
+  await assert.rejects(fetch(`${base()}/v2/`), 'the mirror still answers after quitting');
+  const store = join(state.settings.cachePath, 'blobs', 'sha256');
+  const hex = layer!.digest.slice('sha256:'.length);
+  assert.equal(sha256(await readFile(join(store, hex.slice(0, 2), hex))), layer!.digest, 'the finished pull was not stored');
+  for (const prefix of await readdir(store)) {
+    for (const name of await readdir(join(store, prefix))) {
+      assert.equal(sha256(await readFile(join(store, prefix, name))), `sha256:${name}`);
+    }
+  }
+  assert.deepEqual(await readdir(join(state.settings.cachePath, 'tmp')), []);
+});
