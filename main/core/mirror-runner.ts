@@ -34,6 +34,7 @@ export class MirrorRunner {
   private listeningOn = '';
   private unsubscribe: () => void = () => {};
   private portProblem: HealthProblem | null = null;
+  private applying = false;
   suggestedPort: number | undefined;
 
   constructor(private readonly deps: RunnerDeps) {}
@@ -47,12 +48,13 @@ export class MirrorRunner {
     return this.portProblem ? { ...status, problems: [this.portProblem, ...status.problems] } : status;
   }
 
-  /** The engine for cache browsing even while stopped (building one does no I/O). */
+  /**
+   * The engine for status and cache browsing, even while stopped (building one does no I/O).
+   * While serving or mid-apply the live engine answers: only apply() may replace it.
+   */
   current(settings: AppSettings): MirrorEngine {
-    if (!this.engine || this.builtFrom !== engineKey(settings)) {
-      if (this.serving) throw new Error('The running mirror must be rebuilt through apply().');
-      this.replace(this.build(settings), settings);
-    }
+    const stale = this.builtFrom !== engineKey(settings);
+    if (!this.engine || (stale && !this.serving && !this.applying)) this.replace(this.build(settings), settings);
     return this.engine!;
   }
 
@@ -96,9 +98,14 @@ export class MirrorRunner {
     const wasServing = this.serving || this.portProblem !== null;
     const relisten = wasServing && this.listeningOn !== listenKey(settings);
     if (!rebuild && !relisten && !beforeRestart) return;
-    await this.engine?.stop();
-    await beforeRestart?.();
-    if (rebuild) this.replace(this.build(settings), settings);
+    this.applying = true;
+    try {
+      await this.engine?.stop();
+      await beforeRestart?.();
+      if (rebuild) this.replace(this.build(settings), settings);
+    } finally {
+      this.applying = false;
+    }
     if (wasServing) await this.start(settings);
   }
 
