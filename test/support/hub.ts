@@ -95,6 +95,8 @@ export interface HubStats {
 export type HubFault =
   /** Send the headers and the first `afterBytes` body bytes, then destroy the connection. */
   | { kind: 'cut'; afterBytes: number }
+  /** Send the headers and the first `afterBytes` body bytes, then go silent with the connection open. */
+  | { kind: 'hold'; afterBytes: number }
   /** Send bytes of the right length but the wrong content. */
   | { kind: 'corrupt' }
   /** Answer with this status (e.g. 500, 502, 503) and an error body. */
@@ -216,6 +218,8 @@ export class HubStandIn {
   private readonly blobFaults = new Map<string, FaultRule[]>();
   private readonly manifestFaults = new Map<string, FaultRule[]>();
   private readonly pullsUsed = new Map<string, number>();
+  /** Kept apart from stats(), whose copies tests print freely. */
+  private readonly tokensIssued: string[] = [];
   private anonymousLimit: number;
   private userLimit: number;
   private down: HubDownMode | false = false;
@@ -302,6 +306,11 @@ export class HubStandIn {
   /** A deep copy of the counters, safe to keep and compare. */
   stats(): HubStats {
     return structuredClone(this.statsData);
+  }
+
+  /** Every token the realm handed out, so tests can look for them where they must not be. */
+  issuedTokens(): string[] {
+    return [...this.tokensIssued];
   }
 
   resetStats(): void {
@@ -431,10 +440,11 @@ export class HubStandIn {
       res.end();
       return Promise.resolve();
     }
-    let budget = fault?.kind === 'cut' ? fault.afterBytes : Number.POSITIVE_INFINITY;
+    let budget = fault?.kind === 'cut' || fault?.kind === 'hold' ? fault.afterBytes : Number.POSITIVE_INFINITY;
     return new Promise((resolve) => {
       const finish = (): void => resolve();
       res.on('close', () => {
+        this.stalled.delete(res);
         upstream.destroy();
         finish();
       });
@@ -455,6 +465,11 @@ export class HubStandIn {
             upstream.pause();
             res.once('drain', () => upstream.resume());
           }
+        }
+        if (budget <= 0 && fault?.kind === 'hold') {
+          upstream.destroy();
+          this.stalled.add(res);
+          return;
         }
         if (budget <= 0) {
           // Flush what we promised, then drop the connection mid-body like a broken network would.
@@ -561,6 +576,7 @@ export class HubStandIn {
     const issuedAt = this.options.now();
     const expiresIn = this.options.tokenExpiresInSeconds;
     const token = this.issueToken({ sub: username, pull: record.granted, exp: issuedAt + expiresIn * 1000 });
+    this.tokensIssued.push(token);
     reply(200, { token, access_token: token, expires_in: expiresIn, issued_at: new Date(issuedAt).toISOString() });
   }
 
