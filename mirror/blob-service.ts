@@ -72,6 +72,8 @@ export class BlobService {
       download = this.startDownload(repository, digest);
     }
     await download.started;
+    // Our disk refused the download before it began (read-only, full): serve this client anyway.
+    if (download.state === 'failed' && download.localWriteError && download.written === 0) return this.relay(repository, digest);
     if (download.state === 'failed') throw download.error!;
     return { kind: 'download', download, release: () => {}, cache, upstreamMs: upstreamMs + download.upstreamMs };
   }
@@ -129,7 +131,8 @@ export class BlobService {
     if (!(await upstream.blobExists(repository, digest))) {
       throw new RegistryError('BLOB_UNKNOWN', `blob unknown: the upstream does not serve ${digest} for ${repository}`);
     }
-    await records.addLink(registry, repository, digest);
+    // The upstream's answer stands even when a read-only or full disk cannot remember it.
+    await records.addLink(registry, repository, digest).catch(() => {});
     return Date.now() - started;
   }
 }

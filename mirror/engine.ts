@@ -246,7 +246,10 @@ export class Mirror implements MirrorEngine {
     try {
       await writeFile(probe, 'ok');
       await rm(probe, { force: true });
-      this.guard.writeSucceeded();
+      // A two-byte probe fits on a disk a blob just filled, so it only proves a folder that
+      // refused writes outright (EROFS, EACCES) is writable again; a full disk heals when a
+      // download is stored again.
+      if (!this.problems.has('disk-full')) this.guard.writeSucceeded();
     } catch (error) {
       this.guard.writeFailed((error as NodeJS.ErrnoException).code ?? 'EIO');
     }
