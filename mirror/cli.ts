@@ -1,7 +1,7 @@
 // `dockmirror` on the command line: `serve` runs the mirror headless, `verify` checks the store,
 // `start` launches the desktop app (or its headless fallback). Every failure a person can cause
 // ends in one plain sentence and a non-zero exit code, never a stack trace.
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
@@ -16,7 +16,7 @@ const usage = `Usage:
   dockmirror serve --cache DIR [--listen 0.0.0.0:5000] [--upstream URL] [--max-size SIZE]
                    [--tag-ttl DURATION] [--log-level LEVEL] [--allow CIDR[,CIDR…]]
                    [--username USER --password-stdin] [--ui [HOST:]PORT]
-  dockmirror verify --cache DIR
+  dockmirror verify --cache DIR    re-hash the cache, remove damaged blobs (exit code 1 if any)
   dockmirror start            the desktop app (headless with its web UI where Electron cannot start)
 
 Docker Hub credentials: DOCKERHUB_USERNAME and DOCKERHUB_TOKEN, or --password-stdin.`;
@@ -125,10 +125,19 @@ async function serve(argv: string[]): Promise<number> {
 async function verify(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { cache: { type: 'string' } }, strict: true });
   if (!values.cache) throw new Error('--cache DIR is required.');
-  const report = await verifyStore(resolve(values.cache));
-  process.stdout.write(`Checked ${report.checked} blobs: ${report.removed.length} did not match their digest and were removed.\n`);
-  for (const digest of report.removed) process.stdout.write(`  removed ${digest}\n`);
-  return 0;
+  const cacheDir = resolve(values.cache);
+  // Checking a mistyped path must not create an empty cache there.
+  const info = await stat(cacheDir).catch(() => null);
+  if (!info?.isDirectory()) throw new Error(`There is no cache folder at ${cacheDir}.`);
+  const report = await verifyStore(cacheDir);
+  if (report.removed.length === 0) {
+    process.stdout.write(`Checked ${report.checked} blobs: every one matches its digest.\n`);
+    return 0;
+  }
+  process.stdout.write(`Checked ${report.checked} blobs: ${report.removed.length} did not match their digest and were removed; the mirror fetches them again when asked.\n`);
+  for (const blob of report.removed) process.stdout.write(`  removed ${blob.digest} (found ${blob.found})\n`);
+  // Like fsck: 1 says damage was found (and repaired), so scripts and monitoring can notice.
+  return 1;
 }
 
 function parseUpstream(text: string): string {

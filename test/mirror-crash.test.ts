@@ -108,8 +108,8 @@ test('kill -9 with three downloads half done: no partial blob in the store, tmp 
   }
   assert.deepEqual(gets(), manifestGetsBefore, 'tags came from the records the crash left intact');
   assert.deepEqual(await mismatchedBlobFiles(cacheDir), []);
-  const after = new Set((await blobFiles(cacheDir)).map((f) => f.digest));
-  for (const { layer } of layers) assert.ok(after.has(layer.digest), 'the interrupted downloads are stored once done');
+  const storedNow = new Set((await blobFiles(cacheDir)).map((f) => f.digest));
+  for (const { layer } of layers) assert.ok(storedNow.has(layer.digest), 'the interrupted downloads are stored once done');
 
   second.kill('SIGTERM');
   const stopped = await second.exited;
