@@ -1,74 +1,11 @@
-// The HTTP adapter's table of callable methods: each validates its JSON arguments before they
-// reach the core, because a browser page is as untrusted as any other client.
-import type { AppSettings, CacheMoveMode, DockmirrorApi } from '../core/contract.js';
+// The HTTP adapter's table of callable methods: the shared validated table (api-validation.ts),
+// except that a browser tab has no native folder picker.
+import { apiCalls, BadRequest, type ApiCall } from '../core/api-validation.js';
 
-export class BadRequest extends Error {
-  readonly code = 'bad-request';
-}
+export { BadRequest };
 
-type Args = unknown[];
-type Handler = (api: DockmirrorApi, args: Args) => Promise<unknown>;
-
-function str(args: Args, index: number, name: string): string {
-  const value = args[index];
-  if (typeof value !== 'string') throw new BadRequest(`The ${name} must be text.`);
-  return value;
-}
-
-function optionalStr(args: Args, index: number, name: string): string | undefined {
-  return args[index] === undefined || args[index] === null ? undefined : str(args, index, name);
-}
-
-const settingKeys: ReadonlySet<keyof AppSettings> = new Set<keyof AppSettings>([
-  'cachePath',
-  'maxSizeBytes',
-  'listenHost',
-  'port',
-  'upstream',
-  'tagTtlSeconds',
-  'allowlist',
-  'clientAuth',
-  'startMirrorOnLaunch',
-  'launchAtLogin',
-  'logLevel',
-]);
-
-function patch(args: Args): Partial<AppSettings> {
-  const value = args[0];
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new BadRequest('The settings change must be an object.');
-  }
-  const unknown = Object.keys(value).filter((key) => !settingKeys.has(key as keyof AppSettings));
-  if (unknown.length > 0) throw new BadRequest(`There is no setting called "${unknown[0]}".`);
-  // The core validates each value; here only the shape crosses.
-  return value as Partial<AppSettings>;
-}
-
-function moveMode(args: Args): CacheMoveMode {
-  const mode = args[1];
-  if (mode !== 'move' && mode !== 'empty') throw new BadRequest('Choose whether to move the cache or start empty.');
-  return mode;
-}
-
-export const apiMethods: Readonly<Record<string, Handler>> = Object.freeze({
-  getState: (api) => api.getState(),
-  startMirror: (api) => api.startMirror(),
-  stopMirror: (api) => api.stopMirror(),
-  updateSettings: (api, args) => api.updateSettings(patch(args)),
-  saveCredentials: (api, args) => api.saveCredentials(str(args, 0, 'user name'), str(args, 1, 'access token')),
-  testCredentials: (api) => api.testCredentials(),
-  deleteCredentials: (api) => api.deleteCredentials(),
-  setClientPassword: (api, args) => api.setClientPassword(str(args, 0, 'password')),
+export const apiMethods: Readonly<Record<string, ApiCall>> = Object.freeze({
+  ...apiCalls,
   // No native dialog in a browser: the page falls back to its directory browser.
   pickFolder: async () => null,
-  listDirectory: (api, args) => api.listDirectory(str(args, 0, 'folder')),
-  checkCachePath: (api, args) => api.checkCachePath(str(args, 0, 'folder')),
-  changeCachePath: (api, args) => api.changeCachePath(str(args, 0, 'folder'), moveMode(args)),
-  openCacheFolder: (api) => api.openCacheFolder(),
-  listCache: (api) => api.listCache(),
-  deleteCachedImage: (api, args) =>
-    api.deleteCachedImage(str(args, 0, 'registry'), str(args, 1, 'repository'), optionalStr(args, 2, 'tag')),
-  clearCache: (api) => api.clearCache(),
-  recentEvents: (api) => api.recentEvents(),
-  recentClients: (api) => api.recentClients(),
 });
