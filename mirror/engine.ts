@@ -75,16 +75,18 @@ export class Mirror implements MirrorEngine {
     this.store = new BlobStore(paths);
     this.records = new RecordStore(paths);
     this.filter = new ClientFilter(options.allowlist);
+    const timeouts = { connectMs: options.httpTimeouts?.upstreamConnectMs, idleMs: options.httpTimeouts?.upstreamIdleMs };
     this.upstream = new UpstreamClient({
       baseUrl: upstreamUrl,
       credentials,
+      timeouts,
       onRateLimit: (state) => (this.rateLimit = state),
       onReachability: (reachable, reason) => {
         if (reachable) this.clearProblem('upstream-unreachable');
         else this.raiseProblem('upstream-unreachable', `The upstream registry ${upstreamUrl.host} cannot be reached (${reason}); cached images are still served.`);
       },
     });
-    this.anonymousUpstream = new UpstreamClient({ baseUrl: upstreamUrl });
+    this.anonymousUpstream = new UpstreamClient({ baseUrl: upstreamUrl, timeouts });
     this.access = new AccessPolicy({
       clientAuth: options.clientAuth,
       servePrivateToAnyone: options.servePrivateToAnyone,

@@ -152,8 +152,12 @@ export interface MirrorOptions {
    * clients that logged in to the mirror — unless this is true.
    */
   servePrivateToAnyone?: boolean;
-  /** Limits against slow or stalled clients (slowloris); defaults 15 s for headers, 30 s per request. */
-  httpTimeouts?: { headersMs?: number; requestMs?: number };
+  /**
+   * Limits against slow or stalled peers. Clients (slowloris): `headersMs` (default 15 s) and
+   * `requestMs` (30 s) to send a request. Upstream: `upstreamConnectMs` (10 s) to connect and
+   * `upstreamIdleMs` (30 s) of silence before a request is given up, then retried or resumed.
+   */
+  httpTimeouts?: { headersMs?: number; requestMs?: number; upstreamConnectMs?: number; upstreamIdleMs?: number };
   /** CIDRs whose clients are served; default: loopback, RFC 1918, unique-local, link-local. */
   allowlist?: string[];
 }

@@ -35,6 +35,8 @@ export interface UpstreamClientOptions {
   /** Called with true when a request reached the upstream, false when it could not. */
   onReachability?: (reachable: boolean, reason?: string) => void;
   retryDelaysMs?: number[];
+  /** Defaults: 10 s to connect, 30 s of silence (waiting for headers or between body bytes). */
+  timeouts?: { connectMs?: number; idleMs?: number };
 }
 
 /** Manifests are small; anything beyond this is not a manifest and is refused. */
@@ -69,8 +71,13 @@ export class UpstreamClient {
   /** Connect and idle timeouts, so a dead upstream fails a request in seconds, not minutes. */
   private get dispatcher(): Dispatcher {
     if (this.options.dispatcher) return this.options.dispatcher;
-    this.ownDispatcher ??= new Agent({ connectTimeout: 10_000, headersTimeout: 30_000, bodyTimeout: 30_000, keepAliveTimeout: 30_000 });
+    const idle = this.idleMs;
+    this.ownDispatcher ??= new Agent({ connectTimeout: this.options.timeouts?.connectMs ?? 10_000, headersTimeout: idle, bodyTimeout: idle, keepAliveTimeout: 30_000 });
     return this.ownDispatcher;
+  }
+
+  private get idleMs(): number {
+    return this.options.timeouts?.idleMs ?? 30_000;
   }
 
   /** Forgets cached tokens, e.g. after the credentials changed. */
@@ -182,7 +189,7 @@ export class UpstreamClient {
       }
     }
     if (lastError instanceof RegistryError) throw lastError;
-    const reason = describeNetworkError(lastError);
+    const reason = describeNetworkError(lastError, this.idleMs);
     this.options.onReachability?.(false, reason);
     throw new RegistryError('UNAVAILABLE', `the upstream registry ${this.host} is unreachable (${reason})`);
   }
@@ -241,7 +248,7 @@ export class UpstreamClient {
     try {
       response = await request(url, { method: 'GET', headers, dispatcher: this.dispatcher });
     } catch (error) {
-      const reason = describeNetworkError(error);
+      const reason = describeNetworkError(error, this.idleMs);
       this.options.onReachability?.(false, reason);
       throw new RegistryError('UNAVAILABLE', `the upstream's token service ${url.host} is unreachable (${reason})`);
     }
@@ -312,9 +319,13 @@ function upstreamMessage(text: string): string | undefined {
   }
 }
 
-function describeNetworkError(error: unknown): string {
+function describeNetworkError(error: unknown, idleMs: number): string {
   const err = error as { code?: string; cause?: { code?: string }; message?: string };
-  return err?.code ?? err?.cause?.code ?? err?.message ?? 'unknown error';
+  const code = err?.code ?? err?.cause?.code;
+  // undici's timeout codes mean nothing to the person reading the message.
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return `it did not answer within ${idleMs / 1000} s`;
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'connecting to it timed out';
+  return code ?? err?.message ?? 'unknown error';
 }
 
 async function readLimited(body: Readable, limit: number): Promise<Buffer> {
