@@ -138,10 +138,7 @@ export class Mirror implements MirrorEngine {
 
   async start(listen: { host: string; port: number }): Promise<{ host: string; port: number }> {
     if (this.server) throw new Error('The mirror is already running.');
-    if (!this.opened) {
-      await this.store.open();
-      this.opened = true;
-    }
+    await this.ensureOpen();
     const handlers = new RegistryHandlers({
       registry: this.registry,
       manifests: this.manifests,
@@ -239,7 +236,16 @@ export class Mirror implements MirrorEngine {
 
   private async ensureOpen(): Promise<void> {
     if (this.opened) return;
-    await this.store.open();
+    try {
+      await this.store.open();
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EROFS' && code !== 'EACCES' && code !== 'EPERM') throw error;
+      // A cache on a read-only disk still serves what it holds and streams the rest; only the
+      // sweep of leftover downloads needs to write.
+      await this.store.open({ sweepTemp: false });
+      this.guard.writeFailed(code);
+    }
     this.opened = true;
   }
 

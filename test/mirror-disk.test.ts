@@ -105,6 +105,34 @@ test('a cache disk that turns read-only: uncached blobs stream through, cached o
   assert.deepEqual((await blobFiles(cacheDir)).map((f) => f.digest), [cached.layers[0]!.digest]);
 });
 
+test('a cache folder that is read-only from the start (read-only bind mount): what it holds is served, the rest streams through', async (t) => {
+  const [cachedImage, uncached] = mid as [PushedImageManifest, PushedImageManifest];
+  const source = join(workDir, 'ro-source');
+  const filler = await startMirror(t, source);
+  assert.deepEqual(Buffer.from(await (await fetch(`${filler.base}/v2/${cachedImage.repository}/manifests/${cachedImage.tag}`)).arrayBuffer()), cachedImage.bytes);
+  assert.equal(await pullBlob(filler.base, cachedImage.repository, cachedImage.layers[0]!.digest), cachedImage.layers[0]!.digest);
+  await filler.engine.stop();
+  const filled = await blobFiles(source);
+
+  const cacheDir = join(workDir, 'ro-view');
+  await mkdir(cacheDir);
+  await runChecked('/usr/bin/mount', ['--bind', source, cacheDir]);
+  t.after(() => unmountUnder(cacheDir));
+  await runChecked('/usr/bin/mount', ['-o', 'remount,bind,ro', cacheDir]);
+  const { engine, base } = await startMirror(t, cacheDir);
+  assert.match(problem(engine, 'cache-not-writable') ?? '', /cannot be written \(EROFS\)/, 'known from the start');
+  const requestsBefore = upstream.hub.stats().requests.length;
+  const manifest = await fetch(`${base}/v2/${cachedImage.repository}/manifests/${cachedImage.tag}`);
+  assert.deepEqual(Buffer.from(await manifest.arrayBuffer()), cachedImage.bytes);
+  assert.equal(await pullBlob(base, cachedImage.repository, cachedImage.layers[0]!.digest), cachedImage.layers[0]!.digest);
+  assert.equal(upstream.hub.stats().requests.length, requestsBefore, 'the cached image came from the read-only cache alone');
+  assert.equal(await pullBlob(base, uncached.repository, uncached.layers[0]!.digest), uncached.layers[0]!.digest, 'an uncached blob streams through');
+  const report = await health(base);
+  assert.equal(report.status, 503);
+  assert.ok(report.codes.includes('cache-not-writable'), `healthz: ${JSON.stringify(report)}`);
+  assert.deepEqual(await blobFiles(source), filled, 'nothing was written');
+});
+
 test('the free-space floor stops caching before the disk is full; pulls then stream through', async (t) => {
   const cacheDir = await tmpfs(t, 'floor', '8m');
   const floor = 5_000_000;
