@@ -1,15 +1,23 @@
 // One upstream download of one blob, shared by every client that asks for it while it runs.
 // Bytes go to a temp file as they arrive; readers follow that file (each with its own file
 // descriptor, which stays valid across the final rename), so a late joiner starts from byte 0
-// without a second upstream request. A cut connection is resumed with a Range request. The
+// without a second upstream request, and readers that keep up take the newest bytes straight
+// from memory (RecentChunks). A cut connection is resumed with a Range request. The
 // blob enters the store only after its sha256 and size are verified, and readers are held one
 // byte short of the end until then, so no client ever sees a complete transfer of wrong bytes.
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { BlobAppender } from './blob-appender.js';
+import { RecentChunks } from './blob-window.js';
 import { RegistryError } from './errors.js';
 import type { BlobStore } from './store/blob-store.js';
 import type { UpstreamClient } from './upstream/client.js';
+
+/** How far the disk may fall behind the network before the upstream body is paused. */
+const maxQueuedBytes = 8 * 1024 * 1024;
+/** Bytes already in the file that stay in memory for readers close behind the download. */
+const recentBytes = 4 * 1024 * 1024;
 
 export type DownloadState = 'starting' | 'running' | 'done' | 'failed';
 
@@ -33,6 +41,10 @@ export class BlobDownload {
   localWriteError: string | undefined;
   /** Bytes of the blob written to the temp file so far. */
   written = 0;
+  /** Bytes received and hashed so far: those in the file and the newest, still in `recent`. */
+  received = 0;
+  /** The newest bytes, at least all of those received but not yet written. */
+  readonly recent = new RecentChunks(recentBytes);
   /** From the upstream's Content-Length; null when it did not say. */
   size: number | null = null;
   upstreamMs = 0;
@@ -78,8 +90,8 @@ export class BlobDownload {
   /** How many bytes a reader may deliver now: all once verified, one short of the end before. */
   get readable(): number {
     if (this.state === 'done') return this.written;
-    if (this.size !== null) return Math.min(this.written, this.size - 1);
-    return Math.max(0, this.written - 1);
+    if (this.size !== null) return Math.min(this.received, this.size - 1);
+    return Math.max(0, this.received - 1);
   }
 
   private notify(): void {
@@ -100,9 +112,12 @@ export class BlobDownload {
       }
       await this.options.store.commit(this.tempPath, this.digest, this.written);
       this.state = 'done';
+      this.recent.clear();
     } catch (error) {
       this.state = 'failed';
       if (isLocalWriteError(error)) this.localWriteError = (error as NodeJS.ErrnoException).code;
+      // Readers that go on from the upstream re-hash what they sent, part of which only `recent` holds.
+      else this.recent.clear();
       this.error = error instanceof RegistryError ? error : new RegistryError('UNAVAILABLE', `caching ${this.digest} failed: ${(error as Error).message}`);
       await file?.close().catch(() => {});
       await rm(this.tempPath, { force: true });
@@ -113,7 +128,7 @@ export class BlobDownload {
     }
   }
 
-  private async transfer(file: FileHandle, hash: ReturnType<typeof createHash>): Promise<void> {
+  private async transfer(file: FileHandle, hash: Hash): Promise<void> {
     const resumeDelays = this.options.resumeDelaysMs ?? [200, 1000, 3000];
     for (let attempt = 0; ; attempt++) {
       const requestedAt = Date.now();
@@ -126,19 +141,7 @@ export class BlobDownload {
           this.state = 'running';
           this.markStarted();
         }
-        for await (const chunk of reply.body) {
-          const bytes = chunk as Buffer;
-          // A nearly full disk can take part of a write without an error: finish it or fail.
-          for (let offset = 0; offset < bytes.length; ) {
-            const { bytesWritten } = await file.write(bytes, offset, bytes.length - offset, this.written + offset);
-            if (bytesWritten === 0) throw Object.assign(new Error('the disk took no more bytes'), { code: 'ENOSPC' });
-            offset += bytesWritten;
-          }
-          hash.update(bytes);
-          this.written += bytes.length;
-          this.options.onUpstreamBytes?.(bytes.length);
-          this.notify();
-        }
+        await this.copy(reply.body, file, hash);
         if (this.size === null || this.written >= this.size) return;
         throw new Error(`the upstream closed the connection after ${this.written} of ${this.size} bytes`);
       } catch (error) {
@@ -147,6 +150,56 @@ export class BlobDownload {
         await new Promise((resolve) => setTimeout(resolve, resumeDelays[attempt]));
       }
     }
+  }
+
+  /**
+   * Hashes and appends one upstream body. The body keeps flowing while earlier bytes are being
+   * written; it pauses only when the disk falls `maxQueuedBytes` behind. Settles only after every
+   * received byte is in the file (so a resume starts at `written`) or the disk refused one.
+   */
+  private copy(body: Readable, file: FileHandle, hash: Hash): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let paused = false;
+      let settled = false;
+      const appender = new BlobAppender(
+        file,
+        this.written,
+        (bytes) => {
+          this.written += bytes;
+          this.recent.trim(this.written);
+          if (paused && appender.pending <= maxQueuedBytes / 2) {
+            paused = false;
+            body.resume();
+          }
+        },
+        () => body.destroy(),
+      );
+      const settle = (bodyError?: unknown): void => {
+        if (settled) return;
+        settled = true;
+        body.off('data', onData);
+        appender.flushed().then(() => (bodyError === undefined ? resolve() : reject(bodyError)), reject);
+      };
+      const onData = (chunk: Buffer): void => {
+        hash.update(chunk);
+        this.options.onUpstreamBytes?.(chunk.length);
+        appender.append(chunk);
+        this.recent.push(chunk);
+        this.received += chunk.length;
+        this.notify();
+        if (!paused && appender.pending > maxQueuedBytes) {
+          paused = true;
+          body.pause();
+        }
+      };
+      body.on('data', onData);
+      body.once('end', () => settle());
+      body.once('error', (error) => settle(error));
+      // A destroy without an error (the disk failed) emits only 'close'.
+      body.once('close', () => {
+        if (!body.readableEnded) settle(new Error('the upstream body closed early'));
+      });
+    });
   }
 }
 

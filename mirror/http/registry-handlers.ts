@@ -1,7 +1,7 @@
 // The registry API answers, one method per route: each turns a validated route into a Reply.
-import { createReadStream } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
-import { DownloadReader } from '../blob-reader.js';
+import { FileChunkSource } from '../blob-chunks.js';
+import { DownloadChunkSource } from '../blob-reader.js';
 import type { BlobService } from '../blob-service.js';
 import { RegistryError } from '../errors.js';
 import type { ManifestService } from '../manifest-service.js';
@@ -66,10 +66,10 @@ export class RegistryHandlers {
     const common = { status, headers, cache: source.cache, upstreamMs: source.upstreamMs, cleanup: source.release };
     if (method === 'HEAD') return common;
     if (source.kind === 'file') {
-      return { ...common, body: createReadStream(source.path, range ? { start: range.start, end: range.end } : {}) };
+      return { ...common, body: new FileChunkSource(source.path, range?.start ?? 0, range?.end ?? source.size - 1) };
     }
     if (source.kind === 'relay') return { ...common, body: source.body };
-    return { ...common, body: new DownloadReader(source.download, range?.start ?? 0, range?.end) };
+    return { ...common, body: new DownloadChunkSource(source.download, range?.start ?? 0, range?.end) };
   }
 
   async tags(route: Extract<Route, { kind: 'tags' }>, query: URLSearchParams): Promise<Reply> {

@@ -1,16 +1,18 @@
-// Writing answers: a buffer or a stream with its headers, or an OCI error. Streams go through
-// pipeline(), so a client that leaves destroys its reader (never the shared download), and an
-// error after the headers were sent cuts the connection instead of finishing a short body.
+// Writing answers: a buffer, a stream or a chunk source with its headers, or an OCI error.
+// Streams go through pipeline() and chunk sources through sendChunks(), so a client that leaves
+// closes its reader (never the shared download), and an error after the headers were sent cuts
+// the connection instead of finishing a short body.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { isChunkSource, sharedBufferPool, type BufferPool, type ChunkSource } from '../blob-chunks.js';
 import { RegistryError } from '../errors.js';
 import type { CacheResult } from '../public-types.js';
 
 export interface Reply {
   status: number;
   headers: Record<string, string | number>;
-  body?: Buffer | Readable;
+  body?: Buffer | Readable | ChunkSource;
   cache: CacheResult;
   upstreamMs?: number;
   /** Runs when the answer is done, sent or not (releases pins). */
@@ -35,13 +37,18 @@ export async function sendReply(request: IncomingMessage, response: ServerRespon
     response.writeHead(reply.status, { 'docker-distribution-api-version': 'registry/2.0', ...reply.headers });
     const body = reply.body;
     if (request.method === 'HEAD' || body === undefined) {
-      if (body && !Buffer.isBuffer(body)) body.destroy();
+      if (isChunkSource(body)) void body.close();
+      else if (body && !Buffer.isBuffer(body)) body.destroy();
       response.end();
       return 0;
     }
     if (Buffer.isBuffer(body)) {
       response.end(body);
       return body.length;
+    }
+    if (isChunkSource(body)) {
+      await sendChunks(body, response, (bytes) => (sent += bytes));
+      return sent;
     }
     body.on('data', (chunk: Buffer) => (sent += chunk.length));
     await pipeline(body, response);
@@ -52,5 +59,70 @@ export async function sendReply(request: IncomingMessage, response: ServerRespon
     return sent;
   } finally {
     reply.cleanup?.();
+  }
+}
+
+/**
+ * Writes a chunk source with at most `maxBytesInFlight` handed to the socket and not yet taken
+ * by the kernel; that bound is the backpressure. A pool buffer goes back to the pool only when
+ * its write completed, so it is never refilled under the kernel. Always closes the source.
+ */
+export async function sendChunks(
+  source: ChunkSource,
+  response: ServerResponse,
+  onSent: (bytes: number) => void,
+  pool: BufferPool = sharedBufferPool,
+  maxBytesInFlight = 2 * pool.size,
+): Promise<void> {
+  let inFlight = 0;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const signal = (): void => {
+    const waiter = wake;
+    wake = undefined;
+    waiter?.();
+  };
+  const onClose = (): void => {
+    failure ??= new Error('the client closed the connection');
+    // Wakes a source that waits for download progress, so a leaving client frees it now.
+    void source.close();
+    signal();
+  };
+  const until = async (ready: () => boolean): Promise<void> => {
+    while (!ready() && !failure) await new Promise<void>((resolve) => (wake = resolve));
+    if (failure) throw failure;
+  };
+  response.once('close', onClose);
+  try {
+    for (;;) {
+      await until(() => inFlight < maxBytesInFlight);
+      const buffer = pool.take();
+      let chunk: Buffer | null;
+      try {
+        chunk = await source.next(buffer);
+      } catch (error) {
+        pool.give(buffer);
+        throw failure ?? error;
+      }
+      const filled = chunk !== null && chunk.buffer === buffer.buffer;
+      if (!filled) pool.give(buffer);
+      if (failure) throw failure;
+      if (chunk === null) break;
+      const bytes = chunk.length;
+      inFlight += bytes;
+      response.write(chunk, (error) => {
+        inFlight -= bytes;
+        if (filled) pool.give(buffer);
+        if (error) failure ??= error;
+        else onSent(bytes);
+        signal();
+      });
+    }
+    await until(() => inFlight === 0);
+    response.off('close', onClose);
+    response.end();
+  } finally {
+    response.off('close', onClose);
+    await source.close();
   }
 }

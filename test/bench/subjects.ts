@@ -61,7 +61,8 @@ export async function startDockmirror(options: SubjectOptions): Promise<Dockmirr
   const child = fork(new URL('./mirror-child.js', import.meta.url), [JSON.stringify(config)], {
     // --expose-gc lets "memory at start/end" be measured after a collection, so garbage does not
     // pass for growth.
-    execArgv: ['--expose-gc'],
+    // BENCH_CHILD_NODE_ARGS adds flags for profiling the engine alone, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+    execArgv: ['--expose-gc', ...(process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean)],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const stop = async (): Promise<void> => {
