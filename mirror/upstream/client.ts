@@ -2,7 +2,7 @@
 // scope, Basic for registries that ask for it), blob redirects to CDN hosts, retries of
 // idempotent requests, and the translation of every upstream failure into a RegistryError.
 import type { Readable } from 'node:stream';
-import { Agent, request, type Dispatcher } from 'undici';
+import { connectTimeoutCode, dump, idleTimeoutCode, UpstreamHttp, type HttpResponse } from './http-request.js';
 import { RegistryError } from '../errors.js';
 import type { CredentialsProvider, RateLimitState } from '../public-types.js';
 import { parseChallenge, type Challenge } from './challenge.js';
@@ -29,7 +29,6 @@ export interface UpstreamManifest {
 export interface UpstreamClientOptions {
   baseUrl: URL;
   credentials?: CredentialsProvider;
-  dispatcher?: Dispatcher;
   now?: () => number;
   onRateLimit?: (state: RateLimitState) => void;
   /** Called with true when a request reached the upstream, false when it could not. */
@@ -45,7 +44,8 @@ const maxRedirects = 5;
 
 export class UpstreamClient {
   private readonly tokens: TokenCache;
-  private ownDispatcher: Dispatcher | null = null;
+  /** Connect and idle timeouts, so a dead upstream fails a request in seconds, not minutes. */
+  private readonly http: UpstreamHttp;
   private readonly now: () => number;
   private readonly retryDelaysMs: number[];
   /** The last challenge the upstream sent, so later requests authenticate up front. */
@@ -55,6 +55,7 @@ export class UpstreamClient {
     this.now = options.now ?? Date.now;
     this.tokens = new TokenCache(this.now);
     this.retryDelaysMs = options.retryDelaysMs ?? [250, 1000];
+    this.http = new UpstreamHttp({ connectMs: options.timeouts?.connectMs ?? 10_000, idleMs: this.idleMs });
   }
 
   get host(): string {
@@ -63,17 +64,7 @@ export class UpstreamClient {
 
   /** Closes pooled connections; the client stays usable and reconnects on its next request. */
   async close(): Promise<void> {
-    const own = this.ownDispatcher;
-    this.ownDispatcher = null;
-    await own?.close();
-  }
-
-  /** Connect and idle timeouts, so a dead upstream fails a request in seconds, not minutes. */
-  private get dispatcher(): Dispatcher {
-    if (this.options.dispatcher) return this.options.dispatcher;
-    const idle = this.idleMs;
-    this.ownDispatcher ??= new Agent({ connectTimeout: this.options.timeouts?.connectMs ?? 10_000, headersTimeout: idle, bodyTimeout: idle, keepAliveTimeout: 30_000 });
-    return this.ownDispatcher;
+    this.http.close();
   }
 
   private get idleMs(): number {
@@ -206,10 +197,10 @@ export class UpstreamClient {
     if (authorization) headers.authorization = authorization;
     let url = new URL(path, this.options.baseUrl);
     for (let hop = 0; ; hop++) {
-      const response = await request(url, { method, headers, dispatcher: this.dispatcher });
+      const response = await this.http.request(url, method, headers);
       const location = header(response.headers, 'location');
       if (response.statusCode >= 300 && response.statusCode < 400 && location && hop < maxRedirects) {
-        await response.body.dump();
+        await dump(response.body);
         const next = new URL(location, url);
         // A CDN's signed URL rejects a second auth mechanism, and a token must never leave
         // the registry it was issued for.
@@ -244,16 +235,16 @@ export class UpstreamClient {
     const credentials = await this.options.credentials?.get();
     const headers: Record<string, string> = { 'user-agent': 'dockmirror' };
     if (credentials) headers.authorization = basic(credentials.username, credentials.secret);
-    let response: Dispatcher.ResponseData;
+    let response: HttpResponse;
     try {
-      response = await request(url, { method: 'GET', headers, dispatcher: this.dispatcher });
+      response = await this.http.request(url, 'GET', headers);
     } catch (error) {
       const reason = describeNetworkError(error, this.idleMs);
       this.options.onReachability?.(false, reason);
       throw new RegistryError('UNAVAILABLE', `the upstream's token service ${url.host} is unreachable (${reason})`);
     }
     if (response.statusCode === 401 || response.statusCode === 403) {
-      await response.body.dump();
+      await dump(response.body);
       throw new RegistryError(
         'UNAUTHORIZED',
         credentials
@@ -262,10 +253,16 @@ export class UpstreamClient {
       );
     }
     if (response.statusCode !== 200) {
-      await response.body.dump();
+      await dump(response.body);
       throw new RegistryError('UNAVAILABLE', `the upstream's token service answered ${response.statusCode}`);
     }
-    const body = (await response.body.json()) as { token?: string; access_token?: string; expires_in?: number };
+    let body: { token?: string; access_token?: string; expires_in?: number };
+    try {
+      body = JSON.parse((await readLimited(response.body, maxManifestBytes)).toString('utf8')) as typeof body;
+    } catch (error) {
+      if (error instanceof RegistryError) throw error;
+      throw new RegistryError('UNAVAILABLE', `the upstream's token service sent an answer that is not JSON`);
+    }
     const token = body.token ?? body.access_token;
     if (!token) throw new RegistryError('UNAVAILABLE', `the upstream's token service sent no token`);
     return { token, expiresIn: body.expires_in };
@@ -295,10 +292,9 @@ export class UpstreamClient {
   }
 }
 
-/** Drops a body we do not need; undici reports a destroyed body as an error we do not care about. */
+/** Drops a body we do not need: a small one is read to keep its connection, a large one cut. */
 function discard(body: Readable): void {
-  body.on('error', () => {});
-  body.destroy();
+  void dump(body);
 }
 
 function header(headers: Headers, name: string): string | undefined {
@@ -322,9 +318,9 @@ function upstreamMessage(text: string): string | undefined {
 function describeNetworkError(error: unknown, idleMs: number): string {
   const err = error as { code?: string; cause?: { code?: string }; message?: string };
   const code = err?.code ?? err?.cause?.code;
-  // undici's timeout codes mean nothing to the person reading the message.
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return `it did not answer within ${idleMs / 1000} s`;
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'connecting to it timed out';
+  // Our timeout codes mean nothing to the person reading the message.
+  if (code === idleTimeoutCode) return `it did not answer within ${idleMs / 1000} s`;
+  if (code === connectTimeoutCode) return 'connecting to it timed out';
   return code ?? err?.message ?? 'unknown error';
 }
 
@@ -334,7 +330,7 @@ async function readLimited(body: Readable, limit: number): Promise<Buffer> {
   for await (const chunk of body) {
     total += (chunk as Buffer).length;
     if (total > limit) {
-      discard(body);
+      body.destroy();
       throw new RegistryError('UNAVAILABLE', `the upstream sent more than ${limit} bytes where a manifest was expected`);
     }
     chunks.push(chunk as Buffer);
