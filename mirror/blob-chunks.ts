@@ -4,8 +4,11 @@
 // garbage buffers are what drove the mirror's RSS up while it streamed large blobs.
 import { open, type FileHandle } from 'node:fs/promises';
 
-/** Large reads keep syscalls and thread-pool hops per byte low; measured best near 1 MiB. */
-export const chunkBytes = 1024 * 1024;
+/**
+ * Send buffers are all this size: large enough that one client reading a cached blob costs few
+ * syscalls, small enough that many slow clients do not pin much memory between them.
+ */
+export const chunkBytes = 256 * 1024;
 
 export interface ChunkSource {
   /**
@@ -15,6 +18,8 @@ export interface ChunkSource {
   next(buffer: Buffer): Promise<Buffer | null>;
   /** Releases what the source holds; safe to call more than once and before any next(). */
   close(): Promise<void>;
+  /** Bytes still to come when known, so a small body does not take a whole pool buffer. */
+  bytesLeft?(): number | undefined;
 }
 
 export function isChunkSource(value: unknown): value is ChunkSource {
@@ -22,27 +27,50 @@ export function isChunkSource(value: unknown): value is ChunkSource {
 }
 
 /**
- * Free buffers shared by all senders. Only buffers whose write has completed come back, and at
- * most `keep` are kept, so an idle mirror holds a few MiB at most.
+ * Send buffers for all clients. The pool keeps up to `keep` buffers for reuse, so steady
+ * streaming allocates nothing: the gigabytes of short-lived read buffers a stream used to leave
+ * for the GC, and the fragmented heap they left behind, were what drove RSS up. Each stream may
+ * hold an equal share of the budget (one to eight buffers, filling plus in the socket), so one
+ * client gets deep pipelining and two hundred do not pin 200 × 2 MiB.
  */
 export class BufferPool {
   private readonly free: Buffer[] = [];
+  private streams = 0;
 
+  /** `budget`: buffers shared out among open streams; `keep`: free buffers kept for reuse. */
   constructor(
-    readonly size: number,
+    readonly bufferBytes: number,
+    private readonly budget: number,
     private readonly keep: number,
   ) {}
 
-  take(): Buffer {
-    return this.free.pop() ?? Buffer.allocUnsafeSlow(this.size);
+  /** Counts a stream in, for its share of the budget, until the returned function is called. */
+  open(): () => void {
+    this.streams++;
+    let closed = false;
+    return () => {
+      if (closed) return;
+      closed = true;
+      this.streams--;
+    };
   }
 
+  /** How many buffers' worth each open stream may hold now. */
+  get share(): number {
+    return Math.max(1, Math.min(8, Math.floor(this.budget / Math.max(1, this.streams))));
+  }
+
+  take(): Buffer {
+    return this.free.pop() ?? Buffer.allocUnsafeSlow(this.bufferBytes);
+  }
+
+  /** Takes back a buffer no one references any more (its write completed). */
   give(buffer: Buffer): void {
-    if (this.free.length < this.keep && buffer.length === this.size) this.free.push(buffer);
+    if (buffer.length === this.bufferBytes && this.free.length < this.keep) this.free.push(buffer);
   }
 }
 
-export const sharedBufferPool = new BufferPool(chunkBytes, 16);
+export const sharedBufferPool = new BufferPool(chunkBytes, 16, 32);
 
 /** Reads `[start, end]` (inclusive; end undefined: to the end of the file) of a stored blob. */
 export class FileChunkSource implements ChunkSource {
@@ -74,6 +102,10 @@ export class FileChunkSource implements ChunkSource {
     if (bytesRead === 0) throw new Error(`${this.path} ended ${this.end + 1 - this.position} bytes early`);
     this.position += bytesRead;
     return buffer.subarray(0, bytesRead);
+  }
+
+  bytesLeft(): number {
+    return Math.max(0, this.end + 1 - this.position);
   }
 
   async close(): Promise<void> {

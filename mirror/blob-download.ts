@@ -15,9 +15,9 @@ import type { BlobStore } from './store/blob-store.js';
 import type { UpstreamClient } from './upstream/client.js';
 
 /** How far the disk may fall behind the network before the upstream body is paused. */
-const maxQueuedBytes = 8 * 1024 * 1024;
+const maxQueuedBytes = 2 * 1024 * 1024;
 /** Bytes already in the file that stay in memory for readers close behind the download. */
-const recentBytes = 4 * 1024 * 1024;
+const recentBytes = 1024 * 1024;
 
 export type DownloadState = 'starting' | 'running' | 'done' | 'failed';
 

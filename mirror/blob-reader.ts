@@ -82,6 +82,11 @@ export class DownloadChunkSource implements ChunkSource {
     }
   }
 
+  bytesLeft(): number | undefined {
+    const last = this.end ?? (this.download.size === null ? undefined : this.download.size - 1);
+    return last === undefined ? undefined : Math.max(0, last + 1 - this.position);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.stopWaiting?.();

@@ -63,17 +63,12 @@ export async function sendReply(request: IncomingMessage, response: ServerRespon
 }
 
 /**
- * Writes a chunk source with at most `maxBytesInFlight` handed to the socket and not yet taken
- * by the kernel; that bound is the backpressure. A pool buffer goes back to the pool only when
- * its write completed, so it is never refilled under the kernel. Always closes the source.
+ * Writes a chunk source with at most the stream's share of pool buffers (one filling, the rest
+ * handed to the socket and not yet taken by the kernel); that bound is the backpressure. A pool buffer goes back to the pool only
+ * when its write completed, so it is never refilled under the kernel. Always closes the source.
  */
-export async function sendChunks(
-  source: ChunkSource,
-  response: ServerResponse,
-  onSent: (bytes: number) => void,
-  pool: BufferPool = sharedBufferPool,
-  maxBytesInFlight = 2 * pool.size,
-): Promise<void> {
+export async function sendChunks(source: ChunkSource, response: ServerResponse, onSent: (bytes: number) => void, pool: BufferPool = sharedBufferPool): Promise<void> {
+  const leave = pool.open();
   let inFlight = 0;
   let failure: Error | undefined;
   let wake: (() => void) | undefined;
@@ -95,8 +90,10 @@ export async function sendChunks(
   response.once('close', onClose);
   try {
     for (;;) {
-      await until(() => inFlight < maxBytesInFlight);
-      const buffer = pool.take();
+      await until(() => inFlight <= (pool.share - 1) * pool.bufferBytes);
+      // A config blob of a few KiB gets a buffer its size, not a pooled 256 KiB one.
+      const left = source.bytesLeft?.();
+      const buffer = left !== undefined && left < pool.bufferBytes / 4 ? Buffer.allocUnsafe(Math.max(1, left)) : pool.take();
       let chunk: Buffer | null;
       try {
         chunk = await source.next(buffer);
@@ -122,6 +119,7 @@ export async function sendChunks(
     response.off('close', onClose);
     response.end();
   } finally {
+    leave();
     response.off('close', onClose);
     await source.close();
   }
