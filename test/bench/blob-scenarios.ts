@@ -4,8 +4,8 @@
 import { Agent } from 'undici';
 import { pull, pullDirect, type PullResult } from './client.js';
 import { blobUrl, layerOf, need, settledBlobBytes, SUBJECTS, withSubject, type BenchContext } from './context.js';
-import { mib, mibPerSecond, times, verdict, type Row } from './report.js';
-import type { SubjectName } from './subjects.js';
+import { MiB, mib, mibPerSecond, times, verdict, type Row } from './report.js';
+import { cpuMs, type SubjectName } from './subjects.js';
 
 type PerSubject<T> = Record<SubjectName, T>;
 
@@ -32,20 +32,30 @@ export async function coldBlob(ctx: BenchContext, rounds = 3): Promise<Row[]> {
   const directRates: number[] = [];
   const rates: PerSubject<number[]> = { dockmirror: [], distribution: [] };
   const upstreamBytes: PerSubject<number> = { dockmirror: 0, distribution: 0 };
+  const cpuPerMiB: PerSubject<number[]> = { dockmirror: [], distribution: [] };
   try {
     for (let round = 0; round < rounds; round++) {
+      const benchCpu = process.cpuUsage();
       const direct = await pullDirect(agent, ctx.upstream.url, image.repository, layer.digest);
       checkIntact(direct, layer.digest, 'direct pull');
+      const { user, system } = process.cpuUsage(benchCpu);
+      // The stand-in and the client share this process: this is what the pull itself costs.
+      const benchMsPerMiB = (user + system) / 1000 / (layer.size / MiB);
       directRates.push(mibPerSecond(layer.size, direct.ms));
       for (const name of SUBJECTS) {
         await withSubject(ctx, name, {}, async (subject) => {
+          const cpuBefore = await cpuMs(subject.pid);
           const result = await pull(agent, blobUrl(subject.url, image), { hash: true });
           checkIntact(result, layer.digest, `${name} cold pull`);
           rates[name].push(mibPerSecond(result.bytes, result.ms));
           upstreamBytes[name] = Math.max(upstreamBytes[name], await settledBlobBytes(ctx, layer.digest));
+          // Until the upstream went quiet: distribution fetches the blob a second time for its storage.
+          cpuPerMiB[name].push((await cpuMs(subject.pid)) - cpuBefore);
         });
       }
-      ctx.log(`  round ${round + 1}: direct ${directRates.at(-1)!.toFixed(0)} MiB/s, dockmirror ${rates.dockmirror.at(-1)!.toFixed(0)}, distribution ${rates.distribution.at(-1)!.toFixed(0)}`);
+      ctx.log(
+        `  round ${round + 1}: direct ${directRates.at(-1)!.toFixed(0)} MiB/s (bench process ${benchMsPerMiB.toFixed(2)} ms CPU/MiB), dockmirror ${rates.dockmirror.at(-1)!.toFixed(0)}, distribution ${rates.distribution.at(-1)!.toFixed(0)}`,
+      );
     }
   } finally {
     await agent.close();
@@ -54,7 +64,17 @@ export async function coldBlob(ctx: BenchContext, rounds = 3): Promise<Row[]> {
   const rate: PerSubject<number> = { dockmirror: median(rates.dockmirror), distribution: median(rates.distribution) };
   ctx.log(`  upstream sent dockmirror ${mib(upstreamBytes.dockmirror)}, distribution ${mib(upstreamBytes.distribution)} (most in one round)`);
   const share = (name: SubjectName): number => upstreamBytes[name] / layer.size;
+  const cpu = (name: SubjectName): number => median(cpuPerMiB[name]) / (layer.size / MiB);
   return [
+    {
+      scenario: `cold ${mib(layer.size)} blob`,
+      metric: 'mirror CPU per MiB (user + system)',
+      dockmirror: `${cpu('dockmirror').toFixed(2)} ms`,
+      distribution: `${cpu('distribution').toFixed(2)} ms`,
+      ratio: times(cpu('dockmirror') / cpu('distribution')),
+      goal: '-',
+      verdict: 'INFO',
+    },
     {
       scenario: `cold ${mib(layer.size)} blob`,
       metric: 'upstream bytes ÷ blob size',

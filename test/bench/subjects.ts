@@ -1,7 +1,7 @@
 // The two mirrors under test, behind one shape: Dockmirror's engine in a child process, and
 // distribution 2.8 in proxy mode. Each start() gets a fresh, empty cache; stop() removes it.
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRegistry } from '../support/registry.js';
@@ -105,6 +105,14 @@ export async function startDistribution(options: SubjectOptions): Promise<Subjec
 
 export function startSubject(name: SubjectName, options: SubjectOptions): Promise<Subject> {
   return name === 'dockmirror' ? startDockmirror(options) : startDistribution(options);
+}
+
+/** CPU time (user + system) a process has used so far, in ms (Linux /proc; 100 ticks per second). */
+export async function cpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name; utime and stime are the 14th and 15th overall.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** Open file descriptors of a process (Linux /proc). */
