@@ -15,9 +15,9 @@ import type { BlobStore } from './store/blob-store.js';
 import type { UpstreamClient } from './upstream/client.js';
 
 /** How far the disk may fall behind the network before the upstream body is paused. */
-const maxQueuedBytes = 2 * 1024 * 1024;
+const maxQueuedBytes = 1024 * 1024;
 /** Bytes already in the file that stay in memory for readers close behind the download. */
-const recentBytes = 1024 * 1024;
+const recentBytes = 512 * 1024;
 
 export type DownloadState = 'starting' | 'running' | 'done' | 'failed';
 
@@ -95,6 +95,8 @@ export class BlobDownload {
   }
 
   private notify(): void {
+    // Called per upstream chunk: no copy of the set when nobody waits.
+    if (this.listeners.size === 0) return;
     for (const listener of [...this.listeners]) listener();
   }
 
