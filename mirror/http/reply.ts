@@ -63,12 +63,15 @@ export async function sendReply(request: IncomingMessage, response: ServerRespon
 }
 
 /**
- * Writes a chunk source with at most the stream's share of pool buffers (one filling, the rest
- * handed to the socket and not yet taken by the kernel); that bound is the backpressure. A pool buffer goes back to the pool only
+ * Writes a chunk source with at most the stream's allowance of pool buffers (one filling, the
+ * rest handed to the socket and not yet taken by the kernel); that bound is the backpressure. A pool buffer goes back to the pool only
  * when its write completed, so it is never refilled under the kernel. Always closes the source.
  */
 export async function sendChunks(source: ChunkSource, response: ServerResponse, onSent: (bytes: number) => void, pool: BufferPool = sharedBufferPool): Promise<void> {
-  const leave = pool.open();
+  // A config blob of a few KiB gets a buffer its size and does not count against the pool.
+  const left = source.bytesLeft?.();
+  const small = left !== undefined && left < 64 * 1024;
+  const leave = small ? () => {} : pool.open();
   let inFlight = 0;
   let failure: Error | undefined;
   let wake: (() => void) | undefined;
@@ -90,10 +93,9 @@ export async function sendChunks(source: ChunkSource, response: ServerResponse, 
   response.once('close', onClose);
   try {
     for (;;) {
-      await until(() => inFlight <= (pool.share - 1) * pool.bufferBytes);
-      // A config blob of a few KiB gets a buffer its size, not a pooled 256 KiB one.
-      const left = source.bytesLeft?.();
-      const buffer = left !== undefined && left < pool.bufferBytes / 4 ? Buffer.allocUnsafe(Math.max(1, left)) : pool.take();
+      const { size, count } = small ? { size: Math.max(1, left), count: 1 } : pool.allowance();
+      await until(() => inFlight <= (count - 1) * size);
+      const buffer = small ? Buffer.allocUnsafe(size) : pool.take(size);
       let chunk: Buffer | null;
       try {
         chunk = await source.next(buffer);
