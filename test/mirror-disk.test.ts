@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
 import { createMirror, type HealthProblemCode, type MirrorEngine, type MirrorOptions } from '../mirror/index.js';
-import { runChecked, unmountUnder } from './support/clients/process.js';
+import { runChecked, runCommand, unmountUnder } from './support/clients/process.js';
 import { pushRandomImage, sha256, type PushedImageManifest } from './support/images.js';
 import { blobFiles, mismatchedBlobFiles, tempFiles } from './support/store-files.js';
 import { startTestUpstream, type TestUpstream } from './support/upstream.js';
@@ -37,12 +37,22 @@ after(async () => {
   await upstream?.close();
 });
 
-async function tmpfs(t: TestContext, name: string, size: string): Promise<string> {
+async function tmpfs(name: string, size: string): Promise<string> {
   const dir = join(workDir, name);
   await mkdir(dir, { recursive: true });
+  // Unmounted by the file's after(), once every mirror of the test has stopped using it.
   await runChecked('/usr/bin/mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0755`, 'tmpfs', dir]);
-  t.after(() => unmountUnder(dir));
   return dir;
+}
+
+/** The kernel refuses (busy) while a file on the disk is open for writing, e.g. a record the engine is still writing. */
+async function remountReadOnly(dir: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const result = await runCommand('/usr/bin/mount', ['-o', 'remount,ro', dir]);
+    if (result.ok) return;
+    if (attempt === 40) assert.fail(`could not remount ${dir} read-only: ${result.output}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 async function startMirror(t: TestContext, cacheDir: string, options: Partial<MirrorOptions> = {}): Promise<{ engine: MirrorEngine; base: string }> {
@@ -69,7 +79,7 @@ function problem(engine: MirrorEngine, code: HealthProblemCode): string | undefi
 }
 
 test('a disk smaller than the blob (ENOSPC): two clients still get it byte-exact, nothing partial is stored, health says disk-full', async (t) => {
-  const cacheDir = await tmpfs(t, 'full', '4m');
+  const cacheDir = await tmpfs('full', '4m');
   const { engine, base } = await startMirror(t, cacheDir);
   const layer = huge.layers[0]!;
   assert.ok(layer.size > (await statfs(cacheDir)).bavail * (await statfs(cacheDir)).bsize, 'the blob is bigger than the disk');
@@ -87,11 +97,11 @@ test('a disk smaller than the blob (ENOSPC): two clients still get it byte-exact
 });
 
 test('a cache disk that turns read-only: uncached blobs stream through, cached ones are served, health says cache-not-writable', async (t) => {
-  const cacheDir = await tmpfs(t, 'readonly', '16m');
+  const cacheDir = await tmpfs('readonly', '16m');
   const { engine, base } = await startMirror(t, cacheDir);
   const [cached, uncached] = mid as [PushedImageManifest, PushedImageManifest];
   assert.equal(await pullBlob(base, cached.repository, cached.layers[0]!.digest), cached.layers[0]!.digest);
-  await runChecked('/usr/bin/mount', ['-o', 'remount,ro', cacheDir]);
+  await remountReadOnly(cacheDir);
   assert.equal(await pullBlob(base, uncached.repository, uncached.layers[0]!.digest), uncached.layers[0]!.digest);
   const manifest = await fetch(`${base}/v2/${uncached.repository}/manifests/${uncached.tag}`);
   assert.equal(manifest.status, 200);
@@ -117,7 +127,6 @@ test('a cache folder that is read-only from the start (read-only bind mount): wh
   const cacheDir = join(workDir, 'ro-view');
   await mkdir(cacheDir);
   await runChecked('/usr/bin/mount', ['--bind', source, cacheDir]);
-  t.after(() => unmountUnder(cacheDir));
   await runChecked('/usr/bin/mount', ['-o', 'remount,bind,ro', cacheDir]);
   const { engine, base } = await startMirror(t, cacheDir);
   assert.match(problem(engine, 'cache-not-writable') ?? '', /cannot be written \(EROFS\)/, 'known from the start');
@@ -134,7 +143,7 @@ test('a cache folder that is read-only from the start (read-only bind mount): wh
 });
 
 test('the free-space floor stops caching before the disk is full; pulls then stream through', async (t) => {
-  const cacheDir = await tmpfs(t, 'floor', '8m');
+  const cacheDir = await tmpfs('floor', '8m');
   const floor = 5_000_000;
   const { engine, base } = await startMirror(t, cacheDir, { minFreeBytes: floor });
   const [first, second] = mid as [PushedImageManifest, PushedImageManifest];

@@ -13,6 +13,8 @@ import { sha256 } from './support/images.js';
 import { startTestUpstream, type TestUpstream } from './support/upstream.js';
 
 let upstream: TestUpstream;
+/** Removed after every mirror stopped: a hook that removes a folder a mirror still writes fails, and stops the hooks after it. */
+const dirs: string[] = [];
 /** Short upstream timeouts, so a test proves the bound in seconds. */
 const upstreamIdleMs = 1_000;
 
@@ -22,11 +24,17 @@ before(async () => {
 
 after(async () => {
   await upstream?.close();
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
 });
 
+async function freshDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'dockmirror-faults-'));
+  dirs.push(dir);
+  return dir;
+}
+
 async function startMirror(t: TestContext, options: Partial<MirrorOptions> = {}): Promise<{ engine: MirrorEngine; base: string }> {
-  const cacheDir = options.cacheDir ?? (await mkdtemp(join(tmpdir(), 'dockmirror-faults-')));
-  if (!options.cacheDir) t.after(() => rm(cacheDir, { recursive: true, force: true }));
+  const cacheDir = options.cacheDir ?? (await freshDir());
   const engine = createMirror({
     cacheDir,
     upstream: upstream.url,
@@ -110,8 +118,7 @@ test('an upstream that accepts connections and never answers: a clear 503 within
     return new Promise<void>((resolve) => silent.close(() => resolve()));
   });
   // Filled while the upstream was fine; both mirrors call their upstream docker.io, so they share records.
-  const cacheDir = await mkdtemp(join(tmpdir(), 'dockmirror-faults-'));
-  t.after(() => rm(cacheDir, { recursive: true, force: true }));
+  const cacheDir = await freshDir();
   const { alpine } = upstream.images;
   const filler = await startMirror(t, { cacheDir, registryName: 'docker.io' });
   assert.equal((await fetch(`${filler.base}/v2/${alpine.repository}/manifests/latest`).then((r) => r.arrayBuffer())).byteLength, alpine.size);
