@@ -13,7 +13,7 @@ import { CoreError, toCoreError } from './core-error.js';
 import { Credentials } from './credentials.js';
 import { EventLog } from './event-log.js';
 import { MirrorRunner, type EngineTuning } from './mirror-runner.js';
-import { readSettings, settingsMigrations, settingsSchema, settingsVersion, validateSettings, type SettingsStore } from './settings.js';
+import { readSettings, settingsStoreOptions, validateSettings, type SettingsStore } from './settings.js';
 
 export interface CoreTestHooks {
   /** Engine options the settings do not carry (tests aim `registryName` at a stand-in). */
@@ -31,13 +31,8 @@ export function createAppCore(options: AppCoreOptions & CoreTestHooks): AppCore 
 
 function openSettingsStore(dataDir: string): SettingsStore {
   try {
-    return new Conf<Record<string, unknown>>({
-      cwd: dataDir,
-      configName: 'config',
-      projectVersion: settingsVersion,
-      migrations: settingsMigrations,
-      schema: settingsSchema as never,
-    });
+    const { schema, ...options } = settingsStoreOptions(dataDir);
+    return new Conf<Record<string, unknown>>({ ...options, configName: 'config', schema: schema as never });
   } catch (error) {
     throw new CoreError('settings-unreadable', `The settings file in ${dataDir} cannot be read (${(error as Error).message}); fix or remove it.`);
   }

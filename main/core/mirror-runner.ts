@@ -59,10 +59,17 @@ export class MirrorRunner {
   }
 
   async start(settings: AppSettings): Promise<void> {
-    const engine = this.current(settings);
+    let engine = this.current(settings);
     if (engine.status().serving) return;
-    if (settings.clientAuth.enabled && !(await this.deps.clientPassword())) {
-      throw Object.assign(new Error('Client sign-in is on but no client password is saved; set one in Settings.'), { code: 'client-password-missing' });
+    if (settings.clientAuth.enabled) {
+      // Read from the keychain only now, so building an engine for cache browsing never asks it
+      // and a new password applies at the next start.
+      const password = await this.deps.clientPassword();
+      if (!password) {
+        throw Object.assign(new Error('Client sign-in is on but no client password is saved; set one in Settings.'), { code: 'client-password-missing' });
+      }
+      engine = this.build(settings, password);
+      this.replace(engine, settings);
     }
     try {
       await engine.start({ host: settings.listenHost, port: settings.port });
@@ -119,24 +126,18 @@ export class MirrorRunner {
     this.unsubscribe();
   }
 
-  private async passwordFor(settings: AppSettings): Promise<string | null> {
-    return settings.clientAuth.enabled ? this.deps.clientPassword() : null;
-  }
-
-  private build(settings: AppSettings): MirrorEngine {
-    const deps = this.deps;
-    // The engine reads client auth at construction; the password is fetched lazily by start().
-    const options: MirrorOptions = {
-      ...deps.tuning,
+  private build(settings: AppSettings, clientPassword: string | null = null): MirrorEngine {
+    return createMirror({
+      ...this.deps.tuning,
       cacheDir: settings.cachePath,
       upstream: settings.upstream,
       tagTtlMs: settings.tagTtlSeconds * 1000,
       maxSizeBytes: settings.maxSizeBytes,
       allowlist: settings.allowlist,
-      credentials: deps.credentials,
-      logger: deps.logger,
-    };
-    return new LazyAuthEngine(options, () => this.passwordFor(settings), settings.clientAuth.username);
+      credentials: this.deps.credentials,
+      logger: this.deps.logger,
+      clientAuth: clientPassword ? { username: settings.clientAuth.username, password: clientPassword } : null,
+    });
   }
 
   private replace(engine: MirrorEngine, settings: AppSettings): void {
@@ -145,44 +146,4 @@ export class MirrorRunner {
     this.builtFrom = engineKey(settings);
     this.unsubscribe = engine.subscribe((event) => this.deps.onEvent(event));
   }
-}
-
-/**
- * An engine whose client password is read from the keychain when it starts, so building one for
- * cache browsing never touches the keychain and a new password applies at the next start.
- */
-class LazyAuthEngine implements MirrorEngine {
-  private inner: MirrorEngine;
-  private readonly listeners = new Set<(event: MirrorEvent) => void>();
-
-  constructor(
-    private readonly options: MirrorOptions,
-    private readonly password: () => Promise<string | null>,
-    private readonly username: string,
-  ) {
-    this.inner = this.create(null);
-  }
-
-  private create(password: string | null): MirrorEngine {
-    const engine = createMirror({ ...this.options, clientAuth: password ? { username: this.username, password } : null });
-    engine.subscribe((event) => {
-      for (const listener of this.listeners) listener(event);
-    });
-    return engine;
-  }
-
-  async start(listen: { host: string; port: number }) {
-    const password = await this.password();
-    if (password) this.inner = this.create(password);
-    return this.inner.start(listen);
-  }
-  stop = () => this.inner.stop();
-  status = () => this.inner.status();
-  subscribe(listener: (event: MirrorEvent) => void) {
-    this.listeners.add(listener);
-    return () => void this.listeners.delete(listener);
-  }
-  listCache = () => this.inner.listCache();
-  deleteImage = (registry: string, repository: string, reference?: string) => this.inner.deleteImage(registry, repository, reference);
-  clearCache = () => this.inner.clearCache();
 }

@@ -89,6 +89,14 @@ export const settingsMigrations: Record<string, (store: MigrationStore) => void>
   },
 };
 
+/**
+ * What conf (headless) and electron-store (desktop) both get, so both read one file format:
+ * migrations are keyed by the settings layout's version, not the app's.
+ */
+export function settingsStoreOptions(dataDir: string) {
+  return { cwd: dataDir, projectVersion: settingsVersion, schema: settingsSchema, migrations: settingsMigrations };
+}
+
 /** Reads the stored settings over the defaults, so a key added later reads as its default. */
 export function readSettings(store: SettingsStore, dataDir: string): AppSettings {
   const defaults = defaultSettings(dataDir);

@@ -1,14 +1,7 @@
-// The options electron-store gets: the core's schema and migrations, and the settings layout's
-// version as projectVersion. electron-store would otherwise use the app's version, and the
-// migrations, keyed by layout version, would run at the wrong time or not at all.
-import { settingsMigrations, settingsSchema, settingsVersion } from '../core/settings.js';
+// The options electron-store gets: the core's shared store options (schema, migrations, the
+// settings layout's version as projectVersion) under electron-store's name for the file.
+import { settingsStoreOptions } from '../core/settings.js';
 
 export function electronStoreOptions(dataDir: string) {
-  return {
-    cwd: dataDir,
-    name: 'config',
-    projectVersion: settingsVersion,
-    schema: settingsSchema,
-    migrations: settingsMigrations,
-  };
+  return { ...settingsStoreOptions(dataDir), name: 'config' };
 }
