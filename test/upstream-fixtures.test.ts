@@ -286,6 +286,63 @@ describe('the CDN', () => {
   });
 });
 
+describe("the benchmark's CDN: distribution's files and a shaped link", () => {
+  // The signed CDN URL of a blob, with the bearer dance a client does first.
+  async function signedUrl(hub: HubStandIn, repository: string, digest: string): Promise<string> {
+    const token = await anonymousToken(hub, repository);
+    const redirect = await fetch(`${hub.url}/v2/${repository}/blobs/${digest}`, { headers: { authorization: `Bearer ${token}` }, redirect: 'manual' });
+    await redirect.arrayBuffer();
+    assert.equal(redirect.status, 307);
+    return redirect.headers.get('location')!;
+  }
+
+  test('serves the stored bytes and headers distribution would, resumes with bytes=N-, and counts what it sent', async (t) => {
+    const hub = await startHub({ registryUrl: up.registry.url, blobStorageRoot: up.registry.rootDir });
+    t.after(() => hub.stop());
+    const layer = up.images.alpine.layers[0]!;
+    const location = await signedUrl(hub, 'library/alpine-test', layer.digest);
+    const whole = await fetch(location);
+    assert.equal(whole.status, 200);
+    assert.equal(whole.headers.get('content-length'), String(layer.size));
+    assert.equal(whole.headers.get('docker-content-digest'), layer.digest);
+    assert.deepEqual(Buffer.from(await whole.arrayBuffer()), layer.bytes);
+    const rest = await fetch(location, { headers: { range: 'bytes=100-' } });
+    assert.equal(rest.status, 206);
+    assert.equal(rest.headers.get('content-range'), `bytes 100-${layer.size - 1}/${layer.size}`);
+    assert.deepEqual(Buffer.from(await rest.arrayBuffer()), layer.bytes?.subarray(100));
+    // Other range forms go to distribution, which answers them as before.
+    const middle = await fetch(location, { headers: { range: 'bytes=10-49' } });
+    assert.equal(middle.status, 206);
+    assert.deepEqual(Buffer.from(await middle.arrayBuffer()), layer.bytes?.subarray(10, 50));
+    assert.equal(hub.stats().blobBytesSent[layer.digest], layer.size + (layer.size - 100) + 40);
+    // A corrupting fault still applies to bytes read from the files.
+    hub.injectBlobFault(layer.digest, { kind: 'corrupt' }, 1);
+    const corrupted = Buffer.from(await (await fetch(location)).arrayBuffer());
+    assert.equal(corrupted.length, layer.size);
+    assert.notEqual(sha256(corrupted), layer.digest);
+  });
+
+  test('a link rate holds blob bodies to that bandwidth, and null lifts it', async (t) => {
+    const hub = await startHub({ registryUrl: up.registry.url, blobStorageRoot: up.registry.rootDir });
+    t.after(() => hub.stop());
+    const image = await pushRandomImage(up.registry.url, { repository: 'library/shaped-test', tag: '1', sizeBytes: 2 * 1024 * 1024 });
+    const layer = image.layers[0]!;
+    const location = await signedUrl(hub, image.repository, layer.digest);
+    const bytesPerSecond = 4 * 1024 * 1024;
+    hub.setBlobLinkRate(bytesPerSecond);
+    const started = performance.now();
+    const body = Buffer.from(await (await fetch(location)).arrayBuffer());
+    const elapsedMs = performance.now() - started;
+    assert.equal(sha256(body), layer.digest);
+    // Only a lower bound: the link may let 50 ms of bytes run ahead, and a busy machine is slower still.
+    const floorMs = (layer.size / bytesPerSecond) * 1000 - 50;
+    assert.ok(elapsedMs >= floorMs * 0.95, `${layer.size} bytes on a ${bytesPerSecond} B/s link took ${elapsedMs.toFixed(0)} ms, under ${floorMs.toFixed(0)} ms`);
+    hub.setBlobLinkRate(null);
+    assert.equal(sha256(Buffer.from(await (await fetch(location)).arrayBuffer())), layer.digest);
+    assert.throws(() => hub.setBlobLinkRate(0), /positive rate/);
+  });
+});
+
 describe('rate limits', () => {
   test('GET counts as a pull, HEAD does not; over the limit 429 with Retry-After; users have their own limit', async (t) => {
     const hub = await startHub({ registryUrl: up.registry.url, anonymousPullLimit: 2, userPullLimit: 5, retryAfterSeconds: 1 });

@@ -6,7 +6,9 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { LinkShaper } from './link-shaper.js';
 import { listenOnLoopback, listenOnPort } from './ports.js';
+import { openStoredBlob, type StoredBlobBody } from './stored-blob.js';
 
 export type HubAuthMode = 'bearer' | 'basic' | 'none';
 
@@ -42,6 +44,12 @@ export interface HubOptions {
   redirectBlobs?: boolean;
   /** The clock for token and URL expiry, in ms since the epoch. Default Date.now. */
   now?: () => number;
+  /**
+   * distribution's storage root: the CDN then reads blob bodies from its files instead of
+   * relaying them over HTTP (the benchmark's setting; tests leave it unset so every byte and
+   * check goes through distribution).
+   */
+  blobStorageRoot?: string;
 }
 
 export const DEFAULT_HUB_USER: HubUser = { username: 'dockmirror-tester', password: 'dckr_pat_test-secret-0001' };
@@ -205,7 +213,8 @@ function registryError(res: ServerResponse, status: number, code: string, messag
 }
 
 export class HubStandIn {
-  private readonly options: Required<Omit<HubOptions, 'privateRepositories' | 'users'>> & {
+  private readonly options: Required<Omit<HubOptions, 'privateRepositories' | 'users' | 'blobStorageRoot'>> & {
+    blobStorageRoot: string | undefined;
     users: HubUser[];
     privateRepositories: Set<string>;
   };
@@ -225,6 +234,7 @@ export class HubStandIn {
   private down: HubDownMode | false = false;
   private statsData: HubStats = emptyStats();
   private started = false;
+  private blobLink: LinkShaper | undefined;
 
   constructor(options: HubOptions) {
     this.options = {
@@ -238,6 +248,7 @@ export class HubStandIn {
       userPullLimit: options.userPullLimit ?? 200,
       retryAfterSeconds: options.retryAfterSeconds ?? 3600,
       redirectBlobs: options.redirectBlobs ?? true,
+      blobStorageRoot: options.blobStorageRoot,
       now: options.now ?? Date.now,
     };
     this.anonymousLimit = this.options.anonymousPullLimit;
@@ -328,6 +339,11 @@ export class HubStandIn {
     this.pullsUsed.clear();
     if (limits.anonymous !== undefined) this.anonymousLimit = limits.anonymous;
     if (limits.user !== undefined) this.userLimit = limits.user;
+  }
+
+  /** Sends every blob body through one link of this bandwidth (bytes per second); null: as fast as loopback goes. */
+  setBlobLinkRate(bytesPerSecond: number | null): void {
+    this.blobLink = bytesPerSecond === null ? undefined : new LinkShaper(bytesPerSecond);
   }
 
   // ----- faults ----------------------------------------------------------------------------------
@@ -427,7 +443,14 @@ export class HubStandIn {
    * Relays a backend response, applying a body fault if one is set. `onBytes` sees every body byte
    * actually written, so counters reflect what reached the client, not what we meant to send.
    */
-  private relay(upstream: IncomingMessage, res: ServerResponse, method: string, fault: HubFault | undefined, onBytes: (n: number) => void): Promise<void> {
+  private relay(
+    upstream: IncomingMessage | StoredBlobBody,
+    res: ServerResponse,
+    method: string,
+    fault: HubFault | undefined,
+    onBytes: (n: number) => void,
+    link?: LinkShaper,
+  ): Promise<void> {
     const headers: Record<string, string> = {};
     for (const name of RELAYED_HEADERS) {
       const value = upstream.headers[name];
@@ -443,6 +466,14 @@ export class HubStandIn {
     let budget = fault?.kind === 'cut' || fault?.kind === 'hold' ? fault.afterBytes : Number.POSITIVE_INFINITY;
     return new Promise((resolve) => {
       const finish = (): void => resolve();
+      // Both a full socket and the link's schedule hold the body back; it flows once neither does.
+      let holds = 0;
+      const holdUntil = (released: Promise<unknown>): void => {
+        if (holds++ === 0) upstream.pause();
+        void released.then(() => {
+          if (--holds === 0) upstream.resume();
+        });
+      };
       res.on('close', () => {
         this.stalled.delete(res);
         upstream.destroy();
@@ -461,10 +492,9 @@ export class HubStandIn {
         if (fault?.kind === 'corrupt') out = Buffer.from(out.map((byte) => byte ^ 0x5a));
         if (out.length > 0) {
           onBytes(out.length);
-          if (!res.write(out)) {
-            upstream.pause();
-            res.once('drain', () => upstream.resume());
-          }
+          if (!res.write(out)) holdUntil(new Promise((resolve) => res.once('drain', resolve)));
+          const wait = link?.book(out.length) ?? 0;
+          if (wait > 0) holdUntil(new Promise((resolve) => setTimeout(resolve, wait)));
         }
         if (budget <= 0 && fault?.kind === 'hold') {
           upstream.destroy();
@@ -762,17 +792,26 @@ export class HubStandIn {
       return;
     }
     bump(this.statsData.cdnGets, digest);
-    await this.sendBlob(req, res, repository, digest);
+    await this.sendBlob(req, res, repository, digest, this.options.blobStorageRoot);
   }
 
-  private async sendBlob(req: IncomingMessage, res: ServerResponse, repository: string, digest: string): Promise<void> {
+  /** `storageRoot`: read the body from distribution's files (the CDN, once it checked the signature). */
+  private async sendBlob(req: IncomingMessage, res: ServerResponse, repository: string, digest: string, storageRoot?: string): Promise<void> {
     const fault = this.takeFault(this.blobFaults, digest);
     if (await this.preFault(fault, res)) return;
-    const upstream = await this.backend('GET', `/v2/${repository}/blobs/${digest}`, { range: req.headers.range });
-    await this.relay(upstream, res, 'GET', fault, (n) => {
-      bump(this.statsData.blobBytesSent, digest, n);
-      this.statsData.totalBlobBytesSent += n;
-    });
+    const stored = storageRoot !== undefined ? await openStoredBlob(storageRoot, digest, req.headers.range) : undefined;
+    const upstream = stored ?? (await this.backend('GET', `/v2/${repository}/blobs/${digest}`, { range: req.headers.range }));
+    await this.relay(
+      upstream,
+      res,
+      'GET',
+      fault,
+      (n) => {
+        bump(this.statsData.blobBytesSent, digest, n);
+        this.statsData.totalBlobBytesSent += n;
+      },
+      this.blobLink,
+    );
   }
 }
 

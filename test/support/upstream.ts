@@ -6,7 +6,9 @@ import { startRegistry, type RunningRegistry } from './registry.js';
 
 export interface TestUpstreamOptions {
   /** Hub stand-in options; `registryUrl` is filled in. `privateRepositories` defaults to the standard private image. */
-  hub?: Omit<HubOptions, 'registryUrl'>;
+  hub?: Omit<HubOptions, 'registryUrl' | 'blobStorageRoot'>;
+  /** The CDN reads blob bodies from distribution's files (see HubOptions.blobStorageRoot). */
+  cdnReadsStorage?: boolean;
 }
 
 export interface TestUpstream {
@@ -28,6 +30,7 @@ export async function startTestUpstream(options: TestUpstreamOptions = {}): Prom
       privateRepositories: [STANDARD_REPOSITORIES.privateImage],
       ...options.hub,
       registryUrl: registry.url,
+      blobStorageRoot: options.cdnReadsStorage ? registry.rootDir : undefined,
     }),
   ]);
   if (pushed.status === 'rejected' || started.status === 'rejected') {
