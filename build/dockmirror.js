@@ -1,6 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
 // The package's bin. It runs the compiled CLI, compiling first when the build is missing or
-// older than the sources, so `npx dockmirror` works straight after `npm install`.
+// older than the sources, so `npx dockmirror` works straight after `npm install`. The shebang
+// carries the engine's Node flags (mirror/process-flags.ts says why); `env -S` splits them.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -1,16 +1,25 @@
 // The headless CLI as a person runs it: the banner, plain errors, and a clean stop on signals.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { test } from 'node:test';
+import { engineNodeFlags } from '../mirror/process-flags.js';
 
 const bin = join(import.meta.dirname, '..', '..', 'build', 'dockmirror.js');
 
-function run(args: string[]): { done: Promise<{ code: number | null; stdout: string; stderr: string }>; kill: (signal: NodeJS.Signals) => void; stdout: () => string } {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DOCKERHUB_USERNAME: '', DOCKERHUB_TOKEN: '' } });
+/** Runs the bin as `npx dockmirror` does: executed itself, so its shebang picks node and its flags. */
+function run(args: string[]): {
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+  kill: (signal: NodeJS.Signals) => void;
+  stdout: () => string;
+  pid: number;
+} {
+  // The shebang's `node` is looked up on PATH: put the node running this test first.
+  const path = `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`;
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PATH: path, DOCKERHUB_USERNAME: '', DOCKERHUB_TOKEN: '' } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -18,7 +27,7 @@ function run(args: string[]): { done: Promise<{ code: number | null; stdout: str
   const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
     child.on('exit', (code) => resolve({ code, stdout, stderr })),
   );
-  return { done, kill: (signal) => child.kill(signal), stdout: () => stdout };
+  return { done, kill: (signal) => child.kill(signal), stdout: () => stdout, pid: child.pid ?? -1 };
 }
 
 async function waitFor(check: () => boolean, what: string): Promise<void> {
@@ -42,6 +51,9 @@ test('serve prints the LAN addresses and the daemon.json snippet, and stops clea
   assert.equal(base.headers.get('docker-distribution-api-version'), 'registry/2.0');
   assert.match(serve.stdout(), /"registry-mirrors": \[\s*"http:\/\/127\.0\.0\.1:\d+"\s*\]/);
   assert.match(serve.stdout(), /Pulls are anonymous/);
+  // The mirror's process runs with the engine's Node flags (the shebang's env -S passed them on).
+  const argv = (await readFile(`/proc/${serve.pid}/cmdline`, 'utf8')).split('\0');
+  for (const flag of engineNodeFlags) assert.ok(argv.includes(flag), `dockmirror serve runs as ${argv.join(' ')}, without ${flag}`);
   serve.kill('SIGTERM');
   const result = await serve.done;
   assert.equal(result.code, 0, result.stderr);
@@ -78,4 +90,12 @@ test('bad option values and unknown commands are plain sentences, not stack trac
   const unknown = await run(['fly']).done;
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /unknown command "fly"/);
+});
+
+test('the npm scripts that run the mirror pass the engine\'s Node flags too', async () => {
+  const manifest = JSON.parse(await readFile(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  for (const script of ['start', 'serve']) {
+    const words = manifest.scripts[script]?.split(/\s+/) ?? [];
+    for (const flag of engineNodeFlags) assert.ok(words.includes(flag), `npm run ${script} is "${manifest.scripts[script]}", without ${flag}`);
+  }
 });

@@ -4,6 +4,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { engineNodeFlags } from '../../mirror/process-flags.js';
 import { startRegistry } from '../support/registry.js';
 import { isChildMessage, type ChildConfig, type ChildMessage, type MemoryReport, type ParentMessage } from './child-protocol.js';
 
@@ -62,7 +63,8 @@ export async function startDockmirror(options: SubjectOptions): Promise<Dockmirr
     // --expose-gc lets "memory at start/end" be measured after a collection, so garbage does not
     // pass for growth.
     // BENCH_CHILD_NODE_ARGS adds flags for profiling the engine alone, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-    execArgv: ['--expose-gc', ...(process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean)],
+    // The engine runs with the flags `dockmirror serve` gets from its bin.
+    execArgv: ['--expose-gc', ...engineNodeFlags, ...(process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean)],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const stop = async (): Promise<void> => {
