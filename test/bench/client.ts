@@ -1,8 +1,14 @@
 // The client side of the benchmark, written with undici: full-body blob pulls (hashed when
 // intactness is claimed), a direct pull from the Hub stand-in for the baseline, and a bounded
 // request loop (autocannon-like: N workers, stop at a deadline or a request cap).
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { request, type Dispatcher } from 'undici';
+import type { PullRequest } from './pull-child.js';
+
+const execFileAsync = promisify(execFile);
 
 export interface PullResult {
   status: number;
@@ -118,5 +124,17 @@ export async function expectBody(dispatcher: Dispatcher, url: string, expected: 
   if (result.status !== 200) throw new Error(`GET ${new URL(url).pathname} answered ${result.status}`);
   if (expected.digest !== undefined && result.digest !== expected.digest) {
     throw new Error(`GET ${new URL(url).pathname} returned ${result.bytes} bytes that hash to ${result.digest}, not ${expected.digest}`);
+  }
+}
+
+/** Runs one pull in a child process (pull-child.ts) and returns what it measured. */
+export async function pullInChild(request: PullRequest): Promise<PullResult> {
+  const child = new URL('./pull-child.js', import.meta.url);
+  try {
+    const { stdout } = await execFileAsync(process.execPath, [fileURLToPath(child), JSON.stringify(request)], { maxBuffer: 1024 * 1024 });
+    return JSON.parse(stdout) as PullResult;
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr?.trim();
+    throw new Error(`the pull child failed: ${stderr || (error as Error).message}`);
   }
 }

@@ -10,9 +10,11 @@ export interface BenchOptions {
   quick: boolean;
   loadSeconds: number;
   manifestSeconds: number;
+  /** The bandwidth of the upstream's link in the cold-pull goal, in Mbit/s. */
+  linkMbit: number;
 }
 
-export const USAGE = `npm run bench -- [--quick] [--only ${SCENARIOS.join('|')}[,…]] [--load-seconds N] [--manifest-seconds N]`;
+export const USAGE = `npm run bench -- [--quick] [--only ${SCENARIOS.join('|')}[,…]] [--load-seconds N] [--manifest-seconds N] [--link-mbit N]`;
 
 function isScenario(value: string): value is ScenarioName {
   return (SCENARIOS as readonly string[]).includes(value);
@@ -25,6 +27,14 @@ function positive(name: string, raw: string | undefined, fallback: number): numb
   return value;
 }
 
+/** 1 Gbit/s: a fast office uplink, well above what Docker Hub usually delivers to one client. */
+function linkMbit(raw: string | undefined): number {
+  if (raw === undefined) return 1000;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 1 || value > 100_000) throw new Error(`--link-mbit takes a bandwidth in Mbit/s between 1 and 100000, not "${raw}".`);
+  return value;
+}
+
 export function parseBenchOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
     args: argv,
@@ -33,6 +43,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       only: { type: 'string', multiple: true },
       'load-seconds': { type: 'string' },
       'manifest-seconds': { type: 'string' },
+      'link-mbit': { type: 'string' },
     },
     strict: true,
   });
@@ -44,5 +55,6 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     quick,
     loadSeconds: positive('load-seconds', values['load-seconds'], quick ? 5 : 60),
     manifestSeconds: positive('manifest-seconds', values['manifest-seconds'], quick ? 2 : 5),
+    linkMbit: linkMbit(values['link-mbit']),
   };
 }
