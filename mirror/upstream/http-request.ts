@@ -1,7 +1,9 @@
 // Requests to the upstream over node:http and node:https with keep-alive pools, a connect
 // timeout and an idle timeout (no headers, or no body bytes, for that long). Node's own HTTP
-// stack rather than undici: importing undici alone costs the engine ~20 MiB of resident memory
-// (its WebAssembly parser), a fifth of what the mirror may use while streaming a large blob.
+// stack rather than undici: measured on Node 20 with undici 7, importing undici costs ~17 MiB of
+// resident memory (its WebAssembly parser), and reading one 256 MiB body peaked at 131 MiB RSS
+// against 82 MiB with node:http, where the mirror must stay under 100 MiB while it streams 1 GiB
+// to eight clients. undici stays a dev dependency for the clients of the tests and the bench.
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
