@@ -14,6 +14,8 @@ export function browseForFolder(api: DockmirrorApi, start: string): Promise<stri
     const choose = h('button', { type: 'button', class: 'primary', text: 'Choose this folder' });
     const cancel = h('button', { type: 'button', text: 'Cancel' });
     let parent: string | null = null;
+    /** Counts listings asked for: only the newest may fill the dialog, whatever order they return in. */
+    let latest = 0;
 
     const dialog = h(
       'dialog',
@@ -27,9 +29,13 @@ export function browseForFolder(api: DockmirrorApi, start: string): Promise<stri
     );
 
     async function open(path: string): Promise<void> {
+      const request = ++latest;
+      const typed = pathInput.value;
       try {
         const listing = await api.listDirectory(path);
-        pathInput.value = listing.path;
+        if (request !== latest) return;
+        // What the person typed while the listing was on its way stays in the field.
+        if (pathInput.value === typed) pathInput.value = listing.path;
         parent = listing.parent;
         up.disabled = parent === null;
         clear(entries);
@@ -41,7 +47,7 @@ export function browseForFolder(api: DockmirrorApi, start: string): Promise<stri
         if (listing.entries.length === 0) entries.append(h('li', { class: 'muted', text: 'No sub-folders.' }));
         message.textContent = '';
       } catch (error) {
-        message.textContent = errorText(error);
+        if (request === latest) message.textContent = errorText(error);
       }
     }
 

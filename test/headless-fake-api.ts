@@ -111,9 +111,17 @@ export class FakeApi implements DockmirrorApi {
   async pickFolder() {
     return null;
   }
+  /** Listings answered late, by folder: the delay in ms and a callback once answered. */
+  readonly slowListings = new Map<string, { delayMs: number; answered: () => void }>();
+
   async listDirectory(path: string) {
     this.calls.push('listDirectory');
     const full = resolve(path);
+    const slow = this.slowListings.get(full);
+    if (slow) {
+      await new Promise((done) => setTimeout(done, slow.delayMs));
+      setImmediate(slow.answered);
+    }
     let entries;
     try {
       entries = await readdir(full, { withFileTypes: true });

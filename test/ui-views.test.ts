@@ -276,6 +276,26 @@ test('cache: list, delete one image after confirming, change the folder through 
   assert.deepEqual(problems, []);
 });
 
+test('folder browser: a listing that comes back late does not overwrite the folder asked for since', async (t) => {
+  const { page, api, problems } = await open(t);
+  await go(page, 'cache');
+  let answered!: () => void;
+  const lateAnswer = new Promise<void>((resolve) => (answered = resolve));
+  // The listing of the start folder, asked for as the dialog opens, is the slow one.
+  api.slowListings.set(api.state.settings.cachePath, { delayMs: 600, answered });
+  await page.click('text=Change folder…');
+  await page.waitForSelector('dialog.folder-dialog');
+  await page.fill('#folder-path', '/definitely/not/here');
+  await page.press('#folder-path', 'Enter');
+  await page.waitForFunction(() => /not a folder/.test(document.querySelector('dialog .hint')?.textContent ?? ''));
+  await lateAnswer;
+  // Time for the late answer to cross the socket and be handled by the page.
+  await page.waitForTimeout(300);
+  assert.match((await page.locator('dialog .hint').textContent()) ?? '', /not a folder/);
+  assert.equal(await page.inputValue('#folder-path'), '/definitely/not/here');
+  assert.deepEqual(problems, []);
+});
+
 test('connect hosts: snippets for every runtime, daemon.json errors by line, merged result copied', async (t) => {
   const { page, problems } = await open(t);
   await go(page, 'connect');
