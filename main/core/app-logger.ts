@@ -14,17 +14,31 @@ export const redactedPaths = [
 
 export interface AppLog {
   logger: Logger;
-  file: string;
   close(): Promise<void>;
 }
 
-export async function openAppLog(dataDir: string, level: LogLevel): Promise<AppLog> {
+export interface LogRotation {
+  /** A log file is closed and a new one begun once it holds this many bytes. */
+  fileBytes: number;
+  /** Log files kept in all, the one being written included. */
+  files: number;
+}
+
+export const defaultLogRotation: LogRotation = { fileBytes: 10 * 1024 * 1024, files: 5 };
+
+export async function openAppLog(dataDir: string, level: LogLevel, rotation: LogRotation = defaultLogRotation): Promise<AppLog> {
   const base = join(dataDir, 'logs', 'dockmirror');
-  const stream = await roll({ file: base, size: '10m', limit: { count: 5 }, mkdir: true });
+  // pino-roll's count is of rotated files beside the active one, and by default it removes only
+  // the files this process wrote, so every restart would leave its old logs behind for good.
+  const stream = await roll({
+    file: base,
+    size: `${rotation.fileBytes}b`,
+    limit: { count: Math.max(1, rotation.files - 1), removeOtherLogFiles: true },
+    mkdir: true,
+  });
   const logger = pino({ level, base: undefined, redact: { paths: redactedPaths, censor: '[redacted]' } }, stream);
   return {
     logger,
-    file: `${base}.1.log`,
     close: () =>
       new Promise<void>((resolve) => {
         stream.once('close', () => resolve());

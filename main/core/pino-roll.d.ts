@@ -5,7 +5,7 @@ declare module 'pino-roll' {
     file: string;
     size?: string | number;
     frequency?: string | number;
-    limit?: { count: number };
+    limit?: { count: number; removeOtherLogFiles?: boolean };
     mkdir?: boolean;
   }
   export default function build(options: RollOptions): Promise<DestinationStream & { end(): void; once(event: 'close', listener: () => void): void; flushSync?(): void }>;
