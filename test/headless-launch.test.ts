@@ -67,6 +67,20 @@ test('npm start without Electron says why in one sentence and runs the core head
   assert.match(await readFile(join(dataDir, 'logs', logs[0]!), 'utf8'), /Dockmirror stopped/);
 });
 
+test('npm start -- --headless chooses the headless app without a word about Electron', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'dm-start-'));
+  t.after(() => rm(dataDir, { recursive: true, force: true }));
+  // A display is there this time: only the flag keeps the app headless.
+  const app = run(t, ['start', '--headless', '--ui', '127.0.0.1:0'], { DOCKMIRROR_DATA_DIR: dataDir, DISPLAY: ':0' });
+  const url = await windowUrl(app.output);
+  assert.doesNotMatch(app.output(), /Electron cannot start/);
+  const state = await call(url, 'getState');
+  assert.equal(state.status, 200, JSON.stringify(state.body));
+  assert.equal(state.body.result.settings.cachePath, join(dataDir, 'cache'));
+  app.stop();
+  assert.equal((await app.done).code, 0);
+});
+
 test('serve --ui hosts the window over the command line mirror; env credentials show as "saved for", never the token', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'dm-serve-ui-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
