@@ -182,7 +182,7 @@ export async function concurrentClients(ctx: BenchContext, clients = 8): Promise
  * Both subjects run at once, each with the blob cached, and their pulls alternate, so both are
  * measured under the same load from the rest of the machine.
  */
-export async function warmBlob(ctx: BenchContext, rounds = 5): Promise<Row[]> {
+export async function warmBlob(ctx: BenchContext, rounds = 15): Promise<Row[]> {
   const image = need(ctx.images.medium, 'the medium image');
   const layer = layerOf(image);
   const samples: PerSubject<number[]> = { dockmirror: [], distribution: [] };
