@@ -5,11 +5,16 @@
 // relays. Their memory is freed only when V8 collects the small objects that hold them, and
 // under a fast stream V8 grows its young generation to 16 MiB semi-spaces, so tens of MiB of
 // dead buffers pile up between collections. With 1 MiB semi-spaces a scavenge comes every few
-// MiB of traffic: eight clients on a cold 1 GiB blob peaked at ~75 MiB RSS instead of ~110 MiB,
-// for no measurable loss of throughput or manifest requests per second.
+// MiB of traffic: in the benchmark, eight clients on a cold 1 GiB blob peaked at 92-96 MiB RSS
+// instead of 100-114 MiB, for no measurable loss of throughput or manifest requests per second.
 //
 // More objects then live long enough to reach the old generation, and under 200 concurrent
 // clients V8 grew it to ~30 MiB for ~7 MiB of live objects and kept it after collecting.
-// --optimize-for-size makes V8 grow and keep less: the 200-client load peaked at ~97 MiB instead
-// of ~125 MiB and ended where it started, again with no measurable loss of speed.
+// --optimize-for-size makes V8 grow and keep less: the 200-client load peaked at 97-103 MiB
+// instead of ~125-140 MiB, and the 1 GiB stream at 81-87 MiB, again at no cost the benchmark
+// could measure.
+//
+// The desktop app runs the engine inside Electron's main process, whose V8 takes flags only on
+// Electron's own command line (--js-flags), so it does not get these: running the engine in a
+// utilityProcess started with them as execArgv is the way to give them to it.
 export const engineNodeFlags: readonly string[] = ['--max-semi-space-size=1', '--optimize-for-size'];

@@ -18,6 +18,8 @@ export interface MemoryReport {
   rss: number;
   /** Highest RSS sampled since start or the last reset, in bytes. */
   peakRss: number;
+  /** Bytes of live JavaScript objects (V8's heap used), after the GC when one was asked for. */
+  heapUsed: number;
 }
 
 export type ChildMessage =

@@ -36,9 +36,9 @@ async function main(): Promise<void> {
     }
     const gc = (globalThis as { gc?: () => void }).gc;
     if (message.gc && gc) gc();
-    const rss = process.memoryUsage.rss();
+    const { rss, heapUsed } = process.memoryUsage();
     peakRss = Math.max(peakRss, rss);
-    send({ type: 'memory', rss, peakRss });
+    send({ type: 'memory', rss, peakRss, heapUsed });
     if (message.resetPeak) peakRss = rss;
   });
   send({ type: 'ready', port });
