@@ -28,14 +28,20 @@ async function main(): Promise<void> {
   };
   // A parent that dies must not leave a mirror running.
   process.on('disconnect', () => void stop());
-  process.on('message', (message: unknown) => {
+  process.on('message', async (message: unknown) => {
     if (!isParentMessage(message)) return;
     if (message.cmd === 'stop') {
       void stop();
       return;
     }
     const gc = (globalThis as { gc?: () => void }).gc;
-    if (message.gc && gc) gc();
+    if (message.gc && gc) {
+      // V8 sweeps dead ArrayBuffers concurrently after a collection, so right after one their
+      // memory still counts; a second collection after a pause finds that sweep done.
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      gc();
+    }
     const { rss, heapUsed } = process.memoryUsage();
     peakRss = Math.max(peakRss, rss);
     send({ type: 'memory', rss, peakRss, heapUsed });
