@@ -297,7 +297,8 @@ describe("the benchmark's CDN: distribution's files and a shaped link", () => {
   }
 
   test('serves the stored bytes and headers distribution would, resumes with bytes=N-, and counts what it sent', async (t) => {
-    const hub = await startHub({ registryUrl: up.registry.url, blobStorageRoot: up.registry.rootDir });
+    // No distribution behind this stand-in (port 9 refuses), so every byte served comes from the files.
+    const hub = await startHub({ registryUrl: 'http://127.0.0.1:9', blobStorageRoot: up.registry.rootDir });
     t.after(() => hub.stop());
     const layer = up.images.alpine.layers[0]!;
     const location = await signedUrl(hub, 'library/alpine-test', layer.digest);
@@ -310,11 +311,11 @@ describe("the benchmark's CDN: distribution's files and a shaped link", () => {
     assert.equal(rest.status, 206);
     assert.equal(rest.headers.get('content-range'), `bytes 100-${layer.size - 1}/${layer.size}`);
     assert.deepEqual(Buffer.from(await rest.arrayBuffer()), layer.bytes?.subarray(100));
-    // Other range forms go to distribution, which answers them as before.
+    // Other range forms are asked of distribution, which this stand-in cannot reach.
     const middle = await fetch(location, { headers: { range: 'bytes=10-49' } });
-    assert.equal(middle.status, 206);
-    assert.deepEqual(Buffer.from(await middle.arrayBuffer()), layer.bytes?.subarray(10, 50));
-    assert.equal(hub.stats().blobBytesSent[layer.digest], layer.size + (layer.size - 100) + 40);
+    assert.equal(middle.status, 502);
+    await middle.arrayBuffer();
+    assert.equal(hub.stats().blobBytesSent[layer.digest], layer.size + (layer.size - 100));
     // A corrupting fault still applies to bytes read from the files.
     hub.injectBlobFault(layer.digest, { kind: 'corrupt' }, 1);
     const corrupted = Buffer.from(await (await fetch(location)).arrayBuffer());
