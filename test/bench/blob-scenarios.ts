@@ -59,7 +59,6 @@ async function coldRuns(ctx: BenchContext, linkBytesPerSecond: number | null, ro
           await pullInChild({ kind: 'mirror', url: blobUrl(subject.url, image, image.config.digest) });
           await pullInChild({ kind: 'mirror', url: blobUrl(subject.url, warmUp) });
           await settledBlobBytes(ctx, layerOf(warmUp).digest);
-          ctx.upstream.hub.resetStats();
           const cpuBefore = await cpuMs(subject.pid);
           const result = await pullInChild({ kind: 'mirror', url: blobUrl(subject.url, image) });
           checkIntact(result, layer.digest, `${name} cold pull`);
