@@ -1,7 +1,6 @@
 // What the cache holds, image by image, for people (the Cache view, `listCache`) and for
 // deleting an image without touching blobs that other cached images still use.
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { removeOwnFiles, scanStore } from './store/own-files.js';
 import type { CachedImage, CachedRepository } from './public-types.js';
 import type { BlobStore } from './store/blob-store.js';
 import type { RecordStore } from './store/records.js';
@@ -52,11 +51,15 @@ export class CacheInventory {
     return deleted;
   }
 
-  /** Empties the cache except blobs being read right now. */
+  /**
+   * Empties the cache except blobs being read right now and downloads in progress. Only the
+   * store's own files go (blobs by digest name, its records); a file somebody else put in the
+   * folder stays, and so does every folder still holding one.
+   */
   async clear(): Promise<void> {
     for (const digest of this.store.digests()) await this.store.delete(digest);
-    await rm(this.store.paths.registriesDir, { recursive: true, force: true });
-    await rm(join(this.store.paths.root, 'manifests'), { recursive: true, force: true });
+    const records = await scanStore(this.store.paths.root, new Set(['blobs', 'tmp']));
+    await removeOwnFiles(this.store.paths.root, records.own.filter((file) => file.startsWith('registries/') || file.startsWith('manifests/')));
     this.records.forgetAll();
   }
 
