@@ -1,5 +1,6 @@
 // What the cache holds, image by image, for people (the Cache view, `listCache`) and for
 // deleting an image without touching blobs that other cached images still use.
+import { parseReference } from './reference.js';
 import { removeOwnFiles, scanStore } from './store/own-files.js';
 import type { CachedImage, CachedRepository } from './public-types.js';
 import type { BlobStore } from './store/blob-store.js';
@@ -35,6 +36,7 @@ export class CacheInventory {
 
   /** Deletes a tag, or a whole repository, and the blobs no other cached tag still needs. */
   async delete(registry: string, repository: string, reference?: string): Promise<string[]> {
+    if (reference !== undefined) parseReference(reference);
     const tags = await this.records.listTags(registry, repository);
     const doomed = reference ? tags.filter((t) => t.tag === reference || t.record.digest === reference) : tags;
     const candidates = new Set<string>();
