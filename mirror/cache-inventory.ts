@@ -1,7 +1,7 @@
 // What the cache holds, image by image, for people (the Cache view, `listCache`) and for
 // deleting an image without touching blobs that other cached images still use.
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { parseReference } from './reference.js';
+import { removeOwnFiles, scanStore } from './store/own-files.js';
 import type { CachedImage, CachedRepository } from './public-types.js';
 import type { BlobStore } from './store/blob-store.js';
 import type { RecordStore } from './store/records.js';
@@ -36,6 +36,7 @@ export class CacheInventory {
 
   /** Deletes a tag, or a whole repository, and the blobs no other cached tag still needs. */
   async delete(registry: string, repository: string, reference?: string): Promise<string[]> {
+    if (reference !== undefined) parseReference(reference);
     const tags = await this.records.listTags(registry, repository);
     const doomed = reference ? tags.filter((t) => t.tag === reference || t.record.digest === reference) : tags;
     const candidates = new Set<string>();
@@ -52,11 +53,15 @@ export class CacheInventory {
     return deleted;
   }
 
-  /** Empties the cache except blobs being read right now. */
+  /**
+   * Empties the cache except blobs being read right now and downloads in progress. Only the
+   * store's own files go (blobs by digest name, its records); a file somebody else put in the
+   * folder stays, and so does every folder still holding one.
+   */
   async clear(): Promise<void> {
     for (const digest of this.store.digests()) await this.store.delete(digest);
-    await rm(this.store.paths.registriesDir, { recursive: true, force: true });
-    await rm(join(this.store.paths.root, 'manifests'), { recursive: true, force: true });
+    const records = await scanStore(this.store.paths.root, new Set(['blobs', 'tmp']));
+    await removeOwnFiles(this.store.paths.root, records.own.filter((file) => file.startsWith('registries/') || file.startsWith('manifests/')));
     this.records.forgetAll();
   }
 

@@ -1,8 +1,8 @@
 // `dockmirror` on the command line: `serve` runs the mirror headless, `verify` checks the store,
 // `start` launches the desktop app (or its headless fallback). Every failure a person can cause
 // ends in one plain sentence and a non-zero exit code, never a stack trace.
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { rm, stat, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { parseDuration, parseListen, parseSize } from './cli-options.js';
@@ -10,6 +10,8 @@ import { createMirror, defaultTagTtlMs, defaultUpstream } from './index.js';
 import { mirrorAddresses } from './lan-addresses.js';
 import type { CredentialsProvider, UpstreamCredentials } from './public-types.js';
 import { daemonJsonSnippet } from './snippets.js';
+import { CacheFolderRefused, claimCacheFolder } from './store/cache-claim.js';
+import { StorePaths } from './store/paths.js';
 import { verifyStore } from './verify.js';
 
 const usage = `Usage:
@@ -152,13 +154,16 @@ function parseUpstream(text: string): string {
   return url.origin;
 }
 
+/** Refuses a folder that is not provably Dockmirror's (cache-claim.ts), then proves it writable. */
 async function assertWritable(dir: string): Promise<void> {
-  const probe = join(dir, `.dockmirror-write-test-${process.pid}`);
+  const paths = new StorePaths(dir);
   try {
-    await mkdir(dir, { recursive: true });
+    await claimCacheFolder(paths);
+    const probe = paths.tempFile('probe');
     await writeFile(probe, '');
     await rm(probe, { force: true });
   } catch (error) {
+    if (error instanceof CacheFolderRefused) throw error;
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     throw new Error(`The cache folder ${dir} cannot be written (${code}); choose another with --cache or fix its permissions.`);
   }

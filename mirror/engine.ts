@@ -1,9 +1,7 @@
 // Assembles the mirror: store, upstream client, blob and manifest services, HTTP front,
 // events and counters. Constructing it does no I/O; start() opens the store and listens.
-import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { AccessPolicy } from './access-policy.js';
 import { BlobService } from './blob-service.js';
@@ -250,7 +248,7 @@ export class Mirror implements MirrorEngine {
   }
 
   private async health(): Promise<{ ok: boolean; body: unknown }> {
-    const probe = join(this.store.paths.tmpDir, `health-${randomBytes(4).toString('hex')}`);
+    const probe = this.store.paths.tempFile('probe');
     try {
       await writeFile(probe, 'ok');
       await rm(probe, { force: true });

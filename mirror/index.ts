@@ -8,6 +8,9 @@ export { defaultTagTtlMs, defaultUpstream } from './engine.js';
 export { RegistryError } from './errors.js';
 export { defaultAllowlist } from './http/client-filter.js';
 export { mirrorAddresses, mirrorUrl } from './lan-addresses.js';
+export { CacheFolderRefused, inspectCacheFolder, systemFolderReason, type CacheFolderState } from './store/cache-claim.js';
+export { isOwnFile, removeOwnFiles, scanStore } from './store/own-files.js';
+export { isRegistryKey, markerFileName } from './store/paths.js';
 
 export function createMirror(options: MirrorOptions): MirrorEngine {
   return new Mirror(options);

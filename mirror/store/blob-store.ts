@@ -1,10 +1,10 @@
 // Content-addressed blob storage with an in-memory index for size accounting and LRU order.
 // Blobs only ever enter the store by rename of a verified temp file, so a reader never sees a
-// partial blob, and anything left in tmp/ after a crash is garbage swept at open().
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
+// partial blob, and a temp file of the engine's left in tmp/ after a crash is swept at open().
+import { lstat, mkdir, readdir, readFile, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { StorePaths } from './paths.js';
+import { claimCacheFolder } from './cache-claim.js';
+import { isOwnTempName, StorePaths } from './paths.js';
 
 interface BlobEntry {
   size: number;
@@ -25,12 +25,21 @@ export class BlobStore {
   ) {}
 
   /**
-   * Creates the layout, sweeps temp files of interrupted downloads and indexes what is stored.
-   * `sweepTemp: false` is for tools that run beside a live mirror and must not touch its downloads.
+   * Claims the folder (cache-claim.ts refuses one that is not provably Dockmirror's), creates the
+   * layout, sweeps the engine's own temp files of interrupted work and indexes what is stored.
+   * `sweepTemp: false` is for tools that run beside a live mirror and must not touch its
+   * downloads, and for a read-only cache, which is checked but not written.
    */
   async open({ sweepTemp = true }: { sweepTemp?: boolean } = {}): Promise<void> {
-    if (sweepTemp) await rm(this.paths.tmpDir, { recursive: true, force: true });
+    await claimCacheFolder(this.paths, { write: sweepTemp });
     await mkdir(this.paths.tmpDir, { recursive: true });
+    if (sweepTemp) {
+      await this.sweepTemp();
+      // A folder that refuses writes is known from the start (the caller reopens it read-only).
+      const probe = this.paths.tempFile('probe');
+      await writeFile(probe, '');
+      await unlink(probe);
+    }
     await mkdir(this.paths.blobsDir, { recursive: true });
     this.index.clear();
     this.bytes = 0;
@@ -42,6 +51,18 @@ export class BlobStore {
         if (!info?.isFile()) continue;
         this.remember(`sha256:${hex}`, info.size, info.mtimeMs);
       }
+    }
+  }
+
+  /** Only names the engine writes, only regular files, never a folder: tmp/ may hold others' files. */
+  private async sweepTemp(): Promise<void> {
+    for (const name of await readdir(this.paths.tmpDir).catch(() => [] as string[])) {
+      if (!isOwnTempName(name)) continue;
+      const path = join(this.paths.tmpDir, name);
+      if (!(await lstat(path).catch(() => null))?.isFile()) continue;
+      await unlink(path).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
     }
   }
 
@@ -67,7 +88,7 @@ export class BlobStore {
 
   /** A fresh temp path for a download; the caller writes it and hands it to commit() or removes it. */
   tempPath(): string {
-    return join(this.paths.tmpDir, `${randomBytes(12).toString('hex')}.part`);
+    return this.paths.tempFile('part');
   }
 
   /** Moves a verified temp file into the store. */

@@ -1,20 +1,63 @@
 // The on-disk layout, written down in one place. Every path the store touches is built here
-// from validated names (reference.ts), so nothing outside the cache root is reachable.
+// from validated names (reference.ts), and each one is checked to lie inside the cache root,
+// so a name that slipped past a caller's validation still reaches nothing outside the cache.
 //
 // <root>/
+//   dockmirror-cache.json                      the marker: this folder is Dockmirror's (layout N)
 //   blobs/sha256/<ab>/<hex>                    content, shared by every repository and upstream
 //   manifests/sha256/<ab>/<hex>.json           media type and size of a manifest stored as a blob
 //   registries/<registry>/<repository>/_tags/<tag>.json    tag → digest records
 //   registries/<registry>/<repository>/_links/<hex>        the upstream confirmed this repository has it
-//   tmp/<random>.part                          downloads in progress; swept at start
-import { join } from 'node:path';
-import { digestHex } from '../reference.js';
+//   tmp/<24 hex>.part                          downloads in progress; swept at start
+//   tmp/<16 hex>.rec                           a record being written (atomic-file.ts)
+//   tmp/health-<8 hex>                         the health check's write probe
+// Nothing else in the folder is Dockmirror's, so nothing else is ever deleted.
+import { randomBytes } from 'node:crypto';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { RegistryError } from '../errors.js';
+import { digestHex, parseDigest, parseRepository, parseTag } from '../reference.js';
+
+/** Bumped when the layout changes in a way an older Dockmirror would misread. */
+export const storeLayoutVersion = 1;
+export const markerFileName = 'dockmirror-cache.json';
+
+export type TempKind = 'part' | 'rec' | 'probe';
+
+const tempNames: Record<TempKind, { make: () => string; pattern: RegExp }> = {
+  part: { make: () => `${randomBytes(12).toString('hex')}.part`, pattern: /^[a-f0-9]{24}\.part$/ },
+  rec: { make: () => `${randomBytes(8).toString('hex')}.rec`, pattern: /^[a-f0-9]{16}\.rec$/ },
+  probe: { make: () => `health-${randomBytes(4).toString('hex')}`, pattern: /^health-[a-f0-9]{8}$/ },
+};
+
+/** Whether a name in tmp/ is one the engine writes there (and so may sweep). */
+export function isOwnTempName(name: string): boolean {
+  return Object.values(tempNames).some(({ pattern }) => pattern.test(name));
+}
+
+/** What registryKey() can produce: never empty, never starting with a dot (so never `.` or `..`). */
+const registryKeyPattern = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}$/;
+
+export function isRegistryKey(key: string): boolean {
+  return registryKeyPattern.test(key);
+}
 
 export class StorePaths {
-  constructor(readonly root: string) {}
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  get marker(): string {
+    return join(this.root, markerFileName);
+  }
 
   get blobsDir(): string {
     return join(this.root, 'blobs', 'sha256');
+  }
+
+  get manifestsDir(): string {
+    return join(this.root, 'manifests', 'sha256');
   }
 
   get tmpDir(): string {
@@ -25,18 +68,26 @@ export class StorePaths {
     return join(this.root, 'registries');
   }
 
+  /** A fresh name in tmp/ of the kind the sweep recognises as the engine's own. */
+  tempFile(kind: TempKind): string {
+    return join(this.tmpDir, tempNames[kind].make());
+  }
+
   blob(digest: string): string {
-    const hex = digestHex(digest);
-    return join(this.blobsDir, hex.slice(0, 2), hex);
+    const hex = digestHex(parseDigest(digest));
+    return this.inside(join(this.blobsDir, hex.slice(0, 2), hex));
   }
 
   manifestMeta(digest: string): string {
-    const hex = digestHex(digest);
-    return join(this.root, 'manifests', 'sha256', hex.slice(0, 2), `${hex}.json`);
+    const hex = digestHex(parseDigest(digest));
+    return this.inside(join(this.manifestsDir, hex.slice(0, 2), `${hex}.json`));
   }
 
   repository(registry: string, repository: string): string {
-    return join(this.registriesDir, registry, ...repository.split('/'));
+    if (!isRegistryKey(registry)) throw new RegistryError('NAME_INVALID', 'invalid registry name');
+    // Validated, not normalised: the store keeps the name it was given (`library/x`, not `x`).
+    parseRepository(repository);
+    return this.inside(join(this.registriesDir, registry, ...repository.split('/')));
   }
 
   tagsDir(registry: string, repository: string): string {
@@ -44,11 +95,20 @@ export class StorePaths {
   }
 
   tag(registry: string, repository: string, tag: string): string {
-    return join(this.tagsDir(registry, repository), `${tag}.json`);
+    return join(this.tagsDir(registry, repository), `${parseTag(tag)}.json`);
   }
 
   link(registry: string, repository: string, digest: string): string {
-    return join(this.repository(registry, repository), '_links', digestHex(digest));
+    return join(this.repository(registry, repository), '_links', digestHex(parseDigest(digest)));
+  }
+
+  /** Defence in depth: a built path that is not strictly under the root is refused, never used. */
+  inside(path: string): string {
+    const rel = relative(this.root, resolve(path));
+    if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+      throw new RegistryError('NAME_INVALID', 'the name does not resolve inside the cache');
+    }
+    return path;
   }
 }
 
@@ -63,5 +123,7 @@ export function registryName(upstream: URL): string {
 
 /** The directory an upstream's records live under, so more upstreams can share one store later. */
 export function registryKey(name: string): string {
-  return name.replace(/[^A-Za-z0-9.-]/g, '_');
+  const key = name.replace(/[^A-Za-z0-9.-]/g, '_');
+  // A leading dot would make `.` or `..`; the key names a folder, so it may not.
+  return key.startsWith('.') ? `_${key.slice(1)}` : key;
 }

@@ -1,10 +1,10 @@
 // Small JSON records beside the blobs: what media type a stored manifest has, which digest a
 // tag pointed to when last checked, and which repositories the upstream confirmed hold a blob.
 // Keyed by upstream registry so more upstreams can share one store without a migration.
-import { access, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { mkdir } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
+import { pruneEmptyDirs, removeOwnFiles } from './own-files.js';
 import { StorePaths } from './paths.js';
 
 export interface ManifestMeta {
@@ -43,7 +43,7 @@ export class RecordStore {
   }
 
   async writeManifestMeta(digest: string, meta: ManifestMeta): Promise<void> {
-    await writeFileAtomic(this.paths.manifestMeta(digest), JSON.stringify(meta), this.paths.tmpDir);
+    await writeFileAtomic(this.paths.manifestMeta(digest), JSON.stringify(meta), this.paths);
     this.metas.set(digest, meta);
   }
 
@@ -59,7 +59,7 @@ export class RecordStore {
   async writeTag(registry: string, repository: string, tag: string, record: TagRecord): Promise<void> {
     const path = this.paths.tag(registry, repository, tag);
     this.tags.set(path, record);
-    await writeFileAtomic(path, JSON.stringify(record), this.paths.tmpDir);
+    await writeFileAtomic(path, JSON.stringify(record), this.paths);
   }
 
   async deleteTag(registry: string, repository: string, tag: string): Promise<void> {
@@ -87,12 +87,21 @@ export class RecordStore {
     this.links.add(path);
   }
 
+  /**
+   * Deletes the repository's own records: its tag records and links, by name. A repository
+   * nested under it (`a/b` under `a`) and any file Dockmirror did not write stay where they are.
+   */
   async deleteRepository(registry: string, repository: string): Promise<void> {
     const root = this.paths.repository(registry, repository);
-    for (const cache of [this.tags, this.links]) {
-      for (const key of cache.keys()) if (key.startsWith(root + sep)) cache.delete(key);
+    const own: string[] = [];
+    for (const folder of ['_tags', '_links']) {
+      for (const name of await listDir(join(root, folder))) own.push(relative(this.paths.root, join(root, folder, name)).split(sep).join('/'));
     }
-    await rm(root, { recursive: true, force: true });
+    for (const cache of [this.tags, this.links]) {
+      for (const key of cache.keys()) if (dirname(dirname(key)) === root) cache.delete(key);
+    }
+    await removeOwnFiles(this.paths.root, own);
+    await pruneEmptyDirs(this.paths.root, ancestorsBelow(this.paths.registriesDir, root));
   }
 
   /** Forgets everything held in memory, after the files were removed (clear cache). */
@@ -134,6 +143,13 @@ async function walkRepositories(registryDir: string, dir: string, found: (reposi
     if (entry.startsWith('_')) continue;
     await walkRepositories(registryDir, join(dir, entry), found);
   }
+}
+
+/** `dir` and each folder above it up to (not including) `top`: the ones a deletion may leave empty. */
+function ancestorsBelow(top: string, dir: string): string[] {
+  const found: string[] = [];
+  for (let current = dir; current !== top && current.startsWith(top + sep); current = dirname(current)) found.push(current);
+  return found;
 }
 
 async function listDir(dir: string): Promise<string[]> {
