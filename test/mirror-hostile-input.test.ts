@@ -8,6 +8,7 @@ import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client } from 'undici';
 import { createMirror, type MirrorEngine, type RequestEvent } from '../mirror/index.js';
+import { markerFileName } from '../mirror/store/paths.js';
 import { startRegistry, type RunningRegistry } from './support/registry.js';
 
 let upstream: RunningRegistry;
@@ -97,7 +98,7 @@ describe('generated requests', () => {
     const outside = await readdir(join(workDir, 'outside'));
     assert.deepEqual(outside, ['secret.txt']);
     assert.deepEqual((await readdir(workDir)).sort(), ['cache', 'outside']);
-    const allowedTop = new Set(['blobs', 'tmp', 'registries', 'manifests']);
+    const allowedTop = new Set(['blobs', 'tmp', 'registries', 'manifests', markerFileName]);
     for (const entry of await readdir(join(workDir, 'cache'))) assert.ok(allowedTop.has(entry), `unexpected ${entry} in the cache`);
     // No request for a name outside the grammar may have created a record directory.
     const registries = join(workDir, 'cache', 'registries');
