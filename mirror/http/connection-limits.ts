@@ -12,7 +12,7 @@ export const defaultConnectionsPerClient = 64;
 export const defaultSendTimeoutMs = 30_000;
 /** File descriptors kept free of client sockets: blob files, temp files, upstream sockets, logs. */
 const reservedFds = 128;
-/** Where the fd limit cannot be read (not Linux): a cap every desktop OS's default allows. */
+/** Where the fd limit cannot be read (not Linux): Node raises the soft limit to the hard one at start, and macOS's is 10,240 or more. */
 const fallbackConnectionCap = 1024;
 /** A connection over its client's cap that sends no request is closed after this long. */
 const excessIdleMs = 2_000;
@@ -40,10 +40,13 @@ export async function openFileLimit(limitsFile = '/proc/self/limits'): Promise<n
   return Number(match[1]);
 }
 
-/** How many client connections a process with this fd limit can hold and still open its files. */
+/**
+ * How many client connections a process with this fd limit can hold and still open its files:
+ * each may hold two (its socket, and the blob file or upstream socket its answer reads from).
+ */
 export function connectionCap(fdLimit: number | undefined): number {
   if (fdLimit === undefined) return fallbackConnectionCap;
-  return Math.max(8, fdLimit - Math.min(reservedFds, Math.floor(fdLimit / 2)));
+  return Math.max(8, Math.floor((fdLimit - Math.min(reservedFds, Math.floor(fdLimit / 2))) / 2));
 }
 
 /** The settings from the engine's options, the total cap read from this process's fd limit. */
