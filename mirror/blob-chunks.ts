@@ -6,6 +6,11 @@ import { open, type FileHandle } from 'node:fs/promises';
 
 /** Send buffer sizes, largest first: 1 MiB reads cost a lone client ~30% less CPU than 256 KiB. */
 const bufferSizes = [1024 * 1024, 256 * 1024, 64 * 1024] as const;
+/**
+ * Beyond 64 streams the budget cannot give each two 64 KiB buffers; they then get 16 KiB ones, so
+ * hundreds of clients that stopped reading pin a few MiB in all, not 64 KiB each.
+ */
+const crowdedBufferSize = 16 * 1024;
 /** At most this many buffers per stream: more stopped paying off in measurements. */
 const maxBuffersPerStream = 4;
 
@@ -62,7 +67,8 @@ export class BufferPool {
   /** The largest size of which the stream's share holds two buffers; the smallest size otherwise. */
   allowance(): Allowance {
     const share = this.budgetBytes / Math.max(1, this.streams);
-    const size = bufferSizes.find((candidate) => share >= 2 * candidate) ?? bufferSizes[bufferSizes.length - 1];
+    const smallest = bufferSizes[bufferSizes.length - 1];
+    const size = bufferSizes.find((candidate) => share >= 2 * candidate) ?? (share >= smallest ? smallest : crowdedBufferSize);
     return { size, count: Math.max(1, Math.min(maxBuffersPerStream, Math.floor(share / size))) };
   }
 
@@ -76,7 +82,7 @@ export class BufferPool {
   /** Takes back a buffer no one references any more (its write completed). */
   give(buffer: Buffer): void {
     const size = buffer.length;
-    if (!(bufferSizes as readonly number[]).includes(size) || this.freeBytes + size > this.keepBytes) return;
+    if ((!(bufferSizes as readonly number[]).includes(size) && size !== crowdedBufferSize) || this.freeBytes + size > this.keepBytes) return;
     const list = this.free.get(size);
     if (list) list.push(buffer);
     else this.free.set(size, [buffer]);

@@ -7,6 +7,7 @@ import { AccessPolicy } from './access-policy.js';
 import { BlobService } from './blob-service.js';
 import { CacheInventory } from './cache-inventory.js';
 import { ClientFilter } from './http/client-filter.js';
+import { ConnectionLimits, connectionLimitSettings } from './http/connection-limits.js';
 import { RegistryHandlers } from './http/registry-handlers.js';
 import { createRegistryServer } from './http/server.js';
 import { ManifestService } from './manifest-service.js';
@@ -149,6 +150,7 @@ export class Mirror implements MirrorEngine {
       filter: () => this.filter,
       access: this.access,
       timeouts: this.options.httpTimeouts,
+      limits: new ConnectionLimits(await connectionLimitSettings({ ...this.options.connectionLimits, sendTimeoutMs: this.options.httpTimeouts?.sendMs })),
       namespace: this.namespace,
       metrics: () =>
         renderPrometheus(this.counters, {

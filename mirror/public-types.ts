@@ -156,8 +156,15 @@ export interface MirrorOptions {
    * Limits against slow or stalled peers. Clients (slowloris): `headersMs` (default 15 s) and
    * `requestMs` (30 s) to send a request. Upstream: `upstreamConnectMs` (10 s) to connect and
    * `upstreamIdleMs` (30 s) of silence before a request is given up, then retried or resumed.
+   * Clients that stop reading: `sendMs` (30 s) without their socket taking a byte destroys the answer.
    */
-  httpTimeouts?: { headersMs?: number; requestMs?: number; upstreamConnectMs?: number; upstreamIdleMs?: number };
+  httpTimeouts?: { headersMs?: number; requestMs?: number; sendMs?: number; upstreamConnectMs?: number; upstreamIdleMs?: number };
+  /**
+   * Connections the HTTP front holds: `perClient` per client address (default 64; more are answered
+   * 429 and closed) and `total` (default: the process's open-file limit less 128, kept for the
+   * store's files and upstream sockets; more are closed as they arrive).
+   */
+  connectionLimits?: { perClient?: number; total?: number };
   /** CIDRs whose clients are served; default: loopback, RFC 1918, unique-local, link-local. */
   allowlist?: string[];
 }

@@ -26,9 +26,7 @@ const writeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export function parseRequest(method: string, rawUrl: string): ParsedRequest {
   if (rawUrl.length > maxPathLength) throw new RegistryError('NAME_INVALID', 'request path too long');
-  const queryStart = rawUrl.indexOf('?');
-  const path = queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart);
-  const query = new URLSearchParams(queryStart === -1 ? '' : rawUrl.slice(queryStart + 1));
+  const { path, query } = splitTarget(rawUrl);
   if (!safePath.test(path) || path.split('/').some((segment) => segment === '.' || segment === '..')) {
     throw new RegistryError('NAME_INVALID', 'invalid characters or dot segments in the request path');
   }
@@ -38,6 +36,29 @@ export function parseRequest(method: string, rawUrl: string): ParsedRequest {
     throw new RegistryError('UNSUPPORTED', 'this registry is a pull-through cache: pushes and deletes are not supported');
   }
   throw new RegistryError('UNSUPPORTED', `the method ${method.slice(0, 20)} is not supported`);
+}
+
+/**
+ * The path and query of any request target HTTP allows (RFC 9112 §3.2): origin-form as is, an
+ * absolute-form http(s) URL by its path (proxies and some clients send those), and an error for
+ * the asterisk and authority forms, which name no resource here. Never throws for the query alone:
+ * see targetQuery().
+ */
+function splitTarget(rawUrl: string): { path: string; query: URLSearchParams } {
+  const query = targetQuery(rawUrl);
+  const queryStart = rawUrl.indexOf('?');
+  const target = queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart);
+  if (target.startsWith('/')) return { path: target, query };
+  if (target === '*') throw new RegistryError('UNSUPPORTED', 'the request target * names no resource of this registry');
+  const absolute = /^https?:\/\/[^/]*/i.exec(target);
+  if (absolute) return { path: target.slice(absolute[0].length) || '/', query };
+  throw new RegistryError('NAME_INVALID', 'malformed request target: expected a path such as /v2/');
+}
+
+/** The query of a request target, whatever else is wrong with it (URLSearchParams never throws). */
+export function targetQuery(rawUrl: string): URLSearchParams {
+  const queryStart = rawUrl.indexOf('?');
+  return new URLSearchParams(queryStart === -1 ? '' : rawUrl.slice(queryStart + 1));
 }
 
 function matchPath(path: string): Route {

@@ -3,13 +3,15 @@
 // stack trace on the wire.
 import { randomUUID } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AccessPolicy } from '../access-policy.js';
 import { RegistryError } from '../errors.js';
 import type { RequestEvent, RequestKind } from '../public-types.js';
 import { displayAddress, type ClientFilter } from './client-filter.js';
+import type { ConnectionLimits } from './connection-limits.js';
 import type { RegistryHandlers } from './registry-handlers.js';
 import { errorReply, sendReply, type Reply } from './reply.js';
-import { parseRequest, type Route } from './route.js';
+import { parseRequest, targetQuery, type Route } from './route.js';
 
 export interface RegistryServerOptions {
   handlers: RegistryHandlers;
@@ -20,23 +22,38 @@ export interface RegistryServerOptions {
   metrics: () => string;
   health: () => Promise<{ ok: boolean; body: unknown }>;
   onRequest: (event: RequestEvent) => void;
-  onInternalError: (error: unknown, event: RequestEvent) => void;
+  /** A bug surfaced while answering; `event` is absent when it escaped the answer itself. */
+  onInternalError: (error: unknown, event: RequestEvent | undefined) => void;
   timeouts?: { headersMs?: number; requestMs?: number };
+  limits?: ConnectionLimits;
 }
 
 export function createRegistryServer(options: RegistryServerOptions): Server {
   const server = createServer(
     {
-      // Slow or stalled clients (slowloris) must not hold sockets for long.
+      // Slow or stalled clients (slowloris): must not hold sockets for long.
       headersTimeout: options.timeouts?.headersMs ?? 15_000,
       requestTimeout: options.timeouts?.requestMs ?? 30_000,
       keepAliveTimeout: 10_000,
       maxHeaderSize: 16 * 1024,
       // Node checks the two timeouts above only this often (30 s by default).
       connectionsCheckingInterval: 1_000,
+      // Node answers a missing Host itself with an empty 400; answer() does it with an OCI body.
+      requireHostHeader: false,
     },
-    (request, response) => void handle(options, request, response),
+    (request, response) => serve(options, request, response),
   );
+  options.limits?.attach(server);
+  // Expect values other than 100-continue: Node would answer 417 with no body.
+  server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) =>
+    serve(options, request, response, new RegistryError('UNSUPPORTED', `the expectation "${String(request.headers.expect).slice(0, 40)}" is not supported`, { status: 417 })),
+  );
+  // Without a listener Node drops a CONNECT without a word; this is a registry, not a proxy.
+  server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => socket.destroy());
+    socket.end(rawErrorResponse(405, new RegistryError('UNSUPPORTED', 'this registry is not a proxy: CONNECT is not supported')));
+    setTimeout(() => socket.destroy(), 1_000).unref();
+  });
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable || error.code === 'ECONNRESET') {
       socket.destroy();
@@ -45,6 +62,32 @@ export function createRegistryServer(options: RegistryServerOptions): Server {
     socket.end(clientErrorResponse(error.code));
   });
   return server;
+}
+
+/**
+ * Answers one request and never rejects: whatever escapes the handler, the reply or the event
+ * (a bug, not a client's fault) is logged with its stack, answered 500 with an OCI body when no
+ * header was sent yet, and otherwise cuts only this connection. The server keeps serving.
+ */
+function serve(options: RegistryServerOptions, request: IncomingMessage, response: ServerResponse, refusal?: RegistryError): void {
+  handle(options, request, response, refusal).catch((error: unknown) => {
+    try {
+      options.onInternalError(error, undefined);
+    } catch {
+      // The logger itself failed; nothing more can be said about it.
+    }
+    if (response.headersSent || response.destroyed) {
+      response.destroy();
+      return;
+    }
+    const body = JSON.stringify(internalError().toJSON());
+    response.writeHead(500, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+    response.end(body);
+  });
+}
+
+function internalError(): RegistryError {
+  return new RegistryError('UNAVAILABLE', 'internal error in the mirror; see its log', { status: 500 });
 }
 
 /** Requests Node's parser refuses never reach a handler; they still get an OCI error body. */
@@ -57,11 +100,16 @@ function clientErrorResponse(parserCode: string | undefined): string {
         : parserCode === 'ERR_HTTP_REQUEST_TIMEOUT'
           ? [408, new RegistryError('UNSUPPORTED', 'the request took too long to arrive', { status: 408 })]
           : [400, new RegistryError('NAME_INVALID', 'malformed request: invalid characters in the request line or headers')];
+  return rawErrorResponse(status, error);
+}
+
+/** A whole HTTP response as text, for sockets no ServerResponse belongs to. */
+function rawErrorResponse(status: number, error: RegistryError): string {
   const body = JSON.stringify(error.toJSON());
   return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
 }
 
-async function handle(options: RegistryServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function handle(options: RegistryServerOptions, request: IncomingMessage, response: ServerResponse, refusal: RegistryError | undefined): Promise<void> {
   const started = Date.now();
   const method = request.method ?? 'GET';
   const event: RequestEvent = {
@@ -78,6 +126,7 @@ async function handle(options: RegistryServerOptions, request: IncomingMessage, 
   };
   let reply: Reply;
   try {
+    if (refusal) throw refusal;
     reply = await answer(options, request, method, event);
   } catch (error) {
     if (error instanceof RegistryError) {
@@ -85,11 +134,11 @@ async function handle(options: RegistryServerOptions, request: IncomingMessage, 
       event.errorCode = error.code;
     } else {
       options.onInternalError(error, event);
-      reply = errorReply(new RegistryError('UNAVAILABLE', 'internal error in the mirror; see its log', { status: 500 }));
+      reply = errorReply(internalError());
       event.errorCode = 'INTERNAL';
     }
   }
-  const namespace = new URL(request.url ?? '/', 'http://mirror').searchParams.get('ns');
+  const namespace = targetQuery(request.url ?? '/').get('ns');
   // Echoed as the spec asks, but only when it looks like a registry host: it goes into a header.
   if (namespace && /^[A-Za-z0-9.-]{1,253}(?::\d{1,5})?$/.test(namespace)) reply.headers['oci-namespace'] = namespace;
   event.status = reply.status;
@@ -101,8 +150,16 @@ async function handle(options: RegistryServerOptions, request: IncomingMessage, 
 }
 
 async function answer(options: RegistryServerOptions, request: IncomingMessage, method: string, event: RequestEvent): Promise<Reply> {
+  if (options.limits?.isExcess(request.socket)) {
+    throw new RegistryError('TOOMANYREQUESTS', `too many connections from ${event.client}; at most ${options.limits.perClient} at a time`, {
+      headers: { 'retry-after': '5', connection: 'close' },
+    });
+  }
   if (!options.filter().allows(request.socket.remoteAddress)) {
     throw new RegistryError('DENIED', `this mirror does not serve clients at ${event.client}; add its network to the mirror's allowlist`);
+  }
+  if (request.httpVersion === '1.1' && hostHeaders(request) !== 1) {
+    throw new RegistryError('NAME_INVALID', 'an HTTP/1.1 request needs exactly one Host header', { status: 400 });
   }
   const { route, query } = parseRequest(method, request.url ?? '/');
   describe(event, route);
@@ -134,6 +191,12 @@ async function answer(options: RegistryServerOptions, request: IncomingMessage, 
       return { status: health.ok ? 200 : 503, headers: { 'content-type': 'application/json' }, body, cache: 'none' };
     }
   }
+}
+
+function hostHeaders(request: IncomingMessage): number {
+  let count = 0;
+  for (let i = 0; i < request.rawHeaders.length; i += 2) if (request.rawHeaders[i]!.toLowerCase() === 'host') count++;
+  return count;
 }
 
 function describe(event: RequestEvent, route: Route): void {

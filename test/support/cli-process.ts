@@ -70,3 +70,37 @@ export async function startServeCli(args: string[], options: CliOptions = {}): P
   if (!(port > 0)) throw new Error(`no port in the banner:\n${cli.stdout()}`);
   return { ...cli, port, base: `http://127.0.0.1:${port}` };
 }
+
+export interface EngineProcess extends ServingCli {
+  pid: number;
+}
+
+/**
+ * Starts test/support/engine-child.js with these engine options (JSON-safe ones only) and waits
+ * until it listens. `nofile` runs it under that open-file limit (soft and hard), as a small
+ * `ulimit -n` would.
+ */
+export async function startEngineProcess(options: Record<string, unknown>, limits: { nofile?: number } = {}): Promise<EngineProcess> {
+  const entry = join(import.meta.dirname, 'engine-child.js');
+  const node = [process.execPath, entry, JSON.stringify(options)];
+  const command = limits.nofile ? ['prlimit', `--nofile=${limits.nofile}:${limits.nofile}`, ...node] : node;
+  const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DOCKERHUB_USERNAME: '', DOCKERHUB_TOKEN: '' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<CliExit>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  const kill = (signal: NodeJS.Signals): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  };
+  const deadline = Date.now() + 20_000;
+  while (!/listening \d+/.test(stdout)) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      kill('SIGKILL');
+      throw new Error(`the engine child did not start:\n${stdout}\n${stderr}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  const port = Number(/listening (\d+)/.exec(stdout)![1]);
+  return { child, pid: child.pid!, port, base: `http://127.0.0.1:${port}`, stdout: () => stdout, stderr: () => stderr, exited, kill };
+}
