@@ -3,7 +3,7 @@
 // connects. It runs under Electron only (npm start, or the packaged app).
 import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, clipboard, dialog, ipcMain, Notification, session, shell } from 'electron';
+import { app, BrowserWindow, clipboard, dialog, ipcMain, Notification, session, shell, utilityProcess } from 'electron';
 import Store from 'electron-store';
 import { createAppCore } from './core/app-core.js';
 import type { AppCore } from './core/app-host.js';
@@ -15,6 +15,8 @@ import { createSenderCheck, forwardToWindow, registerIpcHandlers } from './elect
 import { installGracefulQuit, keepInTrayOnClose, revealWindow } from './electron/lifecycle.js';
 import { hiddenFlag, launchAtLoginSetter } from './electron/login-item.js';
 import { createTray, type TrayHandle } from './electron/tray.js';
+import { utilityProcessOpener } from './engine-process/electron-channel.js';
+import { EngineProcess } from './engine-process/engine-process.js';
 import { electronStoreOptions } from './electron/store-options.js';
 import { runTrayAction } from './electron/tray-actions.js';
 import { createSecureWindow, hardenSession, hardenWebContents } from './electron/window.js';
@@ -95,7 +97,9 @@ async function start(): Promise<void> {
     dialog.showErrorBox('Dockmirror cannot start', `The settings file in ${dataDir} cannot be read (${(error as Error).message}); fix or remove it.`);
     return app.exit(1);
   }
-  const appCore = createAppCore({ dataDir, settingsStore, keychain: keytarKeychain(), desktop });
+  // The engine runs in a utility process, with the V8 flags Electron's main process cannot have.
+  const engines = new EngineProcess({ open: utilityProcessOpener((...args) => utilityProcess.fork(...args)) });
+  const appCore = createAppCore({ dataDir, settingsStore, keychain: keytarKeychain(), desktop, engines });
   core = appCore;
 
   const windowContents = () => liveWindow()?.webContents ?? null;

@@ -6,11 +6,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createAppCore } from './core/app-core.js';
 import { defaultDataDir } from './core/data-dir.js';
 import { keytarKeychain } from './core/keychain.js';
 import { openWithSystem } from './headless/open-with-system.js';
-import { runHeadless } from './headless/run-headless.js';
+import { createHeadlessCore, runHeadless } from './headless/run-headless.js';
 import { parseUiAddress } from './headless/ui-address.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -29,7 +28,7 @@ export async function launch(argv: string[]): Promise<number> {
     process.stderr.write('Electron cannot start here (no Electron binary or no display), so Dockmirror runs headless with its window in your browser.\n');
   }
   const dataDir = defaultDataDir();
-  const core = createAppCore({ dataDir, keychain: keytarKeychain(), desktop: { openPath: openWithSystem } });
+  const core = createHeadlessCore({ dataDir, keychain: keytarKeychain(), desktop: { openPath: openWithSystem } });
   return runHeadless(core, ui);
 }
 

@@ -79,7 +79,9 @@ export type HealthProblemCode =
   | 'rate-limited'
   | 'port-in-use'
   | 'keychain-unavailable'
-  | 'start-failed';
+  | 'start-failed'
+  /** The app runs the engine in its own process, and that process died (it is restarted). */
+  | 'engine-crashed';
 
 export interface HealthProblem {
   code: HealthProblemCode;

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { engineNodeFlags } from '../mirror/process-flags.js';
 import { findFreePort } from './support/ports.js';
 
 const child = fileURLToPath(new URL('./support/electron-main-child.js', import.meta.url));
@@ -68,6 +69,8 @@ test('the Electron main process wires core, window, IPC and tray, and quits grac
   assert.equal(seen['trayDestroyed'], true);
   assert.equal(typeof seen['servedBeforeQuit'], 'number');
   assert.equal(seen['servedAfterQuit'], 'refused');
+  // The mirror served from a utility process started with the engine's flags.
+  assert.deepEqual(seen['utilityForks'], [{ modulePath: join(root, 'dist', 'main', 'engine-process', 'engine-child.js'), execArgv: [...engineNodeFlags] }]);
 
   const stored = JSON.parse(await readFile(join(dataDir, 'config.json'), 'utf8')) as { __internal__: { migrations: { version: string } }; tagTtlSeconds: number };
   assert.equal(stored.__internal__.migrations.version, '0.2.0');

@@ -76,7 +76,10 @@ class Core implements AppCore {
       clientPassword: () => this.credentials.clientPassword(),
       onEvent: (event) => this.onMirrorEvent(event),
       tuning: this.options.tuning,
+      createEngine: this.options.engines && ((engineOptions) => this.options.engines!.createEngine(engineOptions)),
     });
+    // An engine process that dies or comes back changes what the window and tray must show.
+    this.options.engines?.onHealthChange(() => this.publish());
     this.credentialStatus = await this.credentials.status();
     this.lastState = this.snapshot();
   }
@@ -255,6 +258,7 @@ class Core implements AppCore {
       await this.opened.catch(() => undefined);
       clearTimeout(this.stateTimer);
       await this.runner?.close();
+      await this.options.engines?.close();
       this.logger?.info('Dockmirror stopped');
       await this.log?.close();
     })();

@@ -1,6 +1,7 @@
 // What a host (the Electron main process, the headless fallback, tests) gives the app core and
 // gets back. The core never imports Electron: each desktop capability it needs arrives here as
 // a plain function, so the same core runs under Electron, in plain Node and in the tests.
+import type { EngineHost } from '../engine-process/engine-host.js';
 import type { AppState, DockmirrorApi } from './contract.js';
 import type { Keychain } from './keychain.js';
 import type { SettingsStore } from './settings.js';
@@ -23,6 +24,8 @@ export interface AppCoreOptions {
   desktop?: DesktopCapabilities;
   /** How many recent events a newly opened window gets. */
   eventBufferSize?: number;
+  /** Where the mirror engine runs (its own process in the app); in this process when absent. The core closes it at shutdown. */
+  engines?: EngineHost;
 }
 
 export interface AppCore extends DockmirrorApi {

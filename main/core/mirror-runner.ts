@@ -16,6 +16,8 @@ export interface RunnerDeps {
   clientPassword(): Promise<string | null>;
   onEvent(event: MirrorEvent): void;
   tuning?: EngineTuning;
+  /** Where engines are built: in this process by default, the engine process in the app's hosts. */
+  createEngine?: (options: MirrorOptions) => MirrorEngine;
 }
 
 /** The settings the engine is built from; any change among them rebuilds it. */
@@ -127,7 +129,7 @@ export class MirrorRunner {
   }
 
   private build(settings: AppSettings, clientPassword: string | null = null): MirrorEngine {
-    return createMirror({
+    return (this.deps.createEngine ?? createMirror)({
       ...this.deps.tuning,
       cacheDir: settings.cachePath,
       upstream: settings.upstream,

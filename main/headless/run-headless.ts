@@ -2,9 +2,16 @@
 // `npm start` and `dockmirror serve --ui`. Prints the window's address (with its token) and
 // what LAN hosts need, then quits as the desktop app's Quit does.
 import { daemonJsonSnippet } from '../../mirror/snippets.js';
-import type { AppCore } from '../core/app-host.js';
+import { createAppCore, type CoreTestHooks } from '../core/app-core.js';
+import type { AppCore, AppCoreOptions } from '../core/app-host.js';
 import type { AppState } from '../core/contract.js';
+import { EngineProcess } from '../engine-process/engine-process.js';
 import { startHeadless } from './server.js';
+
+/** The app core as the headless hosts run it: the engine in its own process, with its flags. */
+export function createHeadlessCore(options: AppCoreOptions & CoreTestHooks): AppCore {
+  return createAppCore({ engines: new EngineProcess(), ...options });
+}
 
 export function describeState(state: AppState): string[] {
   const lines: string[] = [];

@@ -3,13 +3,12 @@
 // credentials from the environment stay in memory too, never written anywhere.
 import type { Logger } from 'pino';
 import type { UpstreamCredentials } from '../../mirror/public-types.js';
-import { createAppCore } from '../core/app-core.js';
 import type { AppSettings } from '../core/contract.js';
 import { hubAccount } from '../core/credentials.js';
 import { keytarKeychain } from '../core/keychain.js';
 import { memorySettingsStore, sessionKeychain } from '../core/memory-stores.js';
 import { openWithSystem } from './open-with-system.js';
-import { runHeadless } from './run-headless.js';
+import { createHeadlessCore, runHeadless } from './run-headless.js';
 import { parseUiAddress } from './ui-address.js';
 
 export interface ServeUiOptions {
@@ -24,7 +23,7 @@ export async function serveWithUi(options: ServeUiOptions): Promise<number> {
   const keychain = options.credentials
     ? sessionKeychain({ [hubAccount(options.credentials.username)]: options.credentials.secret })
     : keytarKeychain();
-  const core = createAppCore({
+  const core = createHeadlessCore({
     dataDir: options.settings.cachePath,
     settingsStore: memorySettingsStore({ ...options.settings, startMirrorOnLaunch: true }),
     keychain,

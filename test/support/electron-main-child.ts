@@ -73,5 +73,6 @@ process.stdout.write(
     servedAfterQuit,
     errors: record.errors,
     exitCode: record.exitCode ?? null,
+    utilityForks: record.utilityForks,
   })}\n`,
 );

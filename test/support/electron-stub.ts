@@ -1,6 +1,7 @@
 // A stand-in for the parts of Electron that main/electron-main.ts touches, recording what the
 // app does with them. Electron itself cannot run here (no binary, no display); this lets the
 // wiring — ESM loading, electron-store, the core, IPC, tray, window, quit — run in plain Node.
+import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 
 export const record = {
@@ -14,6 +15,7 @@ export const record = {
   errors: [] as string[],
   quitCompleted: false,
   exitCode: undefined as number | undefined,
+  utilityForks: [] as { modulePath: string; execArgv: string[] }[],
 };
 
 class FakeApp extends EventEmitter {
@@ -167,4 +169,30 @@ export class Notification {
   show(): void {}
 }
 
-export default { app, BrowserWindow, Tray, Menu, nativeImage, ipcMain, session, dialog, shell, clipboard, Notification };
+/** utilityProcess as child_process.fork: the engine's entry file speaks to either parent. */
+class FakeUtilityProcess extends EventEmitter {
+  private readonly child: ChildProcess;
+  constructor(modulePath: string, execArgv: string[]) {
+    super();
+    this.child = fork(modulePath, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child.on('message', (message) => this.emit('message', message));
+    this.child.once('exit', (code, signal) => this.emit('exit', code ?? (signal ? 1 : 0)));
+  }
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+  postMessage(message: unknown): void {
+    if (this.child.connected) this.child.send(message as object);
+  }
+  kill(): boolean {
+    return this.child.kill();
+  }
+}
+export const utilityProcess = {
+  fork(modulePath: string, _args: string[] = [], options: { execArgv?: string[] } = {}) {
+    record.utilityForks.push({ modulePath, execArgv: options.execArgv ?? [] });
+    return new FakeUtilityProcess(modulePath, options.execArgv ?? []);
+  },
+};
+
+export default { app, BrowserWindow, Tray, Menu, nativeImage, ipcMain, session, dialog, shell, clipboard, Notification, utilityProcess };
