@@ -2,7 +2,6 @@
 // DockmirrorApi every window uses. It knows no Electron; the desktop adapter, the headless
 // fallback and the tests all run this same code.
 import { mkdir } from 'node:fs/promises';
-import Conf from 'conf';
 import type { Logger } from 'pino';
 import { mirrorAddresses, testUpstreamCredentials } from '../../mirror/index.js';
 import type { AppCore, AppCoreOptions } from './app-host.js';
@@ -13,7 +12,7 @@ import { CoreError, toCoreError } from './core-error.js';
 import { Credentials } from './credentials.js';
 import { EventLog } from './event-log.js';
 import { MirrorRunner, type EngineTuning } from './mirror-runner.js';
-import { readSettings, settingsStoreOptions, validateSettings, type SettingsStore } from './settings.js';
+import { openSettingsStore, readSettings, validateSettings, type SettingsStore } from './settings.js';
 
 export interface CoreTestHooks {
   /** Engine options the settings do not carry (tests aim `registryName` at a stand-in). */
@@ -27,15 +26,6 @@ const stateThrottleMs = 500;
 
 export function createAppCore(options: AppCoreOptions & CoreTestHooks): AppCore {
   return new Core(options);
-}
-
-function openSettingsStore(dataDir: string): SettingsStore {
-  try {
-    const { schema, ...options } = settingsStoreOptions(dataDir);
-    return new Conf<Record<string, unknown>>({ ...options, configName: 'config', schema: schema as never });
-  } catch (error) {
-    throw new CoreError('settings-unreadable', `The settings file in ${dataDir} cannot be read (${(error as Error).message}); fix or remove it.`);
-  }
 }
 
 class Core implements AppCore {

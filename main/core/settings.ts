@@ -2,6 +2,7 @@
 // older layouts, and validation of a change from the window. Plain Node on purpose — the
 // Electron adapter hands the same schema and migrations to electron-store, the headless host
 // and the tests to `conf` (the library electron-store wraps), so both read the same file format.
+import Conf from 'conf';
 import { isAbsolute, join } from 'node:path';
 import { isIP } from 'node:net';
 import type { AppSettings, LogLevel } from './contract.js';
@@ -169,4 +170,14 @@ export function validateSettings(patch: Partial<AppSettings>, current: AppSettin
     allowlist: [...next.allowlist],
     clientAuth: { enabled: next.clientAuth.enabled, username: next.clientAuth.username },
   };
+}
+
+/** The settings file in the data folder, as the headless app and the tests open it (Electron uses electron-store). */
+export function openSettingsStore(dataDir: string): SettingsStore {
+  try {
+    const { schema, ...options } = settingsStoreOptions(dataDir);
+    return new Conf<Record<string, unknown>>({ ...options, configName: 'config', schema: schema as never });
+  } catch (error) {
+    throw new CoreError('settings-unreadable', `The settings file in ${dataDir} cannot be read (${(error as Error).message}); fix or remove it.`);
+  }
 }
