@@ -14,7 +14,7 @@
 // instead of ~125-140 MiB, and the 1 GiB stream at 81-87 MiB, again at no cost the benchmark
 // could measure.
 //
-// The desktop app runs the engine inside Electron's main process, whose V8 takes flags only on
-// Electron's own command line (--js-flags), so it does not get these: running the engine in a
-// utilityProcess started with them as execArgv is the way to give them to it.
+// The app (desktop and headless) runs the engine in a process of its own with these flags as
+// its execArgv (main/engine-process/): Electron's main process takes V8 flags only on its own
+// command line.
 export const engineNodeFlags: readonly string[] = ['--max-semi-space-size=1', '--optimize-for-size'];

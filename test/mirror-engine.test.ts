@@ -29,12 +29,15 @@ interface RunningMirror {
 
 async function startMirror(t: TestContext, options: Partial<MirrorOptions> = {}, cacheDir?: string): Promise<RunningMirror> {
   const dir = cacheDir ?? (await mkdtemp(join(tmpdir(), 'dockmirror-engine-')));
-  if (!cacheDir) t.after(() => rm(dir, { recursive: true, force: true }));
   const engine = createMirror({ cacheDir: dir, upstream: upstream.url, minFreeBytes: 0, ...options });
   const events: MirrorEvent[] = [];
   engine.subscribe((event) => events.push(event));
   const { port } = await engine.start({ host: '127.0.0.1', port: 0 });
-  t.after(() => engine.stop());
+  // One hook, in this order: a removal racing the engine's last record writes fails with ENOTEMPTY.
+  t.after(async () => {
+    await engine.stop();
+    if (!cacheDir) await rm(dir, { recursive: true, force: true });
+  });
   return { engine, base: `http://127.0.0.1:${port}`, cacheDir: dir, events };
 }
 
