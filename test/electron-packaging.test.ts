@@ -35,17 +35,40 @@ test('the electron-builder config validates against electron-builder\'s own sche
   assert.equal(config['productName'], 'Dockmirror');
   assert.deepEqual((config['asarUnpack'] as string[]), ['**/node_modules/keytar/**']);
   const files = config['files'] as string[];
-  assert.ok(files.includes('dist/**') && files.includes('package.json'));
+  assert.ok(files.includes('dist/**') && files.includes('package.json') && files.includes('!dist/test/**') && files.includes('!dist/**/*.map'));
   const linux = config['linux'] as { target: string[]; category: string; maintainer: string };
-  assert.deepEqual(linux.target, ['AppImage', 'deb']);
+  // deb first: it installs the AppArmor profile Ubuntu 24.04 needs for Electron's sandbox.
+  assert.deepEqual(linux.target, ['deb', 'AppImage']);
   assert.ok(linux.category && /<.+@.+>/.test(linux.maintainer));
-  assert.deepEqual((config['mac'] as { target: string[] }).target, ['dmg']);
-  assert.deepEqual((config['win'] as { target: string[] }).target, ['nsis']);
+  const mac = config['mac'] as { target: Array<{ target: string; arch: string[] }>; icon: string; notarize: boolean; hardenedRuntime: boolean };
+  assert.deepEqual(mac.target, [{ target: 'dmg', arch: ['arm64', 'x64'] }]);
+  assert.equal(mac.icon, 'build/icons/icon-1024.png');
+  assert.equal(mac.hardenedRuntime, true);
+  assert.equal(mac.notarize, true, 'notarized whenever the environment holds Apple credentials');
+  // Two dmgs from one build: without the arch in the name the second would overwrite the first.
+  assert.match((config['dmg'] as { artifactName: string }).artifactName, /\$\{arch\}/);
+  const win = config['win'] as { target: string[]; icon: string };
+  assert.deepEqual(win.target, ['nsis']);
+  assert.equal(win.icon, 'build/icons/icon.ico');
   const scripts = (await readJson('package.json'))['scripts'] as Record<string, string>;
-  assert.equal(scripts['dist'], 'npm run build && electron-builder --config build/electron-builder.json');
+  assert.equal(scripts['dist'], 'node build/dist-preflight.mjs && npm run build && electron-builder --config build/electron-builder.json');
 });
 
-/** The size an icon's name promises: icon.png 512, icon-256, tray NAME-16/-32, @2x doubles, templates 16. */
+/** Every key in the config, at any depth, as a dotted path. */
+function keyPaths(value: unknown, prefix = ''): string[] {
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([key, inner]) => [`${prefix}${key}`, ...keyPaths(inner, `${prefix}${key}.`)]);
+}
+
+test('no signing or notarization identity is committed: electron-builder reads them from the environment', async () => {
+  const config = await readJson('build/electron-builder.json');
+  const identityKeys = /(identity|certificate|csc|password|appleId|teamId|keychain|signtool|azureSign|publisherName)/i;
+  assert.deepEqual(keyPaths(config).filter((path) => identityKeys.test(path)), []);
+  // The check above can fail: the same config with an identity in it is caught.
+  assert.deepEqual(keyPaths({ ...config, mac: { ...(config['mac'] as object), identity: 'Developer ID Application: X' } }).filter((path) => identityKeys.test(path)), ['mac.identity']);
+});
+
+/** The size an icon's name promises: icon.png 512, icon-1024, tray NAME-16/-32, @2x doubles, templates 16. */
 function promisedSize(file: string): number {
   const base = file === 'icon.png' ? 512 : Number(/-(\d+)(?:@2x)?\.png$/.exec(file)?.[1] ?? (/Template(@2x)?\.png$/.test(file) ? 16 : NaN));
   return file.includes('@2x') ? base * 2 : base;
@@ -54,10 +77,13 @@ function promisedSize(file: string): number {
 test('every icon the config names or ships is a real PNG of its size; templates are black and alpha', async () => {
   const config = await readJson('build/electron-builder.json');
   const named = ['linux', 'mac', 'win'].map((platform) => (config[platform] as { icon: string }).icon);
-  const [resources] = config['extraResources'] as Array<{ from: string }>;
+  // The .ico files are read by test/build-icons.test.ts.
+  const namedPngs = named.filter((icon) => icon.endsWith('.png'));
+  const [resources] = config['extraResources'] as Array<{ from: string; filter: string[] }>;
+  assert.deepEqual(resources!.filter, ['*.png', '*.ico']);
   const trayFiles = (await readdir(join(root, resources!.from))).filter((file) => file.endsWith('.png'));
   assert.equal(trayFiles.length, 18, 'three states × (16, 16@2x, 32, 32@2x, Template, Template@2x)');
-  const icons = [...new Set(named), ...trayFiles.map((file) => join(resources!.from, file))];
+  const icons = [...new Set(namedPngs), ...trayFiles.map((file) => join(resources!.from, file))];
   for (const icon of icons) {
     const name = icon.split('/').at(-1)!;
     const png = readPng(await readFile(join(root, icon)));
@@ -71,7 +97,7 @@ test('every icon the config names or ships is a real PNG of its size; templates 
     }
     assert.ok(opaque > size, `${icon} draws something`);
   }
-  assert.deepEqual(named, ['build/icons/icon.png', 'build/icons/icon.png', 'build/icons/icon-256.png']);
+  assert.deepEqual(named, ['build/icons/icon.png', 'build/icons/icon-1024.png', 'build/icons/icon.ico']);
 });
 
 interface Finding {
