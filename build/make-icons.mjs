@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Draws the app and tray icons into build/icons/ (committed; rerun after changing a shape):
 // simple shapes, 4×4 supersampled, written as RGBA PNGs with zlib — no image tools needed.
+// Windows gets .ico files (PNG entries, which Windows reads since Vista); macOS the 1024 px PNG
+// electron-builder turns into its .icns.
 //   node build/make-icons.mjs
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -32,6 +34,33 @@ export function encodePng(size, rgba) {
     chunk('IDAT', deflateSync(rows, { level: 9 })),
     chunk('IEND', Buffer.alloc(0)),
   ]);
+}
+
+/**
+ * An ICO container holding the given PNGs as they are: a 6-byte header, one 16-byte directory
+ * entry per image (width and height 0 mean 256), then the PNG bytes. Sizes above 256 do not fit.
+ */
+export function encodeIco(images) {
+  const header = Buffer.alloc(6);
+  header.writeUInt16LE(0, 0); // reserved
+  header.writeUInt16LE(1, 2); // 1 = icon (2 would be a cursor)
+  header.writeUInt16LE(images.length, 4);
+  const directory = Buffer.alloc(16 * images.length);
+  let offset = header.length + directory.length;
+  images.forEach(({ size, png }, i) => {
+    if (size < 1 || size > 256) throw new Error(`An ICO entry is 1 to 256 pixels wide, not ${size}.`);
+    const entry = directory.subarray(16 * i, 16 * (i + 1));
+    entry[0] = size % 256;
+    entry[1] = size % 256;
+    entry[2] = 0; // no palette
+    entry[3] = 0; // reserved
+    entry.writeUInt16LE(1, 4); // colour planes
+    entry.writeUInt16LE(32, 6); // bits per pixel
+    entry.writeUInt32LE(png.length, 8);
+    entry.writeUInt32LE(offset, 12);
+    offset += png.length;
+  });
+  return Buffer.concat([header, directory, ...images.map(({ png }) => png)]);
 }
 
 // Source-over compositing; a fully transparent layer erases instead (a cut-out).
@@ -129,9 +158,19 @@ function write(path, size, layers) {
   writeFileSync(path, encodePng(size, render(size, layers)));
 }
 
+function writeIco(path, sizes, layers) {
+  writeFileSync(path, encodeIco(sizes.map((size) => ({ size, png: encodePng(size, render(size, layers)) }))));
+}
+
+/** What Windows asks an app icon for: Explorer's views up to 256 px, the taskbar and title bar below. */
+export const appIcoSizes = [16, 24, 32, 48, 64, 128, 256];
+/** The notification area at 100 %, 125 %, 150 %, 200 %, 250 % and 300 % scaling. */
+export const trayIcoSizes = [16, 20, 24, 32, 40, 48];
+
 function main() {
   write(join(iconsDir, 'icon.png'), 512, appLayers());
-  write(join(iconsDir, 'icon-256.png'), 256, appLayers());
+  write(join(iconsDir, 'icon-1024.png'), 1024, appLayers());
+  writeIco(join(iconsDir, 'icon.ico'), appIcoSizes, appLayers());
   for (const state of Object.keys(trayShapes)) {
     for (const base of [16, 32]) {
       write(join(iconsDir, 'tray', `${state}-${base}.png`), base, trayLayers(state, false));
@@ -139,6 +178,7 @@ function main() {
     }
     write(join(iconsDir, 'tray', `${state}Template.png`), 16, trayLayers(state, true));
     write(join(iconsDir, 'tray', `${state}Template@2x.png`), 32, trayLayers(state, true));
+    writeIco(join(iconsDir, 'tray', `${state}.ico`), trayIcoSizes, trayLayers(state, false));
   }
 }
 

@@ -5,6 +5,7 @@ import { pushRandomImage, type PushedImageManifest } from '../support/images.js'
 import { startTestUpstream } from '../support/upstream.js';
 import { coldBlob, concurrentClients, warmBlob } from './blob-scenarios.js';
 import type { BenchContext, BenchImages } from './context.js';
+import { engineProcessRss } from './engine-process-scenario.js';
 import { mixedLoad, peakRss } from './memory-scenarios.js';
 import { digestManifest, tagManifest } from './manifest-scenarios.js';
 import { parseBenchOptions, USAGE, type BenchOptions, type ScenarioName } from './options.js';
@@ -18,6 +19,7 @@ const RUNNERS: Record<ScenarioName, (ctx: BenchContext) => Promise<Row[]>> = {
   digest: digestManifest,
   rss: (ctx) => peakRss(ctx),
   load: (ctx) => mixedLoad(ctx),
+  'engine-rss': (ctx) => engineProcessRss(ctx),
 };
 
 const NEEDS: Record<ScenarioName, (keyof BenchImages)[]> = {
@@ -29,6 +31,7 @@ const NEEDS: Record<ScenarioName, (keyof BenchImages)[]> = {
   digest: ['small'],
   rss: ['large'],
   load: ['small'],
+  'engine-rss': ['large'],
 };
 
 function sizes(quick: boolean): Record<keyof BenchImages, number> {
