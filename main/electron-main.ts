@@ -7,6 +7,7 @@ import { app, BrowserWindow, clipboard, dialog, ipcMain, Notification, session, 
 import Store from 'electron-store';
 import { createAppCore } from './core/app-core.js';
 import type { AppCore } from './core/app-host.js';
+import { newInstallCacheDir } from './core/data-dir.js';
 import { keytarKeychain } from './core/keychain.js';
 import type { SettingsStore } from './core/settings.js';
 import { appPaths, desktopDataDir } from './electron/app-paths.js';
@@ -99,7 +100,8 @@ async function start(): Promise<void> {
   }
   // The engine runs in a utility process, with the V8 flags Electron's main process cannot have.
   const engines = new EngineProcess({ open: utilityProcessOpener((...args) => utilityProcess.fork(...args)) });
-  const appCore = createAppCore({ dataDir, settingsStore, keychain: keytarKeychain(), desktop, engines });
+  const firstRun = { cacheDir: newInstallCacheDir(process.env, process.platform, homedir()) };
+  const appCore = createAppCore({ dataDir, settingsStore, keychain: keytarKeychain(), desktop, engines, firstRun });
   core = appCore;
 
   const windowContents = () => liveWindow()?.webContents ?? null;

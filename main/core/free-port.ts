@@ -1,7 +1,8 @@
-// When the chosen port is taken, the window and tray suggest the next one that is free.
+// When the chosen port is taken, the window and tray suggest the next one that is free; on a
+// first run the app takes that one itself (first-run.ts).
 import { createServer } from 'node:net';
 
-function isFree(host: string, port: number): Promise<boolean> {
+export function isPortFree(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', () => resolve(false));
@@ -14,7 +15,7 @@ const unsafePorts = new Set([5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 666
 
 export async function nextFreePort(host: string, taken: number, tries = 50): Promise<number | undefined> {
   for (let port = taken + 1; port <= Math.min(65535, taken + tries); port++) {
-    if (!unsafePorts.has(port) && (await isFree(host, port))) return port;
+    if (!unsafePorts.has(port) && (await isPortFree(host, port))) return port;
   }
   return undefined;
 }
