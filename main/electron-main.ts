@@ -3,7 +3,7 @@
 // connects. It runs under Electron only (npm start, or the packaged app).
 import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, clipboard, dialog, ipcMain, Notification, session, shell, utilityProcess } from 'electron';
+import { app, BrowserWindow, clipboard, dialog, ipcMain, Notification, powerMonitor, session, shell, utilityProcess } from 'electron';
 import Store from 'electron-store';
 import { createAppCore } from './core/app-core.js';
 import type { AppCore } from './core/app-host.js';
@@ -13,7 +13,7 @@ import type { SettingsStore } from './core/settings.js';
 import { appPaths, desktopDataDir } from './electron/app-paths.js';
 import { desktopCapabilities } from './electron/desktop.js';
 import { createSenderCheck, forwardToWindow, registerIpcHandlers } from './electron/ipc.js';
-import { installGracefulQuit, keepInTrayOnClose, revealWindow } from './electron/lifecycle.js';
+import { installGracefulQuit, keepInTrayOnClose, quitWhenOsEnds, revealWindow } from './electron/lifecycle.js';
 import { hiddenFlag, launchAtLoginSetter } from './electron/login-item.js';
 import { createTray, type TrayHandle } from './electron/tray.js';
 import { utilityProcessOpener } from './engine-process/electron-channel.js';
@@ -60,6 +60,8 @@ function showWindow(): void {
   const created = createSecureWindow(BrowserWindow, paths.preload);
   window = created;
   keepInTrayOnClose(created, quit.isQuitting);
+  // Windows has no powerMonitor 'shutdown'; its windows hear the session end instead.
+  created.on('session-end', () => quit.sessionEnding());
   created.once('ready-to-show', () => created.show());
   created.on('closed', () => {
     if (window === created) window = null;
@@ -80,6 +82,7 @@ async function start(): Promise<void> {
   app.on('second-instance', () => showWindow());
   app.on('activate', () => showWindow());
   await app.whenReady();
+  quitWhenOsEnds(powerMonitor, quit);
   hardenSession(session.defaultSession, paths.rendererUrl);
 
   const dataDir = app.getPath('userData');
