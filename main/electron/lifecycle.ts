@@ -88,13 +88,15 @@ export function quitWhenOsEnds(powerMonitor: ShutdownSource, quit: GracefulQuit)
   });
 }
 
-type HideableWindow = Pick<BrowserWindow, 'on' | 'hide'>;
+type HideableWindow = Pick<BrowserWindow, 'on' | 'hide' | 'minimize'>;
 
-export function keepInTrayOnClose(window: HideableWindow, isQuitting: () => boolean): void {
+/** Without a tray to come back from, a closed window is minimized instead: still in the dock. */
+export function keepInTrayOnClose(window: HideableWindow, isQuitting: () => boolean, away: 'hide' | 'minimize' = 'hide'): void {
   window.on('close', (event) => {
     if (isQuitting()) return;
     event.preventDefault();
-    window.hide();
+    if (away === 'minimize') window.minimize();
+    else window.hide();
   });
 }
 

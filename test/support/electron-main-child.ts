@@ -44,7 +44,10 @@ const windowCalls = [...window.calls];
 
 // STUB_END=os-shutdown ends the session the way the OS does instead of the tray's Quit.
 const osShutdown = { prevented: false, preventDefault: () => void (osShutdown.prevented = true) };
+// STUB_END=window-quit quits from the window's own menu, as on a desktop without a tray.
+const windowMenu = window.menu?.items.map((item) => ({ label: item.label, submenu: item.submenu?.map((entry) => entry.label) })) ?? null;
 if (process.env['STUB_END'] === 'os-shutdown') powerMonitor.emit('shutdown', osShutdown);
+else if (process.env['STUB_END'] === 'window-quit') window.menu!.items[0]!.submenu!.find((item) => item.label === 'Quit Dockmirror')!.click!();
 else tray.menu.find((item) => item.label === 'Quit')!.click!();
 await until('the quit', () => (record.quitCompleted ? true : undefined));
 // Quit waited for the core: the listener is closed before the app is gone.
@@ -78,6 +81,9 @@ process.stdout.write(
     exitCode: record.exitCode ?? null,
     utilityForks: record.utilityForks,
     osShutdownDelayed: osShutdown.prevented,
+    windowMenu,
+    menuBarVisible: window.menuBarVisible,
+    notices: (state.result as { notices?: unknown }).notices,
     preventedQuits: record.preventedQuits,
   })}\n`,
 );

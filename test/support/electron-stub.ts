@@ -103,6 +103,21 @@ export class FakeBrowserWindow extends EventEmitter {
     return false;
   }
   restore(): void {}
+  minimize(): void {
+    this.calls.push('minimize');
+  }
+  /** The window's own menu bar: set only where there is no tray. */
+  menu: { items: Array<{ label: string; submenu?: Array<{ label: string; click?: () => void }> }> } | null = null;
+  menuBarVisible = false;
+  setMenu(menu: FakeBrowserWindow['menu']): void {
+    this.menu = menu;
+  }
+  setAutoHideMenuBar(hide: boolean): void {
+    if (hide) this.menuBarVisible = false;
+  }
+  setMenuBarVisibility(visible: boolean): void {
+    this.menuBarVisible = visible;
+  }
   show(): void {
     this.calls.push('show');
   }
