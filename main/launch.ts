@@ -59,6 +59,6 @@ export async function launch(argv: string[]): Promise<number> {
     process.stderr.write(`${why}\n`);
   }
   const dataDir = defaultDataDir();
-  const core = createHeadlessCore({ dataDir, keychain: keytarKeychain(), desktop: { openPath: openWithSystem }, firstRun: { cacheDir: newInstallCacheDir() } });
+  const core = createHeadlessCore({ dataDir, keychain: keytarKeychain(), desktop: { openPath: openWithSystem }, firstRun: { cacheDir: newInstallCacheDir(), reservedPorts: [ui.port] } });
   return runHeadless(core, ui);
 }

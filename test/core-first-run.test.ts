@@ -12,6 +12,7 @@ import type { AppCore } from '../main/core/app-host.js';
 import { newInstallCacheDir, osCacheDir } from '../main/core/data-dir.js';
 import type { FirstRunDefaults } from '../main/core/first-run.js';
 import { sessionKeychain } from '../main/core/memory-stores.js';
+import { describeState } from '../main/headless/run-headless.js';
 import { findFreePort } from './support/ports.js';
 
 test('the OS cache location on each platform, XDG_CACHE_HOME honoured on Linux', () => {
@@ -121,6 +122,8 @@ test('first run with the default port taken: the next free port, kept in the set
   assert.deepEqual(state.notices?.map((n) => n.code), ['port-chosen']);
   assert.match(state.notices![0]!.message, new RegExp(`Port ${taken} was taken .* chose port ${chosen} and keeps it`));
   assert.equal((await storedConfig(dataDir))['port'], chosen);
+  // What the headless app prints when it starts.
+  assert.ok(describeState(state).includes(`Note: ${state.notices![0]!.message}`));
   assert.equal((await fetch(`http://127.0.0.1:${chosen}/v2/`)).status, 200);
   await core.shutdown();
   assert.match(await readLogs(dataDir), new RegExp(`chose port ${chosen}`));
@@ -131,6 +134,19 @@ test('first run with the default port taken: the next free port, kept in the set
   const next = await again.getState();
   assert.equal(next.settings.port, chosen);
   assert.deepEqual(next.notices, []);
+});
+
+test('first run never moves the mirror onto the port the headless window is about to take', async (t) => {
+  const home = await tempDir(t, 'dm-firstrun-');
+  const dataDir = join(home, 'data');
+  const taken = await findFreePort();
+  await occupy(t, taken);
+  await writeConfig(dataDir, {});
+  const windowPort = taken + 1;
+  const core = await openCore(t, dataDir, { cacheDir: join(home, 'cache'), port: taken, reservedPorts: [windowPort] });
+  const state = await core.getState();
+  assert.ok(state.settings.port > windowPort, `chose ${state.settings.port}`);
+  assert.equal(state.mirror.serving, true);
 });
 
 async function readLogs(dataDir: string): Promise<string> {

@@ -17,6 +17,11 @@ export interface FirstRunDefaults {
   cacheDir: string;
   /** The port to try first; the settings' default when absent (tests pass a port they occupy). */
   port?: number;
+  /**
+   * Ports the host takes after the core has started, which the mirror must leave alone: the
+   * headless window listens on 5001, the very port a taken 5000 would otherwise move the mirror to.
+   */
+  reservedPorts?: number[];
 }
 
 export interface DesktopDefaultsOptions {
@@ -47,8 +52,8 @@ export async function firstRunCacheDir(dataDir: string, newInstallDir: string): 
  * The port for settings that name none: the default when it is free, else the next free one.
  * Undefined when nothing nearby is free; the start then reports the taken port as usual.
  */
-export async function firstRunPort(host: string, wanted: number): Promise<number | undefined> {
-  return (await isPortFree(host, wanted)) ? wanted : nextFreePort(host, wanted);
+export async function firstRunPort(host: string, wanted: number, reserved: readonly number[] = []): Promise<number | undefined> {
+  return !reserved.includes(wanted) && (await isPortFree(host, wanted)) ? wanted : nextFreePort(host, wanted, 50, reserved);
 }
 
 function portChosen(wanted: number, chosen: number): AppNotice {
@@ -72,7 +77,7 @@ export async function applyDesktopDefaults(store: SettingsStore, options: Deskto
     if (stored['port'] === undefined) {
       const host = typeof stored['listenHost'] === 'string' ? stored['listenHost'] : defaultSettings(dataDir).listenHost;
       const wanted = firstRun.port ?? defaultSettings(dataDir).port;
-      const chosen = await firstRunPort(host, wanted);
+      const chosen = await firstRunPort(host, wanted, firstRun.reservedPorts);
       if (chosen !== undefined) patch.port = chosen;
       if (chosen !== undefined && chosen !== wanted) notices.push(portChosen(wanted, chosen));
     }
