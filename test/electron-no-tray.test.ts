@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,7 +48,23 @@ test('the session bus is asked for real: no watcher on a bare bus, the bus itsel
   assert.equal(await sessionBusHasOwner('org.freedesktop.DBus', env), true);
   assert.equal(await sessionBusHasOwner(statusNotifierWatcher, { PATH: process.env['PATH'], DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus' }), undefined);
   assert.deepEqual(await noTrayNotice('linux', { ...env, XDG_CURRENT_DESKTOP: 'GNOME' }), { code: 'no-tray', message: noTrayMessage });
+  // Without glib's gdbus, dbus's own dbus-send answers the same.
+  const onlyDbusSend = await mkdtemp(join(tmpdir(), 'dm-path-'));
+  t.after(() => rm(onlyDbusSend, { recursive: true, force: true }));
+  await symlink(await which('dbus-send'), join(onlyDbusSend, 'dbus-send'));
+  const sendEnv = { PATH: onlyDbusSend, DBUS_SESSION_BUS_ADDRESS: address };
+  assert.equal(await sessionBusHasOwner(statusNotifierWatcher, sendEnv), false);
+  assert.equal(await sessionBusHasOwner('org.freedesktop.DBus', sendEnv), true);
+  assert.equal(await sessionBusHasOwner('org.freedesktop.DBus', { PATH: join(onlyDbusSend, 'none'), DBUS_SESSION_BUS_ADDRESS: address }), undefined);
 });
+
+async function which(command: string): Promise<string> {
+  for (const dir of (process.env['PATH'] ?? '').split(':')) {
+    const path = join(dir, command);
+    if (await access(path, constants.X_OK).then(() => true, () => false)) return path;
+  }
+  throw new Error(`${command} is not installed (Debian package dbus)`);
+}
 
 test('only GNOME without a watcher is judged trayless', async () => {
   const answer = (owned: boolean | undefined) => async () => owned;
