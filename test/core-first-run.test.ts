@@ -89,6 +89,22 @@ test('an existing install keeps its folder: a named cache folder, or a cache in 
   // Written down, so the folder stays the cache even after "clear cache" empties it.
   assert.equal((await storedConfig(legacy))['cachePath'], join(legacy, 'cache'));
 
+  // Nor does an existing install's port move, even with the port to try first taken: its
+  // Docker hosts use the port it always had. (Not started, so nothing binds the real 5000.)
+  const oldPort = join(home, 'old-port');
+  await writeConfig(oldPort, { port: await findFreePort() });
+  await (await openCore(t, oldPort)).shutdown();
+  const withoutPort = await storedConfig(oldPort);
+  delete withoutPort['port'];
+  await writeFile(join(oldPort, 'config.json'), JSON.stringify({ ...withoutPort, startMirrorOnLaunch: false }));
+  const taken = await findFreePort();
+  await occupy(t, taken);
+  const upgraded = await (await openCore(t, oldPort, { cacheDir: newDefault, port: taken })).getState();
+  assert.equal(upgraded.settings.cachePath, join(oldPort, 'cache'));
+  assert.equal(upgraded.settings.port, 5000);
+  assert.deepEqual(upgraded.notices, []);
+  assert.equal((await storedConfig(oldPort))['port'], undefined);
+
   // An empty <data>/cache is no cache: the new default applies.
   const emptyOld = join(home, 'empty-old');
   await writeConfig(emptyOld, { port: await findFreePort() });

@@ -65,7 +65,9 @@ function portChosen(wanted: number, chosen: number): AppNotice {
 
 /**
  * Settles what the stored settings leave open and reads the result. A key the file already has
- * is the user's (or an earlier run's) choice and stays as it is.
+ * is the user's (or an earlier run's) choice and stays as it is. The port moves only on a first
+ * run: an install that cached before has Docker hosts set up for its port, and a taken port is
+ * then a problem to show (with the free one to switch to), not a choice to make behind its back.
  */
 export async function applyDesktopDefaults(store: SettingsStore, options: DesktopDefaultsOptions, logger: Logger): Promise<{ settings: AppSettings; notices: AppNotice[] }> {
   const notices: AppNotice[] = [];
@@ -74,7 +76,8 @@ export async function applyDesktopDefaults(store: SettingsStore, options: Deskto
     const stored = store.store;
     const patch: Partial<AppSettings> = {};
     if (typeof stored['cachePath'] !== 'string') patch.cachePath = await firstRunCacheDir(dataDir, firstRun.cacheDir);
-    if (stored['port'] === undefined) {
+    const isFirstRun = patch.cachePath !== undefined && patch.cachePath !== legacyCacheDir(dataDir) && stored['port'] === undefined;
+    if (isFirstRun) {
       const host = typeof stored['listenHost'] === 'string' ? stored['listenHost'] : defaultSettings(dataDir).listenHost;
       const wanted = firstRun.port ?? defaultSettings(dataDir).port;
       const chosen = await firstRunPort(host, wanted, firstRun.reservedPorts);
