@@ -57,6 +57,7 @@ export function installGracefulQuit(app: QuittableApp, shutdown: () => Promise<v
     else app.exit(1);
   };
   const stop = (graceMs: number) => {
+    if (phase === 'done') return;
     clearTimeout(deadline);
     deadline = setTimeout(() => finish('exit'), graceMs);
     if (phase !== 'running') return;
