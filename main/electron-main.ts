@@ -3,17 +3,19 @@
 // connects. It runs under Electron only (npm start, or the packaged app).
 import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, clipboard, dialog, ipcMain, Notification, session, shell, utilityProcess } from 'electron';
+import { app, BrowserWindow, clipboard, dialog, ipcMain, Menu, nativeImage, Notification, powerMonitor, session, shell, Tray, utilityProcess } from 'electron';
 import Store from 'electron-store';
 import { createAppCore } from './core/app-core.js';
 import type { AppCore } from './core/app-host.js';
+import { newInstallCacheDir } from './core/data-dir.js';
 import { keytarKeychain } from './core/keychain.js';
 import type { SettingsStore } from './core/settings.js';
 import { appPaths, desktopDataDir } from './electron/app-paths.js';
 import { desktopCapabilities } from './electron/desktop.js';
 import { createSenderCheck, forwardToWindow, registerIpcHandlers } from './electron/ipc.js';
-import { installGracefulQuit, keepInTrayOnClose, revealWindow } from './electron/lifecycle.js';
+import { installGracefulQuit, keepInTrayOnClose, quitWhenOsEnds, revealWindow } from './electron/lifecycle.js';
 import { hiddenFlag, launchAtLoginSetter } from './electron/login-item.js';
+import { giveWindowTheQuit, noTrayNotice } from './electron/no-tray.js';
 import { createTray, type TrayHandle } from './electron/tray.js';
 import { utilityProcessOpener } from './engine-process/electron-channel.js';
 import { EngineProcess } from './engine-process/engine-process.js';
@@ -32,6 +34,11 @@ let tray: TrayHandle | null = null;
 
 function liveWindow(): BrowserWindow | null {
   return window && !window.isDestroyed() ? window : null;
+}
+
+/** Said by the core's state, which carries the notice to the window as well. */
+function trayIsMissing(): boolean {
+  return core?.currentState().notices?.some((notice) => notice.code === 'no-tray') ?? false;
 }
 
 function report(message: string): void {
@@ -58,7 +65,11 @@ function showWindow(): void {
   if (existing) return revealWindow(existing);
   const created = createSecureWindow(BrowserWindow, paths.preload);
   window = created;
-  keepInTrayOnClose(created, quit.isQuitting);
+  const trayless = trayIsMissing();
+  keepInTrayOnClose(created, quit.isQuitting, trayless ? 'minimize' : 'hide');
+  if (trayless) giveWindowTheQuit(created, Menu, () => app.quit());
+  // Windows has no powerMonitor 'shutdown'; its windows hear the session end instead.
+  created.on('session-end', () => quit.sessionEnding());
   created.once('ready-to-show', () => created.show());
   created.on('closed', () => {
     if (window === created) window = null;
@@ -79,6 +90,7 @@ async function start(): Promise<void> {
   app.on('second-instance', () => showWindow());
   app.on('activate', () => showWindow());
   await app.whenReady();
+  quitWhenOsEnds(powerMonitor, quit);
   hardenSession(session.defaultSession, paths.rendererUrl);
 
   const dataDir = app.getPath('userData');
@@ -99,7 +111,9 @@ async function start(): Promise<void> {
   }
   // The engine runs in a utility process, with the V8 flags Electron's main process cannot have.
   const engines = new EngineProcess({ open: utilityProcessOpener((...args) => utilityProcess.fork(...args)) });
-  const appCore = createAppCore({ dataDir, settingsStore, keychain: keytarKeychain(), desktop, engines });
+  const firstRun = { cacheDir: newInstallCacheDir(process.env, process.platform, homedir()) };
+  const trayNotice = await noTrayNotice(process.platform, process.env);
+  const appCore = createAppCore({ dataDir, settingsStore, keychain: keytarKeychain(), desktop, engines, firstRun, notices: trayNotice ? [trayNotice] : [] });
   core = appCore;
 
   const windowContents = () => liveWindow()?.webContents ?? null;
@@ -107,13 +121,16 @@ async function start(): Promise<void> {
   forwardToWindow(appCore, windowContents);
 
   const state = await appCore.ready();
-  const trayHandle = createTray(paths.trayIconsDir, state, (action) =>
-    void runTrayAction(action, { core: appCore, writeClipboard: (text) => clipboard.writeText(text), showWindow, quit: () => app.quit(), report }),
-  );
+  const trayHandle = createTray({ Tray, Menu, nativeImage }, state, {
+    iconsDir: paths.trayIconsDir,
+    platform: process.platform,
+    onAction: (action) => void runTrayAction(action, { core: appCore, writeClipboard: (text) => clipboard.writeText(text), showWindow, quit: () => app.quit(), report }),
+  });
   tray = trayHandle;
   appCore.onState((next) => trayHandle.update(next));
   started = true;
-  if (!startHidden || showWhenStarted) showWindow();
+  // Started hidden with no tray to open it from, the app would be nowhere to be seen.
+  if (!startHidden || showWhenStarted || trayNotice) showWindow();
 }
 
 if (app.requestSingleInstanceLock()) {

@@ -4,7 +4,7 @@
 // same app core headless, with the window served on localhost.
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { defaultDataDir } from './core/data-dir.js';
+import { defaultDataDir, newInstallCacheDir } from './core/data-dir.js';
 import { keytarKeychain } from './core/keychain.js';
 import { openWithSystem } from './headless/open-with-system.js';
 import { createHeadlessCore, runHeadless } from './headless/run-headless.js';
@@ -59,6 +59,6 @@ export async function launch(argv: string[]): Promise<number> {
     process.stderr.write(`${why}\n`);
   }
   const dataDir = defaultDataDir();
-  const core = createHeadlessCore({ dataDir, keychain: keytarKeychain(), desktop: { openPath: openWithSystem } });
+  const core = createHeadlessCore({ dataDir, keychain: keytarKeychain(), desktop: { openPath: openWithSystem }, firstRun: { cacheDir: newInstallCacheDir(), reservedPorts: [ui.port] } });
   return runHeadless(core, ui);
 }

@@ -36,7 +36,7 @@ test('the Electron main process wires core, window, IPC and tray, and quits grac
   // Upstream on a closed port: nothing here pulls, and nothing may reach Docker Hub.
   await writeFile(join(dataDir, 'config.json'), JSON.stringify({ listenHost: '127.0.0.1', port, upstream: 'http://127.0.0.1:1' }));
 
-  const seen = await runMain({ STUB_APP_DATA: join(home, 'appdata'), HOME: home, DOCKMIRROR_DATA_DIR: '' });
+  const seen = await runMain({ STUB_APP_DATA: join(home, 'appdata'), HOME: home, DOCKMIRROR_DATA_DIR: '', XDG_CACHE_HOME: join(home, 'xdg-cache') });
 
   assert.equal(seen['userData'], dataDir);
   assert.deepEqual(seen['errors'], []);
@@ -72,9 +72,11 @@ test('the Electron main process wires core, window, IPC and tray, and quits grac
   // The mirror served from a utility process started with the engine's flags.
   assert.deepEqual(seen['utilityForks'], [{ modulePath: join(root, 'dist', 'main', 'engine-process', 'engine-child.js'), execArgv: [...engineNodeFlags] }]);
 
-  const stored = JSON.parse(await readFile(join(dataDir, 'config.json'), 'utf8')) as { __internal__: { migrations: { version: string } }; tagTtlSeconds: number };
+  const stored = JSON.parse(await readFile(join(dataDir, 'config.json'), 'utf8')) as { __internal__: { migrations: { version: string } }; tagTtlSeconds: number; cachePath: string };
   assert.equal(stored.__internal__.migrations.version, '0.2.0');
   assert.equal(stored.tagTtlSeconds, 90);
+  // A new install caches in the OS cache folder, not in userData.
+  assert.equal(stored.cachePath, join(home, 'xdg-cache', 'dockmirror'));
   const logs = await readdir(join(dataDir, 'logs'));
   const log = (await Promise.all(logs.map((file) => readFile(join(dataDir, 'logs', file), 'utf8')))).join('');
   assert.match(log, /Dockmirror stopped/);

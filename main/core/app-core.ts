@@ -7,10 +7,11 @@ import { mirrorAddresses, testUpstreamCredentials } from '../../mirror/index.js'
 import type { AppCore, AppCoreOptions } from './app-host.js';
 import { openAppLog, type AppLog } from './app-logger.js';
 import { checkCachePath, holdsCache, listDirectory, moveCache } from './cache-folder.js';
-import type { AppSettings, AppState, CacheMoveMode, CredentialStatus, HealthProblem, MirrorEvent } from './contract.js';
+import type { AppNotice, AppSettings, AppState, CacheMoveMode, CredentialStatus, HealthProblem, MirrorEvent } from './contract.js';
 import { CoreError, toCoreError } from './core-error.js';
 import { Credentials } from './credentials.js';
 import { EventLog } from './event-log.js';
+import { applyDesktopDefaults } from './first-run.js';
 import { MirrorRunner, type EngineTuning } from './mirror-runner.js';
 import { openSettingsStore, readSettings, validateSettings, type SettingsStore } from './settings.js';
 
@@ -38,6 +39,7 @@ class Core implements AppCore {
   private readonly events: EventLog;
   private credentialStatus: CredentialStatus = { keychainAvailable: false, savedFor: null };
   private startFailure: HealthProblem | null = null;
+  private notices: AppNotice[] = [];
   private readonly eventListeners = new Set<(event: MirrorEvent) => void>();
   private readonly stateListeners = new Set<(state: AppState) => void>();
   private stateTimer: NodeJS.Timeout | undefined;
@@ -54,12 +56,12 @@ class Core implements AppCore {
   private async open(): Promise<void> {
     await mkdir(this.options.dataDir, { recursive: true });
     this.store = this.options.settingsStore ?? openSettingsStore(this.options.dataDir);
-    this.settings = readSettings(this.store, this.options.dataDir);
     if (this.options.logger) this.logger = this.options.logger;
     else {
-      this.log = await openAppLog(this.options.dataDir, this.settings.logLevel);
+      this.log = await openAppLog(this.options.dataDir, readSettings(this.store, this.options.dataDir).logLevel);
       this.logger = this.log.logger;
     }
+    ({ settings: this.settings, notices: this.notices } = await applyDesktopDefaults(this.store, this.options, this.logger));
     this.runner = new MirrorRunner({
       logger: this.logger,
       credentials: this.credentials.provider(),
@@ -284,7 +286,7 @@ class Core implements AppCore {
     if (!this.credentialStatus.keychainAvailable && this.credentialStatus.message) {
       problems.push({ code: 'keychain-unavailable', message: this.credentialStatus.message, since: new Date(0).toISOString() });
     }
-    const state: AppState = { settings, mirror, credentials: { ...this.credentialStatus }, addresses: mirrorAddresses({ host: settings.listenHost, port }), problems };
+    const state: AppState = { settings, mirror, credentials: { ...this.credentialStatus }, addresses: mirrorAddresses({ host: settings.listenHost, port }), problems, notices: [...this.notices] };
     if (this.runner.suggestedPort !== undefined) state.suggestedPort = this.runner.suggestedPort;
     return state;
   }

@@ -2,7 +2,8 @@
 // gets back. The core never imports Electron: each desktop capability it needs arrives here as
 // a plain function, so the same core runs under Electron, in plain Node and in the tests.
 import type { EngineHost } from '../engine-process/engine-host.js';
-import type { AppState, DockmirrorApi } from './contract.js';
+import type { AppNotice, AppState, DockmirrorApi } from './contract.js';
+import type { FirstRunDefaults } from './first-run.js';
 import type { Keychain } from './keychain.js';
 import type { SettingsStore } from './settings.js';
 
@@ -26,6 +27,10 @@ export interface AppCoreOptions {
   eventBufferSize?: number;
   /** Where the mirror engine runs (its own process in the app); in this process when absent. The core closes it at shutdown. */
   engines?: EngineHost;
+  /** The desktop hosts' machine-dependent defaults (first-run.ts); without them the cache stays in the data folder. */
+  firstRun?: FirstRunDefaults;
+  /** What the host has to tell the window (a desktop without a tray). */
+  notices?: AppNotice[];
 }
 
 export interface AppCore extends DockmirrorApi {

@@ -80,6 +80,14 @@ export interface AppState {
   problems: HealthProblem[];
   /** When the chosen port was taken, the next free one. */
   suggestedPort?: number;
+  /** What the window says that is not a problem: a port chosen on first run, where the tray went. */
+  notices?: AppNotice[];
+}
+
+export interface AppNotice {
+  code: 'port-chosen' | 'no-tray';
+  /** A plain sentence for people. */
+  message: string;
 }
 
 export type CacheMoveMode = 'move' | 'empty';

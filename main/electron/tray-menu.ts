@@ -116,7 +116,12 @@ export function trayMenu(state: AppState): TrayMenuItem[] {
  * macOS wants a black template image it tints itself; Linux panels draw tray icons larger.
  */
 export function trayIconFile(state: AppState, platform: NodeJS.Platform): string {
-  const iconState = trayIconState(state);
+  return trayIconFileFor(trayIconState(state), platform);
+}
+
+export const trayIconStates: readonly TrayIconState[] = ['serving', 'stopped', 'error'];
+
+export function trayIconFileFor(iconState: TrayIconState, platform: NodeJS.Platform): string {
   if (platform === 'darwin') return `${iconState}Template.png`;
   return `${iconState}-${platform === 'linux' ? 32 : 16}.png`;
 }

@@ -24,6 +24,7 @@ export function describeState(state: AppState): string[] {
   } else {
     lines.push('The mirror is stopped; start it from the window.');
   }
+  for (const notice of state.notices ?? []) lines.push(`Note: ${notice.message}`);
   for (const problem of state.problems) lines.push(`Problem: ${problem.message}`);
   return lines;
 }

@@ -22,6 +22,8 @@ export function overviewView(ctx: Context): View {
   });
   const addresses = h('ul', { class: 'addresses', attrs: { 'aria-label': 'Addresses for LAN hosts' } });
   const problems = h('ul', { class: 'problems', attrs: { 'aria-label': 'Problems' } });
+  // Not problems: what the app chose for this machine (a port), or where its tray went.
+  const notices = h('ul', { class: 'notices', attrs: { 'aria-label': 'Notices' } });
   const cache = stat('Cache');
   const meter = h('progress', { attrs: { 'aria-label': 'Cache use against its size cap' } });
   cache.el.append(meter);
@@ -35,6 +37,7 @@ export function overviewView(ctx: Context): View {
     { class: 'view overview' },
     h('header', { class: 'view-head' }, h('h2', { text: 'Overview' }), badge, toggle),
     h('section', { class: 'card' }, h('h3', { text: 'Point your Docker hosts at' }), addresses),
+    notices,
     problems,
     h('div', { class: 'stats' }, cache.el, hits.el, saved.el, pullsLeft.el, pullsSaved.el),
   );
@@ -65,6 +68,11 @@ export function overviewView(ctx: Context): View {
       }
       problems.append(li);
     }
+
+    clear(notices);
+    const noticeList = state.notices ?? [];
+    notices.hidden = noticeList.length === 0;
+    for (const notice of noticeList) notices.append(h('li', { class: `notice notice-${notice.code}`, role: 'status', text: notice.message }));
 
     const { bytes, maxBytes } = mirror.cache;
     cache.value.textContent = formatBytes(bytes);

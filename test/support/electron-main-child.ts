@@ -6,7 +6,7 @@ import { register } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
 register('./electron-loader.js', import.meta.url);
-const { app, record } = await import('./electron-stub.js');
+const { app, powerMonitor, record } = await import('./electron-stub.js');
 record.paths.set('appData', process.env['STUB_APP_DATA']!);
 
 async function until<T>(what: string, find: () => T | undefined): Promise<T> {
@@ -42,7 +42,13 @@ window.close();
 app.emit('second-instance');
 const windowCalls = [...window.calls];
 
-tray.menu.find((item) => item.label === 'Quit')!.click!();
+// STUB_END=os-shutdown ends the session the way the OS does instead of the tray's Quit.
+const osShutdown = { prevented: false, preventDefault: () => void (osShutdown.prevented = true) };
+// STUB_END=window-quit quits from the window's own menu, as on a desktop without a tray.
+const windowMenu = window.menu?.items.map((item) => ({ label: item.label, submenu: item.submenu?.map((entry) => entry.label) })) ?? null;
+if (process.env['STUB_END'] === 'os-shutdown') powerMonitor.emit('shutdown', osShutdown);
+else if (process.env['STUB_END'] === 'window-quit') window.menu!.items[0]!.submenu!.find((item) => item.label === 'Quit Dockmirror')!.click!();
+else tray.menu.find((item) => item.label === 'Quit')!.click!();
 await until('the quit', () => (record.quitCompleted ? true : undefined));
 // Quit waited for the core: the listener is closed before the app is gone.
 const servedAfterQuit = await fetch(`http://127.0.0.1:${port}/v2/`).then((response) => response.status, () => 'refused');
@@ -74,5 +80,10 @@ process.stdout.write(
     errors: record.errors,
     exitCode: record.exitCode ?? null,
     utilityForks: record.utilityForks,
+    osShutdownDelayed: osShutdown.prevented,
+    windowMenu,
+    menuBarVisible: window.menuBarVisible,
+    notices: (state.result as { notices?: unknown }).notices,
+    preventedQuits: record.preventedQuits,
   })}\n`,
 );

@@ -14,6 +14,8 @@ export const record = {
   clipboard: [] as string[],
   errors: [] as string[],
   quitCompleted: false,
+  /** Quits a before-quit listener cancelled. */
+  preventedQuits: 0,
   exitCode: undefined as number | undefined,
   utilityForks: [] as { modulePath: string; execArgv: string[] }[],
 };
@@ -48,7 +50,7 @@ class FakeApp extends EventEmitter {
   quit(): void {
     const event = { prevented: false, preventDefault: () => void (event.prevented = true) };
     this.emit('before-quit', event);
-    if (event.prevented) return;
+    if (event.prevented) return void record.preventedQuits++;
     for (const window of record.windows) window.close();
     record.quitCompleted = true;
   }
@@ -101,6 +103,21 @@ export class FakeBrowserWindow extends EventEmitter {
     return false;
   }
   restore(): void {}
+  minimize(): void {
+    this.calls.push('minimize');
+  }
+  /** The window's own menu bar: set only where there is no tray. */
+  menu: { items: Array<{ label: string; submenu?: Array<{ label: string; click?: () => void }> }> } | null = null;
+  menuBarVisible = false;
+  setMenu(menu: FakeBrowserWindow['menu']): void {
+    this.menu = menu;
+  }
+  setAutoHideMenuBar(hide: boolean): void {
+    if (hide) this.menuBarVisible = false;
+  }
+  setMenuBarVisibility(visible: boolean): void {
+    this.menuBarVisible = visible;
+  }
   show(): void {
     this.calls.push('show');
   }
@@ -162,6 +179,8 @@ export const dialog = {
 };
 export const shell = { openPath: async () => '' };
 export const clipboard = { writeText: (text: string) => void record.clipboard.push(text) };
+/** Emits 'shutdown' with the event Electron passes (its .d.ts leaves the argument out). */
+export const powerMonitor = new EventEmitter();
 export class Notification {
   static isSupported(): boolean {
     return false;
@@ -195,4 +214,4 @@ export const utilityProcess = {
   },
 };
 
-export default { app, BrowserWindow, Tray, Menu, nativeImage, ipcMain, session, dialog, shell, clipboard, Notification, utilityProcess };
+export default { app, BrowserWindow, Tray, Menu, nativeImage, ipcMain, session, dialog, shell, clipboard, Notification, utilityProcess, powerMonitor };
