@@ -94,17 +94,18 @@ test('the menu follows the state: Start when stopped, the checkbox, copies witho
   assert.equal(item(bare, 'Copy daemon.json snippet').enabled, false);
 });
 
-test('every state has its tray icon on every platform, @2x included', () => {
+test('every state has its tray icon on every platform: .ico on Windows, @2x beside every PNG', () => {
   const states: AppState[] = [sampleState(), stoppedState(), failedState('port-in-use', 'x')];
   const files = states.flatMap((state) => (['darwin', 'win32', 'linux'] as const).map((platform) => trayIconFile(state, platform)));
   assert.deepEqual(files, [
-    'servingTemplate.png', 'serving-16.png', 'serving-32.png',
-    'stoppedTemplate.png', 'stopped-16.png', 'stopped-32.png',
-    'errorTemplate.png', 'error-16.png', 'error-32.png',
+    'servingTemplate.png', 'serving.ico', 'serving-32.png',
+    'stoppedTemplate.png', 'stopped.ico', 'stopped-32.png',
+    'errorTemplate.png', 'error.ico', 'error-32.png',
   ]);
   for (const file of files) {
     assert.ok(existsSync(join(trayIcons, file)), file);
-    assert.ok(existsSync(join(trayIcons, file.replace('.png', '@2x.png'))), `${file} @2x`);
+    // An .ico carries its own sizes; PNGs need their @2x beside them.
+    if (file.endsWith('.png')) assert.ok(existsSync(join(trayIcons, file.replace('.png', '@2x.png'))), `${file} @2x`);
   }
 });
 

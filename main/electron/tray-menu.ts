@@ -123,5 +123,7 @@ export const trayIconStates: readonly TrayIconState[] = ['serving', 'stopped', '
 
 export function trayIconFileFor(iconState: TrayIconState, platform: NodeJS.Platform): string {
   if (platform === 'darwin') return `${iconState}Template.png`;
+  // One .ico holds every size, so Windows picks the one that fits the tray's DPI.
+  if (platform === 'win32') return `${iconState}.ico`;
   return `${iconState}-${platform === 'linux' ? 32 : 16}.png`;
 }
