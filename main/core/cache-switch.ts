@@ -98,9 +98,10 @@ export class CacheSwitch {
       await copy.verify();
       await copy.seal();
     } catch (error) {
+      const reason = whyCopyFailed(error, copy); // before discard() forgets what was copied
       await copy.discard().catch((cleanup: unknown) => this.logger.error({ err: cleanup, to }, 'removing the partial copy failed'));
       if (stopped && wasServing) await this.restart(previous);
-      throw new CoreError('cache-move-failed', `The cache was not moved: ${whyCopyFailed(error, copy)}. The copies were removed, and ${stays}.`);
+      throw new CoreError('cache-move-failed', `The cache was not moved: ${reason}. The copies were removed, and ${stays}.`);
     }
     try {
       await this.settings.switchTo(target.next, wasServing);
