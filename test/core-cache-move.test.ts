@@ -225,6 +225,9 @@ test('the window\'s folder check uses the engine\'s rules: system folders and fo
   assert.deepEqual(await readdir(join(foreign, 'tmp')), ['build.log']);
   const offered = await h.core.checkCachePath(join(foreign, 'dockmirror-cache'));
   assert.equal(offered.ok, true, offered.message);
+  const underFile = await h.core.checkCachePath(join(foreign, 'tmp', 'build.log', 'cache'));
+  assert.equal(underFile.ok, false);
+  assert.equal(underFile.message, `${join(foreign, 'tmp', 'build.log')} is a file, so no folder can be made inside it; choose another place.`);
 
   // A cache another Dockmirror filled: adopted as it is by "start empty", refused as a move target.
   const existing = join(workDir, 'existing-cache');

@@ -50,6 +50,7 @@ export async function inspectCachePath(path: string): Promise<{ check: PathCheck
   }));
   if (state.kind === 'refused') return { check: fail(state.message, { path: target }), state };
   const base = await nearestExisting(target);
+  if (!(await stat(base)).isDirectory()) return { check: fail(`${base} is a file, so no folder can be made inside it; choose another place.`, { path: target }), state };
   const writable = await access(base, constants.W_OK).then(() => true, () => false);
   const freeBytes = await freeBytesAt(base);
   const cache = holdsCache(state);
