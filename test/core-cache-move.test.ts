@@ -188,7 +188,12 @@ test('a move completes: the pull is served from the new folder, the old folder k
   const ownBefore = (await scanStore(cache, new Set(['tmp']))).own.sort();
 
   const target = join(workDir, 'moved', 'cache');
-  const state = await h.core.changeCachePath(target, 'move');
+  // A double click: the second change is refused while the first runs, and does not touch it.
+  const [first, second] = await Promise.allSettled([h.core.changeCachePath(target, 'move'), h.core.changeCachePath(target, 'move')]);
+  assert.equal(second.status, 'rejected');
+  assert.match(String((second as PromiseRejectedResult).reason), /The cache folder is being changed already; wait until that is done\./);
+  assert.equal(first.status, 'fulfilled', String((first as PromiseRejectedResult).reason));
+  const state = first.value;
   assert.equal(state.settings.cachePath, target);
   assert.equal(state.mirror.serving, true);
   assert.deepEqual(state.problems.filter((p) => p.code === 'cache-move-failed'), [], 'the old failure is still shown');

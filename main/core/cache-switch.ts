@@ -29,6 +29,7 @@ function whyCopyFailed(error: unknown, copy: CacheCopy): string {
 
 export class CacheSwitch {
   private failure: AppProblem | null = null;
+  private busy = false;
 
   constructor(
     private readonly runner: MirrorRunner,
@@ -42,6 +43,9 @@ export class CacheSwitch {
   }
 
   async change(path: string, mode: CacheMoveMode): Promise<void> {
+    // A second change (a double click) would copy into a folder the first is filling.
+    if (this.busy) throw new CoreError('busy', 'The cache folder is being changed already; wait until that is done.');
+    this.busy = true;
     try {
       await (mode === 'move' ? this.move(path) : this.adopt(path));
       this.failure = null;
@@ -50,16 +54,18 @@ export class CacheSwitch {
       this.failure = { code: 'cache-move-failed', message: failure.message, since: new Date().toISOString() };
       this.logger.error({ err: error, to: path, mode }, 'changing the cache folder failed; the old folder is still the cache');
       throw failure;
+    } finally {
+      this.busy = false;
     }
   }
 
-  /** The checked new folder and the settings naming it; null when it already is the cache. */
-  private async target(path: string): Promise<{ to: string; next: AppSettings; holdsCache: boolean } | null> {
+  /** The checked new folder; null when it already is the cache. */
+  private async target(path: string): Promise<{ to: string; holdsCache: boolean } | null> {
     const { check, state } = await inspectCachePath(path);
     if (!check.ok) throw new CoreError('invalid-path', check.message);
     const previous = this.settings.current;
     if (check.path === resolve(previous.cachePath)) return null;
-    return { to: check.path, next: validateSettings({ cachePath: check.path }, previous), holdsCache: state !== null && holdsCache(state) };
+    return { to: check.path, holdsCache: state !== null && holdsCache(state) };
   }
 
   /** The new folder as it is (empty, new, or a Dockmirror cache adopted); the old one untouched. */
@@ -67,7 +73,7 @@ export class CacheSwitch {
     const target = await this.target(path);
     if (!target) return;
     const previous = this.settings.current;
-    await this.settings.switchTo(target.next);
+    await this.settings.switchTo(this.naming(target.to));
     this.logger.info({ from: previous.cachePath, to: target.to, mode: 'empty' }, 'cache folder changed');
   }
 
@@ -100,14 +106,14 @@ export class CacheSwitch {
     } catch (error) {
       const reason = whyCopyFailed(error, copy); // before discard() forgets what was copied
       await copy.discard().catch((cleanup: unknown) => this.logger.error({ err: cleanup, to }, 'removing the partial copy failed'));
-      if (stopped && wasServing) await this.restart(previous);
+      if (stopped && wasServing) await this.restart(this.settings.current);
       throw new CoreError('cache-move-failed', `The cache was not moved: ${reason}. The copies were removed, and ${stays}.`);
     }
     try {
-      await this.settings.switchTo(target.next, wasServing);
+      await this.settings.switchTo(this.naming(to), wasServing);
     } catch (error) {
       await copy.discard().catch((cleanup: unknown) => this.logger.error({ err: cleanup, to }, 'removing the copy failed'));
-      throw new CoreError('cache-move-failed', `The cache was copied but the mirror could not use ${to}: ${toCoreError(error).message} The copies were removed, and ${stays}.`);
+      throw new CoreError('cache-move-failed', `The cache was copied but the mirror could not use ${to}: ${toCoreError(error).message.replace(/\.?$/, '.')} The copies were removed, and ${stays}.`);
     }
     this.logger.info({ from, to, files: copy.fileCount }, 'cache moved');
     // Only now, with the new folder serving, do the old copies go: the store's own names only.
@@ -116,6 +122,11 @@ export class CacheSwitch {
     } catch (error) {
       this.logger.warn({ err: error, from }, 'some of the old cache folder\'s files could not be removed after the move');
     }
+  }
+
+  /** Read when the switch happens, so a setting changed during a long copy is kept. */
+  private naming(cachePath: string): AppSettings {
+    return validateSettings({ cachePath }, this.settings.current);
   }
 
   private async restart(settings: AppSettings): Promise<void> {
