@@ -35,7 +35,8 @@ function startApp(t: TestContext, dataDir: string): { output: () => string } {
 }
 
 async function windowUrl(output: () => string): Promise<URL> {
-  for (let i = 0; i < 300; i++) {
+  // Up to a minute: the bin compiles the sources first when they are newer than dist/.
+  for (let i = 0; i < 1200; i++) {
     const match = /open (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(output());
     if (match) return new URL(match[1]!);
     await new Promise((resolve) => setTimeout(resolve, 50));

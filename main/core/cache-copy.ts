@@ -16,6 +16,7 @@ interface Copied {
   mtimeMs: number;
   /** sha256 of the bytes read from the old folder while they were written to the new one. */
   sha256: string;
+  verified: boolean;
 }
 
 /** Downloads in progress are not moved: the old engine is stopped before the switch, they are dead. */
@@ -100,13 +101,18 @@ export class CacheCopy {
     }
   }
 
-  /** Reads every copy back: its bytes must hash to what was read from the old folder. */
+  /**
+   * Reads back every copy made since the last call: its bytes must hash to what was read from the
+   * old folder. Called after each sync, so the long read-back runs while the old engine serves.
+   */
   async verify(): Promise<void> {
     for (const [relative, copy] of this.copied) {
+      if (copy.verified) continue;
       const actual = await hashFile(toPath(this.to, relative)).catch(() => null);
       if (actual !== copy.sha256) {
         throw new CoreError('copy-mismatch', `the copy of ${relative} did not read back as it was written`);
       }
+      copy.verified = true;
     }
   }
 
@@ -151,12 +157,13 @@ export class CacheCopy {
     const flags = this.written.has(relative) ? 'w' : 'wx';
     this.written.add(relative);
     try {
-      await pipeline(createReadStream(toPath(this.from, relative)), hashing, createWriteStream(target, { flags }));
+      // Flushed to the disk before it counts as copied: the old file is deleted once the move is done.
+      await pipeline(createReadStream(toPath(this.from, relative)), hashing, createWriteStream(target, { flags, flush: true }));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST' && flags === 'wx') this.written.delete(relative);
       throw error;
     }
     await utimes(target, atime, mtime);
-    this.copied.set(relative, { size, mtimeMs, sha256: hash.digest('hex') });
+    this.copied.set(relative, { size, mtimeMs, sha256: hash.digest('hex'), verified: false });
   }
 }

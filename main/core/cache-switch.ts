@@ -98,11 +98,13 @@ export class CacheSwitch {
     let stopped = false;
     try {
       await copy.sync(); // while the old engine still serves: the long part costs clients nothing
+      await copy.verify();
       await runner.stop();
       stopped = true;
       await copy.sync(); // what the last pulls wrote; nothing writes to the old folder now
       await copy.verify();
       await copy.seal();
+      await copy.verify(); // the marker
     } catch (error) {
       const reason = whyCopyFailed(error, copy); // before discard() forgets what was copied
       await copy.discard().catch((cleanup: unknown) => this.logger.error({ err: cleanup, to }, 'removing the partial copy failed'));
