@@ -38,7 +38,9 @@ export class SettingsInForce {
     this.save(next);
     try {
       await this.runner.apply(next);
-      if (wasServing) await this.runner.start(next);
+      // apply() restarts a mirror it found serving; one stopped beforehand (a move) starts here. A
+      // taken port was already reported by apply(), with a free one suggested: not tried twice.
+      if (wasServing && !this.runner.serving && this.runner.suggestedPort === undefined) await this.runner.start(next);
     } catch (error) {
       this.logger.error({ err: error }, 'applying settings failed; restoring the previous ones');
       try {
