@@ -1,12 +1,11 @@
 // Every way into the core from a window — the headless host's HTTP calls and Electron's IPC —
 // goes through this one table, so both validate the same arguments the same way: a page is as
 // untrusted as any other client, whatever carries its call.
+// Arguments that become paths are checked against their grammar here (api-arguments.ts).
+import { BadRequest, folderPath, imageReference, registryName, repositoryName } from './api-arguments.js';
 import type { AppSettings, CacheMoveMode, DockmirrorApi } from './contract.js';
 
-/** An argument that does not have the shape the method needs; crosses as `{ code, message }`. */
-export class BadRequest extends Error {
-  readonly code = 'bad-request';
-}
+export { BadRequest };
 
 type Args = readonly unknown[];
 export type ApiCall = (api: DockmirrorApi, args: Args) => Promise<unknown>;
@@ -19,8 +18,8 @@ function str(args: Args, index: number, name: string): string {
   return value;
 }
 
-function optionalStr(args: Args, index: number, name: string): string | undefined {
-  return args[index] === undefined || args[index] === null ? undefined : str(args, index, name);
+function optionalReference(args: Args, index: number): string | undefined {
+  return args[index] === undefined || args[index] === null ? undefined : imageReference(args[index]);
 }
 
 const settingKeys: ReadonlySet<keyof AppSettings> = new Set<keyof AppSettings>([
@@ -44,8 +43,10 @@ function patch(args: Args): Partial<AppSettings> {
   }
   const unknown = Object.keys(value).filter((key) => !settingKeys.has(key as keyof AppSettings));
   if (unknown.length > 0) throw new BadRequest(`There is no setting called "${unknown[0]}".`);
-  // The core validates each value; here only the shape crosses.
-  return value as Partial<AppSettings>;
+  // The core validates each value; here only the shape crosses, and the one path keeps its grammar.
+  const settings = value as Partial<AppSettings>;
+  if ('cachePath' in settings) folderPath(settings.cachePath, 'cache folder');
+  return settings;
 }
 
 function moveMode(args: Args): CacheMoveMode {
@@ -64,13 +65,13 @@ export const apiCalls: Readonly<Record<ApiMethodName, ApiCall>> = Object.freeze(
   deleteCredentials: (api) => api.deleteCredentials(),
   setClientPassword: (api, args) => api.setClientPassword(str(args, 0, 'password')),
   pickFolder: (api) => api.pickFolder(),
-  listDirectory: (api, args) => api.listDirectory(str(args, 0, 'folder')),
-  checkCachePath: (api, args) => api.checkCachePath(str(args, 0, 'folder')),
-  changeCachePath: (api, args) => api.changeCachePath(str(args, 0, 'folder'), moveMode(args)),
+  listDirectory: (api, args) => api.listDirectory(folderPath(args[0])),
+  checkCachePath: (api, args) => api.checkCachePath(folderPath(args[0])),
+  changeCachePath: (api, args) => api.changeCachePath(folderPath(args[0]), moveMode(args)),
   openCacheFolder: (api) => api.openCacheFolder(),
   listCache: (api) => api.listCache(),
   deleteCachedImage: (api, args) =>
-    api.deleteCachedImage(str(args, 0, 'registry'), str(args, 1, 'repository'), optionalStr(args, 2, 'tag')),
+    api.deleteCachedImage(registryName(args[0]), repositoryName(args[1]), optionalReference(args, 2)),
   clearCache: (api) => api.clearCache(),
   recentEvents: (api) => api.recentEvents(),
   recentClients: (api) => api.recentClients(),

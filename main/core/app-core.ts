@@ -6,14 +6,16 @@ import type { Logger } from 'pino';
 import { mirrorAddresses, testUpstreamCredentials } from '../../mirror/index.js';
 import type { AppCore, AppCoreOptions } from './app-host.js';
 import { openAppLog, type AppLog } from './app-logger.js';
-import { checkCachePath, holdsCache, listDirectory, moveCache } from './cache-folder.js';
-import type { AppNotice, AppSettings, AppState, CacheMoveMode, CredentialStatus, HealthProblem, MirrorEvent } from './contract.js';
+import { checkCachePath, listDirectory } from './cache-folder.js';
+import { CacheSwitch } from './cache-switch.js';
+import type { AppNotice, AppProblem, AppSettings, AppState, CacheMoveMode, CredentialStatus, HealthProblem, MirrorEvent } from './contract.js';
 import { CoreError, toCoreError } from './core-error.js';
 import { Credentials } from './credentials.js';
 import { EventLog } from './event-log.js';
 import { applyDesktopDefaults } from './first-run.js';
 import { MirrorRunner, type EngineTuning } from './mirror-runner.js';
-import { openSettingsStore, readSettings, validateSettings, type SettingsStore } from './settings.js';
+import { openSettingsStore, readSettings, validateSettings } from './settings.js';
+import { SettingsInForce } from './settings-in-force.js';
 
 export interface CoreTestHooks {
   /** Engine options the settings do not carry (tests aim `registryName` at a stand-in). */
@@ -30,11 +32,11 @@ export function createAppCore(options: AppCoreOptions & CoreTestHooks): AppCore 
 }
 
 class Core implements AppCore {
-  private settings!: AppSettings;
-  private store!: SettingsStore;
+  private inForce!: SettingsInForce;
   private logger!: Logger;
   private log: AppLog | null = null;
   private runner!: MirrorRunner;
+  private cacheSwitch!: CacheSwitch;
   private readonly credentials: Credentials;
   private readonly events: EventLog;
   private credentialStatus: CredentialStatus = { keychainAvailable: false, savedFor: null };
@@ -55,13 +57,14 @@ class Core implements AppCore {
 
   private async open(): Promise<void> {
     await mkdir(this.options.dataDir, { recursive: true });
-    this.store = this.options.settingsStore ?? openSettingsStore(this.options.dataDir);
+    const store = this.options.settingsStore ?? openSettingsStore(this.options.dataDir);
     if (this.options.logger) this.logger = this.options.logger;
     else {
-      this.log = await openAppLog(this.options.dataDir, readSettings(this.store, this.options.dataDir).logLevel);
+      this.log = await openAppLog(this.options.dataDir, readSettings(store, this.options.dataDir).logLevel);
       this.logger = this.log.logger;
     }
-    ({ settings: this.settings, notices: this.notices } = await applyDesktopDefaults(this.store, this.options, this.logger));
+    const { settings, notices } = await applyDesktopDefaults(store, this.options, this.logger);
+    this.notices = notices;
     this.runner = new MirrorRunner({
       logger: this.logger,
       credentials: this.credentials.provider(),
@@ -70,10 +73,16 @@ class Core implements AppCore {
       tuning: this.options.tuning,
       createEngine: this.options.engines && ((engineOptions) => this.options.engines!.createEngine(engineOptions)),
     });
+    this.inForce = new SettingsInForce(store, settings, this.runner, this.logger);
+    this.cacheSwitch = new CacheSwitch(this.runner, this.inForce, this.logger);
     // An engine process that dies or comes back changes what the window and tray must show.
     this.options.engines?.onHealthChange(() => this.publish());
     this.credentialStatus = await this.credentials.status();
     this.lastState = this.snapshot();
+  }
+
+  private get settings(): AppSettings {
+    return this.inForce.current;
   }
 
   async ready(): Promise<AppState> {
@@ -120,29 +129,10 @@ class Core implements AppCore {
       if (!setLaunchAtLogin) throw new CoreError('unsupported', 'Launch at login needs the desktop app; in headless mode start Dockmirror from your own startup script.');
       setLaunchAtLogin(next.launchAtLogin);
     }
-    await this.switchTo(next, previous);
+    await this.inForce.switchTo(next);
+    this.startFailure = null;
     this.logger.level = next.logLevel;
     return this.publish();
-  }
-
-  /** Persists and applies `next`; on failure puts `previous` back so nothing is half-changed. */
-  private async switchTo(next: AppSettings, previous: AppSettings, beforeRestart?: () => Promise<void>): Promise<void> {
-    try {
-      this.store.set({ ...next, clientAuth: { ...next.clientAuth }, allowlist: [...next.allowlist] });
-    } catch (error) {
-      throw new CoreError('invalid-setting', `The settings could not be saved: ${(error as Error).message}`);
-    }
-    this.settings = next;
-    try {
-      await this.runner.apply(next, beforeRestart);
-    } catch (error) {
-      this.logger.error({ err: error }, 'applying settings failed; restoring the previous ones');
-      this.store.set({ ...previous });
-      this.settings = previous;
-      await this.runner.apply(previous).catch((restoreError: unknown) => this.logger.error({ err: restoreError }, 'restoring settings failed'));
-      throw toCoreError(error);
-    }
-    this.startFailure = null;
   }
 
   async saveCredentials(username: string, token: string): Promise<CredentialStatus> {
@@ -185,16 +175,12 @@ class Core implements AppCore {
 
   async changeCachePath(path: string, mode: CacheMoveMode): Promise<AppState> {
     await this.opened;
-    const check = await checkCachePath(path);
-    if (!check.ok) throw new CoreError('invalid-path', check.message);
-    const previous = this.settings;
-    if (check.path === previous.cachePath) return this.publish();
-    if (mode === 'move' && (await holdsCache(check.path))) {
-      throw new CoreError('cache-move-failed', 'That folder already holds a Dockmirror cache; use it as it is ("start empty" keeps its contents) or choose an empty folder.');
+    try {
+      await this.cacheSwitch.change(path, mode);
+    } finally {
+      this.publish();
     }
-    const next = validateSettings({ cachePath: check.path }, previous);
-    await this.switchTo(next, previous, mode === 'move' ? () => moveCache(previous.cachePath, check.path) : undefined);
-    this.logger.info({ from: previous.cachePath, to: check.path, mode }, 'cache folder changed');
+    this.startFailure = null;
     return this.publish();
   }
 
@@ -281,8 +267,9 @@ class Core implements AppCore {
     const settings = structuredClone(this.settings);
     const mirror = this.runner.status(settings);
     const port = mirror.listen?.port ?? settings.port;
-    const problems = [...mirror.problems];
+    const problems: AppProblem[] = [...mirror.problems];
     if (this.startFailure) problems.unshift(this.startFailure);
+    if (this.cacheSwitch.problem) problems.unshift(this.cacheSwitch.problem);
     if (!this.credentialStatus.keychainAvailable && this.credentialStatus.message) {
       problems.push({ code: 'keychain-unavailable', message: this.credentialStatus.message, since: new Date(0).toISOString() });
     }

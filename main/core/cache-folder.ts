@@ -1,8 +1,11 @@
-// Checks and moves of the cache folder, and the directory listing the headless window's folder
-// browser uses. Plain fs: the native picker is the Electron adapter's job.
+// Checks of a cache folder for the window, and the directory listing the headless window's
+// folder browser uses. Plain fs: the native picker is the Electron adapter's job. Whether a
+// folder may hold the cache is the engine's rule (inspectCacheFolder), so the window, the CLI and
+// the engine's own start refuse exactly the same folders with the same sentence.
 import { constants } from 'node:fs';
-import { access, cp, mkdir, readdir, rename, rm, stat, statfs } from 'node:fs/promises';
+import { access, readdir, stat, statfs } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { inspectCacheFolder, type CacheFolderState } from '../../mirror/index.js';
 import type { DirectoryListing, PathCheck } from './contract.js';
 import { CoreError } from './core-error.js';
 
@@ -21,38 +24,48 @@ async function nearestExisting(path: string): Promise<string> {
   return current;
 }
 
-export async function holdsCache(path: string): Promise<boolean> {
-  return (await exists(join(path, 'blobs'))) || (await exists(join(path, 'registries')));
+async function freeBytesAt(path: string): Promise<number | null> {
+  try {
+    const fs = await statfs(path);
+    return Number(fs.bavail) * Number(fs.bsize);
+  } catch {
+    return null;
+  }
 }
 
-export async function checkCachePath(path: string): Promise<PathCheck> {
+export function holdsCache(state: CacheFolderState): boolean {
+  return state.kind === 'cache' || state.kind === 'unmarked-cache';
+}
+
+/** What the folder is, by the engine's rules; `state` lets a move refuse a folder holding a cache. */
+export async function inspectCachePath(path: string): Promise<{ check: PathCheck; state: CacheFolderState | null }> {
   const fail = (message: string, extra: Partial<PathCheck> = {}): PathCheck => ({
     path, ok: false, writable: false, freeBytes: null, holdsCache: false, message, ...extra,
   });
-  if (typeof path !== 'string' || !isAbsolute(path)) return fail('Choose a full folder path.');
+  if (typeof path !== 'string' || !isAbsolute(path)) return { check: fail('Choose a full folder path.'), state: null };
   const target = resolve(path);
-  const info = await stat(target).catch(() => null);
-  if (info && !info.isDirectory()) return fail('That is a file, not a folder.');
+  const state = await inspectCacheFolder(target).catch((error: NodeJS.ErrnoException): CacheFolderState => ({
+    kind: 'refused',
+    message: `${target} cannot be read (${error.code ?? error.message}); choose a folder Dockmirror may open.`,
+  }));
+  if (state.kind === 'refused') return { check: fail(state.message, { path: target }), state };
   const base = await nearestExisting(target);
+  if (!(await stat(base)).isDirectory()) return { check: fail(`${base} is a file, so no folder can be made inside it; choose another place.`, { path: target }), state };
   const writable = await access(base, constants.W_OK).then(() => true, () => false);
-  let freeBytes: number | null = null;
-  try {
-    const fs = await statfs(base);
-    freeBytes = Number(fs.bavail) * Number(fs.bsize);
-  } catch {
-    freeBytes = null;
-  }
-  const cache = info ? await holdsCache(target) : false;
-  if (!writable) return fail('Dockmirror cannot write to that folder; choose one you own.', { freeBytes, holdsCache: cache });
+  const freeBytes = await freeBytesAt(base);
+  const cache = holdsCache(state);
+  if (!writable) return { check: fail(`Dockmirror cannot write to ${base}; choose a folder you own.`, { path: target, freeBytes, holdsCache: cache }), state };
   const free = freeBytes === null ? 'unknown free space' : `${(freeBytes / 1e9).toFixed(1)} GB free`;
-  return {
-    path: target,
-    ok: true,
-    writable,
-    freeBytes,
-    holdsCache: cache,
-    message: cache ? `This folder already holds a Dockmirror cache (${free}).` : `The folder can hold the cache (${free}).`,
-  };
+  const message = cache
+    ? `This folder already holds a Dockmirror cache (${free}); Dockmirror can use it as it is.`
+    : state.kind === 'absent'
+      ? `Dockmirror will create this folder for the cache (${free}).`
+      : `The folder can hold the cache (${free}).`;
+  return { check: { path: target, ok: true, writable, freeBytes, holdsCache: cache, message }, state };
+}
+
+export async function checkCachePath(path: string): Promise<PathCheck> {
+  return (await inspectCachePath(path)).check;
 }
 
 export async function listDirectory(path: string): Promise<DirectoryListing> {
@@ -70,22 +83,4 @@ export async function listDirectory(path: string): Promise<DirectoryListing> {
     .sort((a, b) => a.name.localeCompare(b.name));
   const parent = dirname(target);
   return { path: target, parent: parent === target ? null : parent, entries };
-}
-
-/** Moves the cache's contents; a rename where it can, a copy then delete across disks. */
-export async function moveCache(from: string, to: string): Promise<void> {
-  await mkdir(to, { recursive: true });
-  if (!(await exists(from))) return;
-  for (const name of await readdir(from)) {
-    const source = join(from, name);
-    const target = join(to, name);
-    if (await exists(target)) throw new CoreError('cache-move-failed', `The new folder already has "${name}"; choose an empty folder or start empty.`);
-    try {
-      await rename(source, target);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
-      await cp(source, target, { recursive: true, errorOnExist: true, force: false });
-      await rm(source, { recursive: true, force: true });
-    }
-  }
 }

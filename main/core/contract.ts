@@ -2,9 +2,16 @@
 // exposes it over IPC, the headless mode over HTTP/JSON + Server-Sent Events. The renderer
 // imports only these types and never knows which host it runs in. Every payload is plain JSON
 // and none carries a secret back to the window.
-import type { CachedRepository, HealthProblem, MirrorEvent, MirrorStatus } from '../../mirror/public-types.js';
+import type { CachedRepository, HealthProblem, HealthProblemCode, MirrorEvent, MirrorStatus } from '../../mirror/public-types.js';
 
 export type { CachedRepository, HealthProblem, MirrorEvent, MirrorStatus };
+
+/** The engine's problems plus the app's own: a cache folder change that failed and was undone. */
+export type AppProblemCode = HealthProblemCode | 'cache-move-failed';
+
+export interface AppProblem extends Omit<HealthProblem, 'code'> {
+  code: AppProblemCode;
+}
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
@@ -76,8 +83,8 @@ export interface AppState {
   mirror: MirrorStatus;
   credentials: CredentialStatus;
   addresses: HostAddress[];
-  /** Problems in plain words: the mirror's own plus the app's (port taken, keychain missing). */
-  problems: HealthProblem[];
+  /** Problems in plain words: the mirror's own plus the app's (port taken, keychain missing, a failed move). */
+  problems: AppProblem[];
   /** When the chosen port was taken, the next free one. */
   suggestedPort?: number;
   /** What the window says that is not a problem: a port chosen on first run, where the tray went. */

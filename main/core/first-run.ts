@@ -3,10 +3,9 @@
 // cache location for a new install, the old `<data>/cache` for an install that has one) and the
 // port (the next free one when the default is taken, as port 5000 is by AirPlay on every recent
 // Mac). The window and the log say what was chosen; nothing the user set is touched.
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { markerFileName } from '../../mirror/store/paths.js';
+import { inspectCacheFolder, type CacheFolderState } from '../../mirror/index.js';
 import { holdsCache } from './cache-folder.js';
 import type { AppNotice, AppSettings } from './contract.js';
 import { isPortFree, nextFreePort } from './free-port.js';
@@ -37,9 +36,9 @@ export function legacyCacheDir(dataDir: string): string {
   return join(dataDir, 'cache');
 }
 
+/** By the engine's own rules: a marked cache, or an older one holding only Dockmirror's files. */
 async function holdsDockmirrorCache(dir: string): Promise<boolean> {
-  const marked = await stat(join(dir, markerFileName)).then(() => true, () => false);
-  return marked || holdsCache(dir);
+  return holdsCache(await inspectCacheFolder(dir).catch((): CacheFolderState => ({ kind: 'refused', message: '' })));
 }
 
 /** An existing install whose cache was the old default keeps it; anyone else gets the OS's. */

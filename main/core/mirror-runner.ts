@@ -97,20 +97,16 @@ export class MirrorRunner {
     this.suggestedPort = undefined;
   }
 
-  /**
-   * Brings the engine in line with new settings. `beforeRestart` runs while nothing serves the
-   * old cache (moving a cache under a live engine would hand out missing files).
-   */
-  async apply(settings: AppSettings, beforeRestart?: () => Promise<void>): Promise<void> {
+  /** Brings the engine in line with new settings (a cache move stops and copies first: cache-switch.ts). */
+  async apply(settings: AppSettings): Promise<void> {
     const rebuild = this.builtFrom !== engineKey(settings);
     // A mirror that failed to bind still wants to serve: a new port is its way out.
     const wasServing = this.serving || this.portProblem !== null;
     const relisten = wasServing && this.listeningOn !== listenKey(settings);
-    if (!rebuild && !relisten && !beforeRestart) return;
+    if (!rebuild && !relisten) return;
     this.applying = true;
     try {
       await this.engine?.stop();
-      await beforeRestart?.();
       if (rebuild) this.replace(this.build(settings), settings);
     } finally {
       this.applying = false;

@@ -53,7 +53,9 @@ export async function sendReply(request: IncomingMessage, response: ServerRespon
     body.on('data', (chunk: Buffer) => (sent += chunk.length));
     await pipeline(body, response);
     return sent;
-  } catch {
+  } catch (error) {
+    // Nothing went out (writeHead refused a header): a bug, for serve() to log and answer 500.
+    if (!response.headersSent && !response.destroyed) throw error;
     // The client left or the source failed mid-body; pipeline already destroyed both ends.
     if (!response.destroyed) response.destroy();
     return sent;
