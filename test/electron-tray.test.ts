@@ -80,6 +80,22 @@ test('the menu, in order, while serving', () => {
   assert.equal(item(menu, 'Launch at login').checked, false);
 });
 
+test('a problem that leaves the mirror serving (a failed cache move) shows under the status line; a stop reason only once', () => {
+  const state = sampleState();
+  const long = `The cache could not be moved to /mnt/small: the disk filled after 3 of 9 files; ${'x'.repeat(100)}`;
+  state.problems = [{ code: 'cache-move-failed', message: long, since: '2026-01-02T03:04:05.000Z' }];
+  const menu = trayMenu(state);
+  assert.equal(menu[0]!.label, 'Serving 192.168.1.20:5000 · 12.3 GB cached · 87 pulls saved');
+  assert.equal(menu[1]!.type, 'normal');
+  assert.equal(menu[1]!.enabled, false);
+  assert.ok(menu[1]!.label.startsWith('⚠ The cache could not be moved to /mnt/small'), menu[1]!.label);
+  assert.ok(menu[1]!.label.length <= 92 && menu[1]!.label.endsWith('…'), menu[1]!.label);
+  assert.equal(menu[2]!.type, 'separator');
+  // A failure that stopped the mirror is the status line itself, not a second line.
+  const failed = trayMenu(failedState('port-in-use', 'Port 5000 is in use by another program.'));
+  assert.equal(failed.filter((entry) => entry.label.includes('Port 5000 is in use')).length, 1);
+});
+
 test('the menu follows the state: Start when stopped, the checkbox, copies without an address', () => {
   const stopped = stoppedState();
   stopped.settings.launchAtLogin = true;

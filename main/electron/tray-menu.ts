@@ -72,6 +72,20 @@ export function trayStatusLine(state: AppState): string {
   return `Serving ${where} · ${cached} · ${plural(pullsSaved(state), 'pull', 'pulls')} saved`;
 }
 
+/** Longer messages are for the window; a menu item this wide is still readable. */
+const problemLabelLength = 90;
+
+/**
+ * Problems that do not stop the mirror (a failed cache move, an unreachable upstream) still
+ * need to be seen without opening the window: one disabled line each, under the status line.
+ */
+export function trayProblemLines(state: AppState): string[] {
+  const shownInStatus = trayIconState(state) === 'error';
+  return state.problems
+    .filter((problem) => !(shownInStatus && failures.has(problem.code)))
+    .map((problem) => (problem.message.length > problemLabelLength ? `⚠ ${problem.message.slice(0, problemLabelLength - 1)}…` : `⚠ ${problem.message}`));
+}
+
 export function trayTooltip(state: AppState): string {
   const lines = ['Dockmirror'];
   const address = primaryAddress(state);
@@ -94,6 +108,7 @@ export function trayMenu(state: AppState): TrayMenuItem[] {
   const separator: TrayMenuItem = { type: 'separator', label: '', enabled: true };
   return [
     { type: 'normal', label: trayStatusLine(state), enabled: false },
+    ...trayProblemLines(state).map((label): TrayMenuItem => ({ type: 'normal', label, enabled: false })),
     separator,
     serving
       ? { type: 'normal', label: 'Stop mirror', enabled: true, action: 'stop-mirror' }
