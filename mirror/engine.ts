@@ -4,13 +4,13 @@ import { rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
 import { AccessPolicy } from './access-policy.js';
-import { BlobService } from './blob-service.js';
+import { BlobService } from './blobs/blob-service.js';
 import { CacheInventory } from './cache-inventory.js';
 import { ClientFilter } from './http/client-filter.js';
 import { ConnectionLimits, connectionLimitSettings } from './http/connection-limits.js';
 import { RegistryHandlers } from './http/registry-handlers.js';
 import { createRegistryServer } from './http/server.js';
-import { ManifestService } from './manifest-service.js';
+import { ManifestService } from './manifests/manifest-service.js';
 import { emptyCounters, renderPrometheus } from './metrics.js';
 import type {
   CachedRepository,

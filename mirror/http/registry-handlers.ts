@@ -1,10 +1,10 @@
 // The registry API answers, one method per route: each turns a validated route into a Reply.
 import type { IncomingHttpHeaders } from 'node:http';
-import { FileChunkSource } from '../blob-chunks.js';
-import { DownloadChunkSource } from '../blob-reader.js';
-import type { BlobService } from '../blob-service.js';
+import { FileChunkSource } from '../blobs/buffer-pool.js';
+import { DownloadChunkSource } from '../blobs/download-chunk-source.js';
+import type { BlobService } from '../blobs/blob-service.js';
 import { RegistryError } from '../errors.js';
-import type { ManifestService } from '../manifest-service.js';
+import type { ManifestService } from '../manifests/manifest-service.js';
 import type { RecordStore } from '../store/records.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { parseRange } from './range.js';

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { isChunkSource, sharedBufferPool, type BufferPool, type ChunkSource } from '../blob-chunks.js';
+import { isChunkSource, sharedBufferPool, type BufferPool, type ChunkSource } from '../blobs/buffer-pool.js';
 import { RegistryError } from '../errors.js';
 import type { CacheResult } from '../public-types.js';
 

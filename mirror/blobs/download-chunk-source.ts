@@ -5,9 +5,9 @@
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import type { ChunkSource } from './blob-chunks.js';
+import type { ChunkSource } from './buffer-pool.js';
 import type { BlobDownload } from './blob-download.js';
-import { RegistryError } from './errors.js';
+import { RegistryError } from '../errors.js';
 
 export class DownloadChunkSource implements ChunkSource {
   private file: FileHandle | undefined;

@@ -4,7 +4,7 @@
 // transfer of wrong bytes.
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { RegistryError } from './errors.js';
+import { RegistryError } from '../errors.js';
 
 export class VerifyingRelay extends Transform {
   private readonly hash = createHash('sha256');

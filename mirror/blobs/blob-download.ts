@@ -9,10 +9,10 @@ import { createHash, type Hash } from 'node:crypto';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { BlobAppender } from './blob-appender.js';
-import { RecentChunks } from './blob-window.js';
-import { RegistryError } from './errors.js';
-import type { BlobStore } from './store/blob-store.js';
-import type { UpstreamClient } from './upstream/client.js';
+import { RecentChunks } from './recent-chunks.js';
+import { RegistryError } from '../errors.js';
+import type { BlobStore } from '../store/blob-store.js';
+import type { UpstreamClient } from '../upstream/client.js';
 
 /** How far the disk may fall behind the network before the upstream body is paused. */
 const maxQueuedBytes = 1024 * 1024;

@@ -2,14 +2,14 @@
 // one shared upstream download per digest (BlobDownload), whatever the number of clients.
 import { stat } from 'node:fs/promises';
 import { BlobDownload } from './blob-download.js';
-import { VerifyingRelay } from './blob-relay.js';
-import { RegistryError } from './errors.js';
-import type { CacheResult } from './public-types.js';
+import { VerifyingRelay } from './verifying-relay.js';
+import { RegistryError } from '../errors.js';
+import type { CacheResult } from '../public-types.js';
 import type { Readable } from 'node:stream';
-import type { BlobStore } from './store/blob-store.js';
-import type { CacheGuard } from './store/cache-guard.js';
-import type { RecordStore } from './store/records.js';
-import type { UpstreamClient } from './upstream/client.js';
+import type { BlobStore } from '../store/blob-store.js';
+import type { CacheGuard } from '../store/cache-guard.js';
+import type { RecordStore } from '../store/records.js';
+import type { UpstreamClient } from '../upstream/client.js';
 
 export type BlobSource =
   | { kind: 'file'; path: string; size: number; release: () => void; cache: CacheResult; upstreamMs: number }

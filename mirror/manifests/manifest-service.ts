@@ -5,13 +5,13 @@
 // what is cached is served stale.
 import { createHash } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
-import { RegistryError } from './errors.js';
-import type { CacheResult } from './public-types.js';
+import { RegistryError } from '../errors.js';
+import type { CacheResult } from '../public-types.js';
 import { ByteLru } from './byte-lru.js';
 import { SingleFlight } from './single-flight.js';
-import type { BlobStore } from './store/blob-store.js';
-import type { RecordStore, TagRecord } from './store/records.js';
-import type { UpstreamClient, UpstreamManifest } from './upstream/client.js';
+import type { BlobStore } from '../store/blob-store.js';
+import type { RecordStore, TagRecord } from '../store/records.js';
+import type { UpstreamClient, UpstreamManifest } from '../upstream/client.js';
 
 export interface ManifestAnswer {
   digest: string;
