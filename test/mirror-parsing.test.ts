@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { parseDuration, parseListen, parseSize } from '../mirror/cli-options.js';
 import { RegistryError } from '../mirror/errors.js';
 import { ClientFilter } from '../mirror/http/client-filter.js';
-import { parseRange } from '../mirror/http/range.js';
+import { parseRange } from '../mirror/blobs/byte-range.js';
 import { parseRequest } from '../mirror/http/route.js';
 import { parseDigest, parseRepository, parseTag } from '../mirror/reference.js';
 import { parseChallenge } from '../mirror/upstream/challenge.js';

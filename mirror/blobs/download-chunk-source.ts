@@ -2,52 +2,42 @@
 // download's newest chunks from memory when it keeps up, reads the temp file through its own
 // descriptor when it is behind, and waits for more bytes when it catches up, so it serves a
 // client as fast as the upstream delivers and a late joiner from the start.
-import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
-import type { ChunkSource } from './buffer-pool.js';
 import type { BlobDownload } from './blob-download.js';
-import { RegistryError } from '../errors.js';
+import type { ChunkSource } from './chunk-source.js';
+import { UpstreamRemainder } from './upstream-remainder.js';
 
 export class DownloadChunkSource implements ChunkSource {
   private file: FileHandle | undefined;
-  private opening: Promise<FileHandle> | undefined;
   private position: number;
   private closed = false;
   private stopWaiting: (() => void) | undefined;
   /** Set once the download lost its disk and this reader fetches the rest itself. */
   private fallback: UpstreamRemainder | undefined;
 
-  /** `end` is inclusive; undefined means to the end of the blob. */
-  constructor(
+  /**
+   * Opens the reader's own descriptor: before the download can rename the file into the store
+   * (the descriptor survives the rename), or on the stored file when it already finished.
+   * `end` is inclusive; undefined means to the end of the blob.
+   */
+  static async open(download: BlobDownload, start: number, end: number | undefined): Promise<DownloadChunkSource> {
+    return new DownloadChunkSource(download, await openFile(download), start, end);
+  }
+
+  private constructor(
     private readonly download: BlobDownload,
+    file: FileHandle,
     start: number,
     private readonly end: number | undefined,
   ) {
+    this.file = file;
     this.position = start;
-    // Opened now, before the download can rename the file into the store; the descriptor survives it.
-    this.opening = this.openFile();
-    this.opening.catch(() => {});
-  }
-
-  private async openFile(): Promise<FileHandle> {
-    try {
-      return await open(this.download.tempPath, 'r');
-    } catch (error) {
-      // The download already finished (renamed) or failed before we opened it.
-      if (this.download.state === 'done') return open(this.download.finalPath, 'r');
-      throw this.download.error ?? error;
-    }
   }
 
   async next(buffer: Buffer): Promise<Buffer | null> {
-    if (!this.file) {
-      this.file = await this.opening!;
-      if (this.closed) await this.close();
-    }
     if (this.fallback) return this.fallback.next();
     for (;;) {
-      if (this.closed) throw new Error('the blob reader was closed');
+      if (this.closed || !this.file) throw new Error('the blob reader was closed');
       const last = this.end !== undefined ? this.end + 1 : this.download.state === 'done' ? this.download.written : Infinity;
       if (this.position >= last) return null;
       if (this.download.state === 'failed') {
@@ -94,68 +84,15 @@ export class DownloadChunkSource implements ChunkSource {
     const file = this.file;
     this.file = undefined;
     await file?.close().catch(() => {});
-    if (!file) await this.opening?.then((late) => late.close()).catch(() => {});
   }
 }
 
-/**
- * The download stopped because our disk refused a write (disk full): the rest comes from the
- * upstream for this client alone. The bytes already sent are re-read through our descriptor
- * (still valid after the temp file was removed) to keep verifying the whole blob, and the last
- * chunk is held back until the digest matches.
- */
-class UpstreamRemainder {
-  private held: Buffer | null = null;
-  private done = false;
-
-  private constructor(
-    private readonly digest: string,
-    private readonly body: Readable,
-    private readonly chunks: AsyncIterator<Buffer>,
-    private readonly hash: ReturnType<typeof createHash>,
-  ) {}
-
-  static async start(download: BlobDownload, file: FileHandle, position: number): Promise<UpstreamRemainder> {
-    const hash = createHash('sha256');
-    // What reached the file before the disk failed is read back; anything newer is still in `recent`.
-    const inFile = Math.min(position, download.written);
-    const prefix = Buffer.allocUnsafe(Math.min(inFile, 1024 * 1024));
-    for (let offset = 0; offset < inFile; ) {
-      const { bytesRead } = await file.read(prefix, 0, Math.min(prefix.length, inFile - offset), offset);
-      if (bytesRead === 0) throw new Error('the cached prefix of the blob could not be re-read');
-      hash.update(prefix.subarray(0, bytesRead));
-      offset += bytesRead;
-    }
-    for (let offset = inFile; offset < position; ) {
-      const held = download.recent.slice(offset, position);
-      if (!held) throw new Error('the received prefix of the blob is no longer held');
-      hash.update(held);
-      offset += held.length;
-    }
-    const body = await download.fetchRemainder(position);
-    return new UpstreamRemainder(download.digest, body, body[Symbol.asyncIterator]() as AsyncIterator<Buffer>, hash);
-  }
-
-  async next(): Promise<Buffer | null> {
-    while (!this.done) {
-      const step = await this.chunks.next();
-      if (step.done) {
-        this.done = true;
-        const actual = `sha256:${this.hash.digest('hex')}`;
-        if (actual !== this.digest) throw new RegistryError('DIGEST_INVALID', `the upstream sent bytes for ${this.digest} that hash to ${actual}`);
-        break;
-      }
-      this.hash.update(step.value);
-      const previous = this.held;
-      this.held = step.value;
-      if (previous) return previous;
-    }
-    const last = this.held;
-    this.held = null;
-    return last;
-  }
-
-  close(): void {
-    this.body.destroy();
+async function openFile(download: BlobDownload): Promise<FileHandle> {
+  try {
+    return await open(download.tempPath, 'r');
+  } catch (error) {
+    // The download already finished (renamed) or failed before we opened it.
+    if (download.state === 'done') return open(download.finalPath, 'r');
+    throw download.error ?? error;
   }
 }

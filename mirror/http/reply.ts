@@ -5,7 +5,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { isChunkSource, sharedBufferPool, type BufferPool, type ChunkSource } from '../blobs/buffer-pool.js';
+import { sharedBufferPool, type BufferPool } from '../blobs/buffer-pool.js';
+import { isChunkSource, type ChunkSource } from '../blobs/chunk-source.js';
 import { RegistryError } from '../errors.js';
 import type { CacheResult } from '../public-types.js';
 
