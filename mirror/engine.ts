@@ -5,6 +5,7 @@ import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
 import { AccessPolicy } from './access-policy.js';
 import { BlobService } from './blobs/blob-service.js';
+import { BufferPool } from './blobs/buffer-pool.js';
 import { CacheInventory } from './cache-inventory.js';
 import { ClientFilter } from './http/client-filter.js';
 import { ConnectionLimits, connectionLimitSettings } from './http/connection-limits.js';
@@ -58,6 +59,8 @@ export class Mirror implements MirrorEngine {
   private readonly listeners = new Set<(event: MirrorEvent) => void>();
   private readonly counters = emptyCounters();
   private readonly problems = new Map<HealthProblemCode, HealthProblem>();
+  /** Send buffers for this engine's streams: 4 MiB in use at most, 8 MiB kept for reuse. */
+  private readonly sendBuffers = new BufferPool(4 * 1024 * 1024, 8 * 1024 * 1024);
   private rateLimit: RateLimitState | null = null;
   private server: Server | null = null;
   private listening: { host: string; port: number } | undefined;
@@ -150,6 +153,7 @@ export class Mirror implements MirrorEngine {
       filter: () => this.filter,
       access: this.access,
       timeouts: this.options.httpTimeouts,
+      sendBuffers: this.sendBuffers,
       limits: new ConnectionLimits(await connectionLimitSettings({ ...this.options.connectionLimits, sendTimeoutMs: this.options.httpTimeouts?.sendMs })),
       namespace: this.namespace,
       metrics: () =>

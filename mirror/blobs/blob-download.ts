@@ -55,6 +55,8 @@ export class BlobDownload {
 
   private readonly listeners = new Set<() => void>();
   private markStarted!: () => void;
+  private settle!: (run: Promise<void>) => void;
+  private running = false;
   private readonly options: BlobDownloadOptions;
 
   constructor(options: BlobDownloadOptions) {
@@ -63,9 +65,16 @@ export class BlobDownload {
     this.repository = options.repository;
     this.tempPath = options.store.tempPath();
     this.started = new Promise((resolve) => (this.markStarted = resolve));
-    this.finished = this.run();
+    this.finished = new Promise((resolve) => (this.settle = resolve));
     // Failures are reported through state and readers; nobody has to await `finished`.
     this.finished.catch(() => {});
+  }
+
+  /** Opens the temp file and asks the upstream; once only. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.settle(this.run());
   }
 
   /** Where the blob lives once verified and stored. */

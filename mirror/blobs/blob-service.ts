@@ -163,6 +163,7 @@ export class BlobService {
       onUpstreamBytes: this.options.onUpstreamBytes,
     });
     this.downloads.set(digest, download);
+    download.start();
     download.finished
       .then(async () => {
         this.options.guard.writeSucceeded();

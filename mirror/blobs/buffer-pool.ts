@@ -71,5 +71,3 @@ export class BufferPool {
     this.freeBytes += size;
   }
 }
-
-export const sharedBufferPool = new BufferPool(4 * 1024 * 1024, 8 * 1024 * 1024);

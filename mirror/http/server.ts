@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AccessPolicy } from '../access-policy.js';
+import type { BufferPool } from '../blobs/buffer-pool.js';
 import { RegistryError } from '../errors.js';
 import type { RequestEvent, RequestKind } from '../public-types.js';
 import { displayAddress, type ClientFilter } from './client-filter.js';
@@ -26,6 +27,8 @@ export interface RegistryServerOptions {
   onInternalError: (error: unknown, event: RequestEvent | undefined) => void;
   timeouts?: { headersMs?: number; requestMs?: number };
   limits?: ConnectionLimits;
+  /** The engine's send buffers, shared by its streams only. */
+  sendBuffers: BufferPool;
 }
 
 export function createRegistryServer(options: RegistryServerOptions): Server {
@@ -144,7 +147,7 @@ async function handle(options: RegistryServerOptions, request: IncomingMessage, 
   event.status = reply.status;
   event.cache = reply.cache;
   if (reply.upstreamMs) event.upstreamMs = reply.upstreamMs;
-  event.bytes = await sendReply(request, response, reply);
+  event.bytes = await sendReply(request, response, reply, options.sendBuffers);
   event.durationMs = Date.now() - started;
   options.onRequest(event);
 }

@@ -37,7 +37,7 @@ export interface ManifestServiceOptions {
 }
 
 /** Errors after which cached content is served stale rather than failing the client. */
-const staleable = new Set(['UNAVAILABLE', 'TOOMANYREQUESTS']);
+const staleable: ReadonlySet<string> = new Set(['UNAVAILABLE', 'TOOMANYREQUESTS']);
 
 export class ManifestService {
   private readonly flights = new SingleFlight<ManifestAnswer>();
