@@ -27,6 +27,7 @@ import type {
 import { PullTracker } from './pull-tracker.js';
 import { BlobStore } from './store/blob-store.js';
 import { CacheGuard } from './store/cache-guard.js';
+import { diskErrorCode, diskErrors } from './store/disk-errors.js';
 import { Evictor } from './store/eviction.js';
 import { registryKey, registryName, StorePaths } from './store/paths.js';
 import { RecordStore } from './store/records.js';
@@ -243,8 +244,8 @@ export class Mirror implements MirrorEngine {
     try {
       await this.store.open();
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'EROFS' && code !== 'EACCES' && code !== 'EPERM') throw error;
+      const code = diskErrorCode(error);
+      if (!code || diskErrors[code] !== 'not-writable') throw error;
       // A cache on a read-only disk still serves what it holds and streams the rest; only the
       // sweep of leftover downloads needs to write.
       await this.store.open({ sweepTemp: false });

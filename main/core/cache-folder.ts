@@ -5,6 +5,7 @@ import { access, cp, mkdir, readdir, rename, rm, stat, statfs } from 'node:fs/pr
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { DirectoryListing, PathCheck } from './contract.js';
 import { CoreError } from './core-error.js';
+import { StorePaths } from '../../mirror/store/paths.js';
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
@@ -22,7 +23,8 @@ async function nearestExisting(path: string): Promise<string> {
 }
 
 export async function holdsCache(path: string): Promise<boolean> {
-  return (await exists(join(path, 'blobs'))) || (await exists(join(path, 'registries')));
+  const paths = new StorePaths(path);
+  return (await exists(paths.blobsRoot)) || (await exists(paths.registriesDir));
 }
 
 export async function checkCachePath(path: string): Promise<PathCheck> {
