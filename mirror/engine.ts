@@ -41,7 +41,7 @@ export const defaultMinFreeBytes = 1_000_000_000;
 const stopGraceMs = 5_000;
 
 export class Mirror implements MirrorEngine {
-  private readonly options: Required<Pick<MirrorOptions, 'cacheDir' | 'upstream' | 'tagTtlMs'>> & MirrorOptions;
+  private readonly options: Required<Pick<MirrorOptions, 'cacheDir' | 'upstream' | 'tagTtlMs' | 'now'>> & MirrorOptions;
   private readonly logger: Logger;
   private readonly registry: string;
   private readonly namespace: string;
@@ -68,14 +68,15 @@ export class Mirror implements MirrorEngine {
   private opened = false;
 
   constructor(options: MirrorOptions) {
-    this.options = { ...options, upstream: options.upstream ?? defaultUpstream, tagTtlMs: options.tagTtlMs ?? defaultTagTtlMs };
+    this.options = { ...options, upstream: options.upstream ?? defaultUpstream, tagTtlMs: options.tagTtlMs ?? defaultTagTtlMs, now: options.now ?? Date.now };
+    const { now } = this.options;
     this.logger = options.logger ?? pino({ level: 'silent' });
     const upstreamUrl = new URL(this.options.upstream);
     const credentials = cachedCredentials(options.credentials);
     this.namespace = options.registryName ?? registryName(upstreamUrl);
     this.registry = registryKey(this.namespace);
     const paths = new StorePaths(options.cacheDir);
-    this.store = new BlobStore(paths);
+    this.store = new BlobStore(paths, now);
     this.records = new RecordStore(paths);
     this.filter = new ClientFilter(options.allowlist);
     const timeouts = { connectMs: options.httpTimeouts?.upstreamConnectMs, idleMs: options.httpTimeouts?.upstreamIdleMs };
@@ -83,18 +84,20 @@ export class Mirror implements MirrorEngine {
       baseUrl: upstreamUrl,
       credentials,
       timeouts,
+      now,
       onRateLimit: (state) => (this.rateLimit = state),
       onReachability: (reachable, reason) => {
         if (reachable) this.clearProblem('upstream-unreachable');
         else this.raiseProblem('upstream-unreachable', `The upstream registry ${upstreamUrl.host} cannot be reached (${reason}); cached images are still served.`);
       },
     });
-    this.anonymousUpstream = new UpstreamClient({ baseUrl: upstreamUrl, timeouts });
+    this.anonymousUpstream = new UpstreamClient({ baseUrl: upstreamUrl, timeouts, now });
     this.access = new AccessPolicy({
       clientAuth: options.clientAuth,
       servePrivateToAnyone: options.servePrivateToAnyone,
       hasUpstreamCredentials: async () => Boolean(await credentials?.get()),
       anonymousUpstream: this.anonymousUpstream,
+      now,
     });
     this.guard = new CacheGuard(options.cacheDir, options.minFreeBytes ?? defaultMinFreeBytes, (problem) => {
       this.clearProblem('disk-full');
@@ -103,7 +106,7 @@ export class Mirror implements MirrorEngine {
         this.raiseProblem(problem.code, problem.message);
         this.logger.warn(problem.message);
       }
-    });
+    }, now);
     this.evictor = new Evictor(this.store, () => this.options.maxSizeBytes ?? null, (digest) => {
       this.manifests.forget(digest);
       this.logger.debug({ digest }, 'evicted from the cache');
@@ -123,7 +126,7 @@ export class Mirror implements MirrorEngine {
       records: this.records,
       upstream: this.upstream,
       tagTtlMs: this.options.tagTtlMs,
-      now: Date.now,
+      now,
       onUpstreamPull: () => this.counters.upstreamPulls++,
       onWriteError: (error) => {
         const code = (error as NodeJS.ErrnoException).code;
@@ -306,7 +309,7 @@ export class Mirror implements MirrorEngine {
   private raiseProblem(code: HealthProblemCode, message: string): void {
     const existing = this.problems.get(code);
     if (existing?.message === message) return;
-    this.problems.set(code, { code, message, since: existing?.since ?? new Date().toISOString() });
+    this.problems.set(code, { code, message, since: existing?.since ?? new Date(this.options.now()).toISOString() });
   }
 
   private clearProblem(code: HealthProblemCode): void {

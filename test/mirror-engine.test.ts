@@ -5,7 +5,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { createMirror, testUpstreamCredentials, type MirrorEngine, type MirrorEvent, type MirrorOptions, type PullEvent, type RequestEvent } from '../mirror/index.js';
+import { createMirror, defaultTagTtlMs, testUpstreamCredentials, type MirrorEngine, type MirrorEvent, type MirrorOptions, type PullEvent, type RequestEvent } from '../mirror/index.js';
 import { DEFAULT_HUB_USER } from './support/hub.js';
 import { sha256, type PushedImageManifest } from './support/images.js';
 import { startTestUpstream, type TestUpstream } from './support/upstream.js';
@@ -202,15 +202,18 @@ describe('one upstream fetch per blob', () => {
 
 describe('tags', () => {
   test('within the TTL a tag costs nothing upstream; after it, one HEAD and no GET', async (t) => {
-    const { base } = await startMirror(t, { tagTtlMs: 400 });
+    const clock = { ms: Date.now() };
+    const { base } = await startMirror(t, { now: () => clock.ms });
     const repo = upstream.images.sharedA.repository;
     await (await fetch(`${base}/v2/${repo}/manifests/1`)).arrayBuffer();
     const gets = upstream.hub.stats().manifestGets[repo] ?? 0;
     const heads = upstream.hub.stats().manifestHeads[repo] ?? 0;
     for (let i = 0; i < 20; i++) await (await fetch(`${base}/v2/${repo}/manifests/1`)).arrayBuffer();
+    clock.ms += defaultTagTtlMs - 1;
+    await (await fetch(`${base}/v2/${repo}/manifests/1`)).arrayBuffer();
     assert.equal(upstream.hub.stats().manifestGets[repo] ?? 0, gets);
-    assert.equal(upstream.hub.stats().manifestHeads[repo] ?? 0, heads);
-    await new Promise((resolve) => setTimeout(resolve, 450));
+    assert.equal(upstream.hub.stats().manifestHeads[repo] ?? 0, heads, 'the last millisecond of the TTL still costs nothing');
+    clock.ms += 2;
     const concurrent = await Promise.all(Array.from({ length: 10 }, () => fetch(`${base}/v2/${repo}/manifests/1`).then(bytesOf)));
     for (const body of concurrent) assert.deepEqual(body, upstream.images.sharedA.bytes);
     assert.equal((upstream.hub.stats().manifestHeads[repo] ?? 0) - heads, 1, 'concurrent revalidations share one HEAD');
@@ -219,12 +222,15 @@ describe('tags', () => {
 
   test('a tag that moved upstream is fetched again after the TTL', async (t) => {
     const { pushImage } = await import('./support/images.js');
-    const { base } = await startMirror(t, { tagTtlMs: 200 });
+    const clock = { ms: Date.now() };
+    const { base } = await startMirror(t, { tagTtlMs: 200, now: () => clock.ms });
     const first = await pushImage(upstream.registry.url, { repository: 'dockmirror/moving', tag: 'v', layers: [[{ path: '/a.txt', content: 'one\n' }]] });
     assert.equal((await fetch(`${base}/v2/dockmirror/moving/manifests/v`)).headers.get('docker-content-digest'), first.digest);
     const second = await pushImage(upstream.registry.url, { repository: 'dockmirror/moving', tag: 'v', layers: [[{ path: '/a.txt', content: 'two\n' }]] });
     assert.notEqual(first.digest, second.digest);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    const early = await fetch(`${base}/v2/dockmirror/moving/manifests/v`);
+    assert.equal(early.headers.get('docker-content-digest'), first.digest, 'within the TTL the cached tag answers');
+    clock.ms += 201;
     const moved = await fetch(`${base}/v2/dockmirror/moving/manifests/v`);
     assert.equal(moved.headers.get('docker-content-digest'), second.digest);
     assert.deepEqual(await bytesOf(moved), second.bytes);
