@@ -1,6 +1,5 @@
 // Assembles the mirror: store, upstream client, blob and manifest services, HTTP front,
 // events and counters. Constructing it does no I/O; start() opens the store and listens.
-import { rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
 import { AccessPolicy } from './access-policy.js';
@@ -11,12 +10,11 @@ import { ClientFilter } from './http/client-filter.js';
 import { ConnectionLimits, connectionLimitSettings } from './http/connection-limits.js';
 import { RegistryHandlers } from './http/registry-handlers.js';
 import { createRegistryServer } from './http/server.js';
+import { checkHealth, HealthProblems } from './health.js';
 import { ManifestService } from './manifests/manifest-service.js';
-import { emptyCounters, renderPrometheus } from './metrics.js';
+import { countRequest, emptyCounters, renderPrometheus } from './metrics.js';
 import type {
   CachedRepository,
-  HealthProblem,
-  HealthProblemCode,
   MirrorEngine,
   MirrorEvent,
   MirrorOptions,
@@ -59,7 +57,7 @@ export class Mirror implements MirrorEngine {
   private readonly access: AccessPolicy;
   private readonly listeners = new Set<(event: MirrorEvent) => void>();
   private readonly counters = emptyCounters();
-  private readonly problems = new Map<HealthProblemCode, HealthProblem>();
+  private readonly problems: HealthProblems;
   /** Send buffers for this engine's streams: 4 MiB in use at most, 8 MiB kept for reuse. */
   private readonly sendBuffers = new BufferPool(4 * 1024 * 1024, 8 * 1024 * 1024);
   private rateLimit: RateLimitState | null = null;
@@ -70,6 +68,7 @@ export class Mirror implements MirrorEngine {
   constructor(options: MirrorOptions) {
     this.options = { ...options, upstream: options.upstream ?? defaultUpstream, tagTtlMs: options.tagTtlMs ?? defaultTagTtlMs, now: options.now ?? Date.now };
     const { now } = this.options;
+    this.problems = new HealthProblems(now);
     this.logger = options.logger ?? pino({ level: 'silent' });
     const upstreamUrl = new URL(this.options.upstream);
     const credentials = cachedCredentials(options.credentials);
@@ -87,8 +86,8 @@ export class Mirror implements MirrorEngine {
       now,
       onRateLimit: (state) => (this.rateLimit = state),
       onReachability: (reachable, reason) => {
-        if (reachable) this.clearProblem('upstream-unreachable');
-        else this.raiseProblem('upstream-unreachable', `The upstream registry ${upstreamUrl.host} cannot be reached (${reason}); cached images are still served.`);
+        if (reachable) this.problems.clear('upstream-unreachable');
+        else this.problems.raise('upstream-unreachable', `The upstream registry ${upstreamUrl.host} cannot be reached (${reason}); cached images are still served.`);
       },
     });
     this.anonymousUpstream = new UpstreamClient({ baseUrl: upstreamUrl, timeouts, now });
@@ -100,10 +99,10 @@ export class Mirror implements MirrorEngine {
       now,
     });
     this.guard = new CacheGuard(options.cacheDir, options.minFreeBytes ?? defaultMinFreeBytes, (problem) => {
-      this.clearProblem('disk-full');
-      this.clearProblem('cache-not-writable');
+      this.problems.clear('disk-full');
+      this.problems.clear('cache-not-writable');
       if (problem) {
-        this.raiseProblem(problem.code, problem.message);
+        this.problems.raise(problem.code, problem.message);
         this.logger.warn(problem.message);
       }
     }, now);
@@ -167,7 +166,7 @@ export class Mirror implements MirrorEngine {
           cacheMaxBytes: this.options.maxSizeBytes ?? null,
           rateLimitRemaining: this.rateLimit?.remaining ?? null,
         }),
-      health: () => this.health(),
+      health: () => checkHealth(this.store, this.guard, this.problems),
       onRequest: (event) => this.recordRequest(event),
       onInternalError: (error, event) => this.logger.error({ err: error, request: event }, 'internal error while answering a request'),
     });
@@ -214,7 +213,7 @@ export class Mirror implements MirrorEngine {
       cache: { path: this.options.cacheDir, bytes: this.store.totalBytes, maxBytes: this.options.maxSizeBytes ?? null, blobs: this.store.count },
       counters: { ...this.counters },
       rateLimit: this.rateLimit,
-      problems: [...this.problems.values()],
+      problems: this.problems.list(),
     };
   }
 
@@ -257,38 +256,12 @@ export class Mirror implements MirrorEngine {
     this.opened = true;
   }
 
-  private async health(): Promise<{ ok: boolean; body: unknown }> {
-    const probe = this.store.paths.tempFile('probe');
-    try {
-      await writeFile(probe, 'ok');
-      await rm(probe, { force: true });
-      // A two-byte probe fits on a disk a blob just filled, so it only proves a folder that
-      // refused writes outright (EROFS, EACCES) is writable again; a full disk heals when a
-      // download is stored again.
-      if (!this.problems.has('disk-full')) this.guard.writeSucceeded();
-    } catch (error) {
-      this.guard.writeFailed((error as NodeJS.ErrnoException).code ?? 'EIO');
-    }
-    await this.guard.canCache();
-    const problems = [...this.problems.values()];
-    const storeOk = !this.problems.has('cache-not-writable') && !this.problems.has('disk-full');
-    return { ok: storeOk, body: { status: storeOk ? 'ok' : 'degraded', problems } };
-  }
-
   private recordRequest(event: RequestEvent): void {
-    const counters = this.counters;
-    counters.requests++;
-    if (event.kind === 'manifest' || event.kind === 'blob') {
-      if (event.cache === 'miss') counters.misses++;
-      else if (event.cache !== 'none') counters.hits++;
-      // Coalesced bytes count as cached: the upstream sent them once, for somebody else.
-      if (event.kind === 'blob' && event.cache !== 'miss') counters.bytesFromCache += event.bytes;
-    }
-    if (event.kind === 'manifest' && event.method === 'GET' && event.status === 200) counters.pullsServed++;
+    countRequest(this.counters, event);
     if (event.errorCode === 'TOOMANYREQUESTS') {
-      this.raiseProblem('rate-limited', 'Docker Hub\'s pull rate limit was reached; cached images are still served. Adding Docker Hub credentials raises the limit.');
+      this.problems.raise('rate-limited', 'Docker Hub\'s pull rate limit was reached; cached images are still served. Adding Docker Hub credentials raises the limit.');
     } else if (event.kind === 'manifest' && event.status === 200 && event.cache !== 'stale') {
-      this.clearProblem('rate-limited');
+      this.problems.clear('rate-limited');
     }
     const level = event.status >= 500 ? 'error' : event.status >= 400 ? 'warn' : 'info';
     this.logger[level]({ request: event }, `${event.client} ${event.method} ${event.repository ?? ''}${event.reference ? `@${event.reference}` : ''} ${event.status} ${event.cache}`);
@@ -304,16 +277,6 @@ export class Mirror implements MirrorEngine {
         this.logger.error({ err: error }, 'an event listener failed');
       }
     }
-  }
-
-  private raiseProblem(code: HealthProblemCode, message: string): void {
-    const existing = this.problems.get(code);
-    if (existing?.message === message) return;
-    this.problems.set(code, { code, message, since: existing?.since ?? new Date(this.options.now()).toISOString() });
-  }
-
-  private clearProblem(code: HealthProblemCode): void {
-    this.problems.delete(code);
   }
 }
 
