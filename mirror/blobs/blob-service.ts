@@ -1,7 +1,8 @@
 // Serving blobs: from the store when the repository is known to hold them, otherwise through
 // one shared upstream download per digest (BlobDownload), whatever the number of clients, or
-// relayed uncached while the disk takes no writes. The source is chosen here, once, and the
-// caller gets a ready body: the reader over the requested range, and what to say about it.
+// relayed uncached while the disk takes no writes; a HEAD or a small range of a blob nobody is
+// downloading asks the upstream for just that (upstream-only.ts). The source is chosen here, once,
+// and the caller gets a ready body: the reader over the requested range, and what to say about it.
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { RegistryError } from '../errors.js';
@@ -11,6 +12,7 @@ import { parseRange, type ByteRange } from './byte-range.js';
 import type { ChunkSource } from './chunk-source.js';
 import { DownloadChunkSource } from './download-chunk-source.js';
 import { FileChunkSource } from './file-chunk-source.js';
+import { headFromUpstream, rangeFromUpstream, smallRange, type UpstreamOnlyBody } from './upstream-only.js';
 import { VerifyingRelay } from './verifying-relay.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { CacheGuard } from '../store/cache-guard.js';
@@ -68,6 +70,8 @@ export class BlobService {
   }
 
   async open(request: BlobRequest): Promise<BlobBody> {
+    const upstreamOnly = await this.withoutDownload(request);
+    if (upstreamOnly) return { ...upstreamOnly, acceptsRanges: upstreamOnly.size !== null, cache: 'miss' };
     const source = await this.choose(request.repository, request.digest);
     try {
       return await this.bodyOf(source, request);
@@ -91,6 +95,19 @@ export class BlobService {
     if (source.kind === 'file') body.reader = new FileChunkSource(source.path, range?.start ?? 0, range?.end ?? source.size - 1);
     else body.reader = await DownloadChunkSource.open(source.download, range?.start ?? 0, range?.end);
     return body;
+  }
+
+  /**
+   * A HEAD, or a small range, of a blob neither stored nor being downloaded costs the upstream
+   * a HEAD or that range, not the whole blob. Undefined: serve it the usual way.
+   */
+  private async withoutDownload(request: BlobRequest): Promise<UpstreamOnlyBody | undefined> {
+    const { repository, digest, method } = request;
+    const { store, upstream } = this.options;
+    if (store.has(digest) || this.downloads.has(digest)) return undefined;
+    if (method === 'HEAD') return headFromUpstream(upstream, repository, digest, request.range);
+    const range = smallRange(request.range);
+    return range && rangeFromUpstream(upstream, repository, digest, range, this.options.onUpstreamBytes);
   }
 
   /** Decides where the bytes come from: the store, a shared download, or a relay. */
