@@ -5,10 +5,10 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { createMirror, defaultTagTtlMs, testUpstreamCredentials, type MirrorEngine, type MirrorEvent, type MirrorOptions, type PullEvent, type RequestEvent } from '../mirror/index.js';
-import { DEFAULT_HUB_USER } from './support/hub.js';
-import { sha256, type PushedImageManifest } from './support/images.js';
-import { startTestUpstream, type TestUpstream } from './support/upstream.js';
+import { createMirror, defaultTagTtlMs, testUpstreamCredentials, type MirrorEngine, type MirrorEvent, type MirrorOptions, type PullEvent, type RequestEvent } from '../../mirror/index.js';
+import { DEFAULT_HUB_USER } from '../support/hub.js';
+import { sha256, type PushedImageManifest } from '../support/images.js';
+import { startTestUpstream, type TestUpstream } from '../support/upstream.js';
 
 let upstream: TestUpstream;
 
@@ -221,7 +221,7 @@ describe('tags', () => {
   });
 
   test('a tag that moved upstream is fetched again after the TTL', async (t) => {
-    const { pushImage } = await import('./support/images.js');
+    const { pushImage } = await import('../support/images.js');
     const clock = { ms: Date.now() };
     const { base } = await startMirror(t, { tagTtlMs: 200, now: () => clock.ms });
     const first = await pushImage(upstream.registry.url, { repository: 'dockmirror/moving', tag: 'v', layers: [[{ path: '/a.txt', content: 'one\n' }]] });
