@@ -2,6 +2,7 @@
 // deleting an image without touching blobs that other cached images still use.
 import { parseReference } from './reference.js';
 import { removeOwnFiles, scanStore } from './store/own-files.js';
+import { layoutNames } from './store/paths.js';
 import type { CachedImage, CachedRepository } from './public-types.js';
 import type { BlobStore } from './store/blob-store.js';
 import type { RecordStore } from './store/records.js';
@@ -60,8 +61,9 @@ export class CacheInventory {
    */
   async clear(): Promise<void> {
     for (const digest of this.store.digests()) await this.store.delete(digest);
-    const records = await scanStore(this.store.paths.root, new Set(['blobs', 'tmp']));
-    await removeOwnFiles(this.store.paths.root, records.own.filter((file) => file.startsWith('registries/') || file.startsWith('manifests/')));
+    const records = await scanStore(this.store.paths.root, new Set([layoutNames.blobs, layoutNames.tmp]));
+    const recordTops = [layoutNames.registries, layoutNames.manifests];
+    await removeOwnFiles(this.store.paths.root, records.own.filter((file) => recordTops.some((top) => file.startsWith(`${top}/`))));
     this.records.forgetAll();
   }
 

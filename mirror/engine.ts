@@ -1,21 +1,20 @@
 // Assembles the mirror: store, upstream client, blob and manifest services, HTTP front,
 // events and counters. Constructing it does no I/O; start() opens the store and listens.
-import { rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
 import { AccessPolicy } from './access-policy.js';
-import { BlobService } from './blob-service.js';
+import { BlobService } from './blobs/blob-service.js';
+import { BufferPool } from './blobs/buffer-pool.js';
 import { CacheInventory } from './cache-inventory.js';
 import { ClientFilter } from './http/client-filter.js';
 import { ConnectionLimits, connectionLimitSettings } from './http/connection-limits.js';
 import { RegistryHandlers } from './http/registry-handlers.js';
 import { createRegistryServer } from './http/server.js';
-import { ManifestService } from './manifest-service.js';
-import { emptyCounters, renderPrometheus } from './metrics.js';
+import { checkHealth, HealthProblems } from './health.js';
+import { ManifestService } from './manifests/manifest-service.js';
+import { countRequest, emptyCounters, renderPrometheus } from './metrics.js';
 import type {
   CachedRepository,
-  HealthProblem,
-  HealthProblemCode,
   MirrorEngine,
   MirrorEvent,
   MirrorOptions,
@@ -26,6 +25,7 @@ import type {
 import { PullTracker } from './pull-tracker.js';
 import { BlobStore } from './store/blob-store.js';
 import { CacheGuard } from './store/cache-guard.js';
+import { diskErrorCode, diskErrors } from './store/disk-errors.js';
 import { Evictor } from './store/eviction.js';
 import { registryKey, registryName, StorePaths } from './store/paths.js';
 import { RecordStore } from './store/records.js';
@@ -39,7 +39,7 @@ export const defaultMinFreeBytes = 1_000_000_000;
 const stopGraceMs = 5_000;
 
 export class Mirror implements MirrorEngine {
-  private readonly options: Required<Pick<MirrorOptions, 'cacheDir' | 'upstream' | 'tagTtlMs'>> & MirrorOptions;
+  private readonly options: Required<Pick<MirrorOptions, 'cacheDir' | 'upstream' | 'tagTtlMs' | 'now'>> & MirrorOptions;
   private readonly logger: Logger;
   private readonly registry: string;
   private readonly namespace: string;
@@ -57,21 +57,25 @@ export class Mirror implements MirrorEngine {
   private readonly access: AccessPolicy;
   private readonly listeners = new Set<(event: MirrorEvent) => void>();
   private readonly counters = emptyCounters();
-  private readonly problems = new Map<HealthProblemCode, HealthProblem>();
+  private readonly problems: HealthProblems;
+  /** Send buffers for this engine's streams: 4 MiB in use at most, 8 MiB kept for reuse. */
+  private readonly sendBuffers = new BufferPool(4 * 1024 * 1024, 8 * 1024 * 1024);
   private rateLimit: RateLimitState | null = null;
   private server: Server | null = null;
   private listening: { host: string; port: number } | undefined;
   private opened = false;
 
   constructor(options: MirrorOptions) {
-    this.options = { ...options, upstream: options.upstream ?? defaultUpstream, tagTtlMs: options.tagTtlMs ?? defaultTagTtlMs };
+    this.options = { ...options, upstream: options.upstream ?? defaultUpstream, tagTtlMs: options.tagTtlMs ?? defaultTagTtlMs, now: options.now ?? Date.now };
+    const { now } = this.options;
+    this.problems = new HealthProblems(now);
     this.logger = options.logger ?? pino({ level: 'silent' });
     const upstreamUrl = new URL(this.options.upstream);
     const credentials = cachedCredentials(options.credentials);
     this.namespace = options.registryName ?? registryName(upstreamUrl);
     this.registry = registryKey(this.namespace);
     const paths = new StorePaths(options.cacheDir);
-    this.store = new BlobStore(paths);
+    this.store = new BlobStore(paths, now);
     this.records = new RecordStore(paths);
     this.filter = new ClientFilter(options.allowlist);
     const timeouts = { connectMs: options.httpTimeouts?.upstreamConnectMs, idleMs: options.httpTimeouts?.upstreamIdleMs };
@@ -79,27 +83,29 @@ export class Mirror implements MirrorEngine {
       baseUrl: upstreamUrl,
       credentials,
       timeouts,
+      now,
       onRateLimit: (state) => (this.rateLimit = state),
       onReachability: (reachable, reason) => {
-        if (reachable) this.clearProblem('upstream-unreachable');
-        else this.raiseProblem('upstream-unreachable', `The upstream registry ${upstreamUrl.host} cannot be reached (${reason}); cached images are still served.`);
+        if (reachable) this.problems.clear('upstream-unreachable');
+        else this.problems.raise('upstream-unreachable', `The upstream registry ${upstreamUrl.host} cannot be reached (${reason}); cached images are still served.`);
       },
     });
-    this.anonymousUpstream = new UpstreamClient({ baseUrl: upstreamUrl, timeouts });
+    this.anonymousUpstream = new UpstreamClient({ baseUrl: upstreamUrl, timeouts, now });
     this.access = new AccessPolicy({
       clientAuth: options.clientAuth,
       servePrivateToAnyone: options.servePrivateToAnyone,
       hasUpstreamCredentials: async () => Boolean(await credentials?.get()),
       anonymousUpstream: this.anonymousUpstream,
+      now,
     });
     this.guard = new CacheGuard(options.cacheDir, options.minFreeBytes ?? defaultMinFreeBytes, (problem) => {
-      this.clearProblem('disk-full');
-      this.clearProblem('cache-not-writable');
+      this.problems.clear('disk-full');
+      this.problems.clear('cache-not-writable');
       if (problem) {
-        this.raiseProblem(problem.code, problem.message);
+        this.problems.raise(problem.code, problem.message);
         this.logger.warn(problem.message);
       }
-    });
+    }, now);
     this.evictor = new Evictor(this.store, () => this.options.maxSizeBytes ?? null, (digest) => {
       this.manifests.forget(digest);
       this.logger.debug({ digest }, 'evicted from the cache');
@@ -119,7 +125,7 @@ export class Mirror implements MirrorEngine {
       records: this.records,
       upstream: this.upstream,
       tagTtlMs: this.options.tagTtlMs,
-      now: Date.now,
+      now,
       onUpstreamPull: () => this.counters.upstreamPulls++,
       onWriteError: (error) => {
         const code = (error as NodeJS.ErrnoException).code;
@@ -150,6 +156,7 @@ export class Mirror implements MirrorEngine {
       filter: () => this.filter,
       access: this.access,
       timeouts: this.options.httpTimeouts,
+      sendBuffers: this.sendBuffers,
       limits: new ConnectionLimits(await connectionLimitSettings({ ...this.options.connectionLimits, sendTimeoutMs: this.options.httpTimeouts?.sendMs })),
       namespace: this.namespace,
       metrics: () =>
@@ -159,7 +166,7 @@ export class Mirror implements MirrorEngine {
           cacheMaxBytes: this.options.maxSizeBytes ?? null,
           rateLimitRemaining: this.rateLimit?.remaining ?? null,
         }),
-      health: () => this.health(),
+      health: () => checkHealth(this.store, this.guard, this.problems),
       onRequest: (event) => this.recordRequest(event),
       onInternalError: (error, event) => this.logger.error({ err: error, request: event }, 'internal error while answering a request'),
     });
@@ -206,7 +213,7 @@ export class Mirror implements MirrorEngine {
       cache: { path: this.options.cacheDir, bytes: this.store.totalBytes, maxBytes: this.options.maxSizeBytes ?? null, blobs: this.store.count },
       counters: { ...this.counters },
       rateLimit: this.rateLimit,
-      problems: [...this.problems.values()],
+      problems: this.problems.list(),
     };
   }
 
@@ -239,8 +246,8 @@ export class Mirror implements MirrorEngine {
     try {
       await this.store.open();
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'EROFS' && code !== 'EACCES' && code !== 'EPERM') throw error;
+      const code = diskErrorCode(error);
+      if (!code || diskErrors[code] !== 'not-writable') throw error;
       // A cache on a read-only disk still serves what it holds and streams the rest; only the
       // sweep of leftover downloads needs to write.
       await this.store.open({ sweepTemp: false });
@@ -249,38 +256,12 @@ export class Mirror implements MirrorEngine {
     this.opened = true;
   }
 
-  private async health(): Promise<{ ok: boolean; body: unknown }> {
-    const probe = this.store.paths.tempFile('probe');
-    try {
-      await writeFile(probe, 'ok');
-      await rm(probe, { force: true });
-      // A two-byte probe fits on a disk a blob just filled, so it only proves a folder that
-      // refused writes outright (EROFS, EACCES) is writable again; a full disk heals when a
-      // download is stored again.
-      if (!this.problems.has('disk-full')) this.guard.writeSucceeded();
-    } catch (error) {
-      this.guard.writeFailed((error as NodeJS.ErrnoException).code ?? 'EIO');
-    }
-    await this.guard.canCache();
-    const problems = [...this.problems.values()];
-    const storeOk = !this.problems.has('cache-not-writable') && !this.problems.has('disk-full');
-    return { ok: storeOk, body: { status: storeOk ? 'ok' : 'degraded', problems } };
-  }
-
   private recordRequest(event: RequestEvent): void {
-    const counters = this.counters;
-    counters.requests++;
-    if (event.kind === 'manifest' || event.kind === 'blob') {
-      if (event.cache === 'miss') counters.misses++;
-      else if (event.cache !== 'none') counters.hits++;
-      // Coalesced bytes count as cached: the upstream sent them once, for somebody else.
-      if (event.kind === 'blob' && event.cache !== 'miss') counters.bytesFromCache += event.bytes;
-    }
-    if (event.kind === 'manifest' && event.method === 'GET' && event.status === 200) counters.pullsServed++;
+    countRequest(this.counters, event);
     if (event.errorCode === 'TOOMANYREQUESTS') {
-      this.raiseProblem('rate-limited', 'Docker Hub\'s pull rate limit was reached; cached images are still served. Adding Docker Hub credentials raises the limit.');
+      this.problems.raise('rate-limited', 'Docker Hub\'s pull rate limit was reached; cached images are still served. Adding Docker Hub credentials raises the limit.');
     } else if (event.kind === 'manifest' && event.status === 200 && event.cache !== 'stale') {
-      this.clearProblem('rate-limited');
+      this.problems.clear('rate-limited');
     }
     const level = event.status >= 500 ? 'error' : event.status >= 400 ? 'warn' : 'info';
     this.logger[level]({ request: event }, `${event.client} ${event.method} ${event.repository ?? ''}${event.reference ? `@${event.reference}` : ''} ${event.status} ${event.cache}`);
@@ -296,16 +277,6 @@ export class Mirror implements MirrorEngine {
         this.logger.error({ err: error }, 'an event listener failed');
       }
     }
-  }
-
-  private raiseProblem(code: HealthProblemCode, message: string): void {
-    const existing = this.problems.get(code);
-    if (existing?.message === message) return;
-    this.problems.set(code, { code, message, since: existing?.since ?? new Date().toISOString() });
-  }
-
-  private clearProblem(code: HealthProblemCode): void {
-    this.problems.delete(code);
   }
 }
 

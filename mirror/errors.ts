@@ -1,6 +1,7 @@
 // The one table of OCI error codes the mirror answers with, and the error class that carries
 // them. Upstream failures are translated into these at the upstream boundary (upstream/client.ts),
-// so handlers never see a raw network error.
+// so handlers never see a raw network error. A code's status is the table's: an answer that
+// needs another status needs its own code here.
 
 export const errorTable = {
   BLOB_UNKNOWN: { status: 404, message: 'blob unknown to registry' },
@@ -18,6 +19,12 @@ export const errorTable = {
   TOOMANYREQUESTS: { status: 429, message: 'too many requests' },
   UNAVAILABLE: { status: 503, message: 'service unavailable' },
   NOT_FOUND: { status: 404, message: 'not found' },
+  // The HTTP front's own refusals, before any registry route: Node's parser limits and Expect.
+  REQUEST_TIMEOUT: { status: 408, message: 'the request took too long to arrive' },
+  EXPECTATION_UNSUPPORTED: { status: 417, message: 'the expectation is not supported' },
+  HEADERS_TOO_LARGE: { status: 431, message: 'request headers too large' },
+  /** A bug in the mirror, never the client's fault; the details go to the log, not the wire. */
+  INTERNAL: { status: 500, message: 'internal error in the mirror; see its log' },
 } as const;
 
 export type ErrorCode = keyof typeof errorTable;
@@ -29,11 +36,11 @@ export class RegistryError extends Error {
   /** Extra response headers, e.g. Retry-After on 429. */
   readonly headers: Record<string, string>;
 
-  constructor(code: ErrorCode, message?: string, options: { detail?: unknown; headers?: Record<string, string>; status?: number } = {}) {
+  constructor(code: ErrorCode, message?: string, options: { detail?: unknown; headers?: Record<string, string> } = {}) {
     super(message ?? errorTable[code].message);
     this.name = 'RegistryError';
     this.code = code;
-    this.status = options.status ?? errorTable[code].status;
+    this.status = errorTable[code].status;
     this.detail = options.detail;
     this.headers = options.headers ?? {};
   }

@@ -1,8 +1,20 @@
 // Counters the engine keeps, and their Prometheus text rendering for /metrics.
-import type { MirrorCounters } from './public-types.js';
+import type { MirrorCounters, RequestEvent } from './public-types.js';
 
 export function emptyCounters(): MirrorCounters {
   return { requests: 0, hits: 0, misses: 0, bytesFromCache: 0, bytesFromUpstream: 0, upstreamPulls: 0, pullsServed: 0 };
+}
+
+/** Counts one answered request. */
+export function countRequest(counters: MirrorCounters, event: RequestEvent): void {
+  counters.requests++;
+  if (event.kind === 'manifest' || event.kind === 'blob') {
+    if (event.cache === 'miss') counters.misses++;
+    else if (event.cache !== 'none') counters.hits++;
+    // Coalesced bytes count as cached: the upstream sent them once, for somebody else.
+    if (event.kind === 'blob' && event.cache !== 'miss') counters.bytesFromCache += event.bytes;
+  }
+  if (event.kind === 'manifest' && event.method === 'GET' && event.status === 200) counters.pullsServed++;
 }
 
 const descriptions: Record<keyof MirrorCounters, string> = {

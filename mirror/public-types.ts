@@ -169,6 +169,13 @@ export interface MirrorOptions {
   connectionLimits?: { perClient?: number; total?: number };
   /** CIDRs whose clients are served; default: loopback, RFC 1918, unique-local, link-local. */
   allowlist?: string[];
+  /**
+   * The clock (ms since the epoch, default Date.now) behind every decision that depends on the
+   * time: the tag TTL and tag records, LRU order, caching pauses after a failed write, token and
+   * publicity expiry, and when a health problem began. Elapsed times in events (durationMs,
+   * upstreamMs) and timeouts measure the real clock. Not settable across a process boundary.
+   */
+  now?: () => number;
 }
 
 /** What `createMirror(options)` in mirror/index.ts returns. Constructing it does no I/O. */

@@ -1,13 +1,10 @@
 // The registry API answers, one method per route: each turns a validated route into a Reply.
 import type { IncomingHttpHeaders } from 'node:http';
-import { FileChunkSource } from '../blob-chunks.js';
-import { DownloadChunkSource } from '../blob-reader.js';
-import type { BlobService } from '../blob-service.js';
+import type { BlobService } from '../blobs/blob-service.js';
 import { RegistryError } from '../errors.js';
-import type { ManifestService } from '../manifest-service.js';
+import type { ManifestService } from '../manifests/manifest-service.js';
 import type { RecordStore } from '../store/records.js';
 import type { UpstreamClient } from '../upstream/client.js';
-import { parseRange } from './range.js';
 import { jsonReply, type Reply } from './reply.js';
 import type { Route } from './route.js';
 
@@ -40,36 +37,20 @@ export class RegistryHandlers {
   }
 
   async blob(method: 'GET' | 'HEAD', route: Extract<Route, { kind: 'blob' }>, requestHeaders: IncomingHttpHeaders): Promise<Reply> {
-    const source = await this.deps.blobs.open(route.repository, route.digest);
-    const size = source.kind === 'file' ? source.size : source.kind === 'download' ? source.download.size : source.size;
+    const blob = await this.deps.blobs.open({ repository: route.repository, digest: route.digest, method, range: requestHeaders.range });
     const headers: Record<string, string | number> = {
       'content-type': 'application/octet-stream',
       'docker-content-digest': route.digest,
       etag: `"${route.digest}"`,
       'cache-control': 'max-age=31536000',
     };
-    let range = null;
-    // A relay cannot verify a partial transfer, so it always sends the whole blob (RFC 9110 allows ignoring Range).
-    if (size !== null && source.kind === 'relay') headers['content-length'] = size;
-    else if (size !== null) {
-      headers['accept-ranges'] = 'bytes';
-      try {
-        range = parseRange(requestHeaders.range, size);
-      } catch (error) {
-        source.release();
-        throw error;
-      }
-      headers['content-length'] = range ? range.end - range.start + 1 : size;
-      if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${size}`;
-    }
-    const status = range ? 206 : 200;
-    const common = { status, headers, cache: source.cache, upstreamMs: source.upstreamMs, cleanup: source.release };
-    if (method === 'HEAD') return common;
-    if (source.kind === 'file') {
-      return { ...common, body: new FileChunkSource(source.path, range?.start ?? 0, range?.end ?? source.size - 1) };
-    }
-    if (source.kind === 'relay') return { ...common, body: source.body };
-    return { ...common, body: new DownloadChunkSource(source.download, range?.start ?? 0, range?.end) };
+    if (blob.acceptsRanges) headers['accept-ranges'] = 'bytes';
+    if (blob.range) {
+      headers['content-length'] = blob.range.end - blob.range.start + 1;
+      headers['content-range'] = `bytes ${blob.range.start}-${blob.range.end}/${blob.size}`;
+    } else if (blob.size !== null) headers['content-length'] = blob.size;
+    const status = blob.range ? 206 : 200;
+    return { status, headers, body: blob.reader, cache: blob.cache, upstreamMs: blob.upstreamMs, cleanup: blob.release };
   }
 
   async tags(route: Extract<Route, { kind: 'tags' }>, query: URLSearchParams): Promise<Reply> {

@@ -5,7 +5,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { isChunkSource, sharedBufferPool, type BufferPool, type ChunkSource } from '../blob-chunks.js';
+import type { BufferPool } from '../blobs/buffer-pool.js';
+import { isChunkSource, type ChunkSource } from '../blobs/chunk-source.js';
 import { RegistryError } from '../errors.js';
 import type { CacheResult } from '../public-types.js';
 
@@ -31,7 +32,7 @@ export function errorReply(error: RegistryError): Reply {
 }
 
 /** Sends the reply; resolves with the number of body bytes written. Never rejects. */
-export async function sendReply(request: IncomingMessage, response: ServerResponse, reply: Reply): Promise<number> {
+export async function sendReply(request: IncomingMessage, response: ServerResponse, reply: Reply, pool: BufferPool): Promise<number> {
   let sent = 0;
   try {
     response.writeHead(reply.status, { 'docker-distribution-api-version': 'registry/2.0', ...reply.headers });
@@ -47,7 +48,7 @@ export async function sendReply(request: IncomingMessage, response: ServerRespon
       return body.length;
     }
     if (isChunkSource(body)) {
-      await sendChunks(body, response, (bytes) => (sent += bytes));
+      await sendChunks(body, response, (bytes) => (sent += bytes), pool);
       return sent;
     }
     body.on('data', (chunk: Buffer) => (sent += chunk.length));
@@ -69,7 +70,7 @@ export async function sendReply(request: IncomingMessage, response: ServerRespon
  * rest handed to the socket and not yet taken by the kernel); that bound is the backpressure. A pool buffer goes back to the pool only
  * when its write completed, so it is never refilled under the kernel. Always closes the source.
  */
-export async function sendChunks(source: ChunkSource, response: ServerResponse, onSent: (bytes: number) => void, pool: BufferPool = sharedBufferPool): Promise<void> {
+export async function sendChunks(source: ChunkSource, response: ServerResponse, onSent: (bytes: number) => void, pool: BufferPool): Promise<void> {
   // A config blob of a few KiB gets a buffer its size and does not count against the pool.
   const left = source.bytesLeft?.();
   const small = left !== undefined && left < 64 * 1024;

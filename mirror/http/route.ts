@@ -21,8 +21,8 @@ export interface ParsedRequest {
 
 const maxPathLength = 2048;
 const safePath = /^[A-Za-z0-9._:/-]*$/;
-const readMethods = new Set(['GET', 'HEAD']);
-const writeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const readMethods: ReadonlySet<string> = new Set(['GET', 'HEAD']);
+const writeMethods: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export function parseRequest(method: string, rawUrl: string): ParsedRequest {
   if (rawUrl.length > maxPathLength) throw new RegistryError('NAME_INVALID', 'request path too long');

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AccessPolicy } from '../access-policy.js';
+import type { BufferPool } from '../blobs/buffer-pool.js';
 import { RegistryError } from '../errors.js';
 import type { RequestEvent, RequestKind } from '../public-types.js';
 import { displayAddress, type ClientFilter } from './client-filter.js';
@@ -26,6 +27,8 @@ export interface RegistryServerOptions {
   onInternalError: (error: unknown, event: RequestEvent | undefined) => void;
   timeouts?: { headersMs?: number; requestMs?: number };
   limits?: ConnectionLimits;
+  /** The engine's send buffers, shared by its streams only. */
+  sendBuffers: BufferPool;
 }
 
 export function createRegistryServer(options: RegistryServerOptions): Server {
@@ -46,12 +49,12 @@ export function createRegistryServer(options: RegistryServerOptions): Server {
   options.limits?.attach(server);
   // Expect values other than 100-continue: Node would answer 417 with no body.
   server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) =>
-    serve(options, request, response, new RegistryError('UNSUPPORTED', `the expectation "${String(request.headers.expect).slice(0, 40)}" is not supported`, { status: 417 })),
+    serve(options, request, response, new RegistryError('EXPECTATION_UNSUPPORTED', `the expectation "${String(request.headers.expect).slice(0, 40)}" is not supported`)),
   );
   // Without a listener Node drops a CONNECT without a word; this is a registry, not a proxy.
   server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
     socket.on('error', () => socket.destroy());
-    socket.end(rawErrorResponse(405, new RegistryError('UNSUPPORTED', 'this registry is not a proxy: CONNECT is not supported')));
+    socket.end(rawErrorResponse(new RegistryError('UNSUPPORTED', 'this registry is not a proxy: CONNECT is not supported')));
     setTimeout(() => socket.destroy(), 1_000).unref();
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
@@ -81,32 +84,32 @@ function serve(options: RegistryServerOptions, request: IncomingMessage, respons
       return;
     }
     const body = JSON.stringify(internalError().toJSON());
-    response.writeHead(500, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+    response.writeHead(internalError().status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
     response.end(body);
   });
 }
 
 function internalError(): RegistryError {
-  return new RegistryError('UNAVAILABLE', 'internal error in the mirror; see its log', { status: 500 });
+  return new RegistryError('INTERNAL');
 }
 
 /** Requests Node's parser refuses never reach a handler; they still get an OCI error body. */
 function clientErrorResponse(parserCode: string | undefined): string {
-  const [status, error] =
+  const error =
     parserCode === 'HPE_HEADER_OVERFLOW'
-      ? [431, new RegistryError('UNSUPPORTED', 'request headers too large', { status: 431 })]
+      ? new RegistryError('HEADERS_TOO_LARGE')
       : parserCode === 'HPE_INVALID_METHOD'
-        ? [405, new RegistryError('UNSUPPORTED', 'unknown request method')]
+        ? new RegistryError('UNSUPPORTED', 'unknown request method')
         : parserCode === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? [408, new RegistryError('UNSUPPORTED', 'the request took too long to arrive', { status: 408 })]
-          : [400, new RegistryError('NAME_INVALID', 'malformed request: invalid characters in the request line or headers')];
-  return rawErrorResponse(status, error);
+          ? new RegistryError('REQUEST_TIMEOUT')
+          : new RegistryError('NAME_INVALID', 'malformed request: invalid characters in the request line or headers');
+  return rawErrorResponse(error);
 }
 
 /** A whole HTTP response as text, for sockets no ServerResponse belongs to. */
-function rawErrorResponse(status: number, error: RegistryError): string {
+function rawErrorResponse(error: RegistryError): string {
   const body = JSON.stringify(error.toJSON());
-  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+  return `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
 }
 
 async function handle(options: RegistryServerOptions, request: IncomingMessage, response: ServerResponse, refusal: RegistryError | undefined): Promise<void> {
@@ -134,8 +137,9 @@ async function handle(options: RegistryServerOptions, request: IncomingMessage, 
       event.errorCode = error.code;
     } else {
       options.onInternalError(error, event);
-      reply = errorReply(internalError());
-      event.errorCode = 'INTERNAL';
+      const internal = internalError();
+      reply = errorReply(internal);
+      event.errorCode = internal.code;
     }
   }
   const namespace = targetQuery(request.url ?? '/').get('ns');
@@ -144,7 +148,7 @@ async function handle(options: RegistryServerOptions, request: IncomingMessage, 
   event.status = reply.status;
   event.cache = reply.cache;
   if (reply.upstreamMs) event.upstreamMs = reply.upstreamMs;
-  event.bytes = await sendReply(request, response, reply);
+  event.bytes = await sendReply(request, response, reply, options.sendBuffers);
   event.durationMs = Date.now() - started;
   options.onRequest(event);
 }
@@ -159,7 +163,7 @@ async function answer(options: RegistryServerOptions, request: IncomingMessage, 
     throw new RegistryError('DENIED', `this mirror does not serve clients at ${event.client}; add its network to the mirror's allowlist`);
   }
   if (request.httpVersion === '1.1' && hostHeaders(request) !== 1) {
-    throw new RegistryError('NAME_INVALID', 'an HTTP/1.1 request needs exactly one Host header', { status: 400 });
+    throw new RegistryError('NAME_INVALID', 'an HTTP/1.1 request needs exactly one Host header');
   }
   const { route, query } = parseRequest(method, request.url ?? '/');
   describe(event, route);

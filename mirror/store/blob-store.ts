@@ -2,9 +2,9 @@
 // Blobs only ever enter the store by rename of a verified temp file, so a reader never sees a
 // partial blob, and a temp file of the engine's left in tmp/ after a crash is swept at open().
 import { lstat, mkdir, readdir, readFile, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { claimCacheFolder } from './cache-claim.js';
-import { isOwnTempName, StorePaths } from './paths.js';
+import type { StorePaths } from './paths.js';
 
 interface BlobEntry {
   size: number;
@@ -44,12 +44,14 @@ export class BlobStore {
     this.index.clear();
     this.bytes = 0;
     for (const prefix of await readdir(this.paths.blobsDir)) {
-      const dir = join(this.paths.blobsDir, prefix);
-      for (const hex of await readdir(dir).catch(() => [] as string[])) {
+      const shard = this.paths.blobShard(prefix);
+      if (!shard) continue;
+      for (const hex of await readdir(shard).catch(() => [] as string[])) {
         if (!/^[a-f0-9]{64}$/.test(hex)) continue;
-        const info = await stat(join(dir, hex)).catch(() => null);
+        const digest = `sha256:${hex}`;
+        const info = await stat(this.paths.blob(digest)).catch(() => null);
         if (!info?.isFile()) continue;
-        this.remember(`sha256:${hex}`, info.size, info.mtimeMs);
+        this.remember(digest, info.size, info.mtimeMs);
       }
     }
   }
@@ -57,8 +59,8 @@ export class BlobStore {
   /** Only names the engine writes, only regular files, never a folder: tmp/ may hold others' files. */
   private async sweepTemp(): Promise<void> {
     for (const name of await readdir(this.paths.tmpDir).catch(() => [] as string[])) {
-      if (!isOwnTempName(name)) continue;
-      const path = join(this.paths.tmpDir, name);
+      const path = this.paths.ownTempFile(name);
+      if (!path) continue;
       if (!(await lstat(path).catch(() => null))?.isFile()) continue;
       await unlink(path).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== 'ENOENT') throw error;

@@ -6,7 +6,7 @@ import { lstat, mkdir, readdir, readFile, realpath, rename, writeFile } from 'no
 import { homedir } from 'node:os';
 import { basename, dirname, join, parse, resolve, sep } from 'node:path';
 import { scanStore } from './own-files.js';
-import { markerFileName, storeLayoutVersion, StorePaths } from './paths.js';
+import { layoutNames, markerFileName, storeLayoutVersion, StorePaths } from './paths.js';
 
 /** A folder that may not be the cache; `code` is stable for programs, the message for people. */
 export class CacheFolderRefused extends Error {
@@ -83,7 +83,7 @@ export async function inspectCacheFolder(root: string): Promise<CacheFolderState
   const entries = await readdir(path);
   if (entries.length === 0) return { kind: 'empty' };
   if (entries.includes(markerFileName)) {
-    const marker = await readFile(join(path, markerFileName), 'utf8').then((text) => JSON.parse(text) as { layout?: unknown }, () => null);
+    const marker = await readFile(new StorePaths(path).marker, 'utf8').then((text) => JSON.parse(text) as { layout?: unknown }, () => null);
     if (!marker || typeof marker.layout !== 'number' || !Number.isInteger(marker.layout)) {
       return { kind: 'refused', message: `${path} has a ${markerFileName} that cannot be read; restore it, or choose another folder.` };
     }
@@ -94,7 +94,7 @@ export async function inspectCacheFolder(root: string): Promise<CacheFolderState
   }
   const scan = await scanStore(path);
   if (scan.foreign.length > 0) return refusedForeign(path, scan.foreign[0]!);
-  if (!entries.includes('blobs') && !entries.includes('registries')) return refusedForeign(path, entries[0]!);
+  if (!entries.includes(layoutNames.blobs) && !entries.includes(layoutNames.registries)) return refusedForeign(path, entries[0]!);
   return { kind: 'unmarked-cache' };
 }
 

@@ -3,6 +3,7 @@
 // and says why in its health state, instead of failing pulls.
 import { statfs } from 'node:fs/promises';
 import { formatBytes } from '../pull-tracker.js';
+import { diskErrorKind } from './disk-errors.js';
 
 export type GuardProblem = { code: 'disk-full' | 'cache-not-writable'; message: string } | null;
 
@@ -50,10 +51,11 @@ export class CacheGuard {
     this.writeFailedAt = this.now();
     this.writeFailure = code;
     this.checkedAt = 0;
+    const full = diskErrorKind(code) === 'full';
     this.report({
-      code: code === 'ENOSPC' || code === 'EDQUOT' ? 'disk-full' : 'cache-not-writable',
+      code: full ? 'disk-full' : 'cache-not-writable',
       message:
-        code === 'ENOSPC' || code === 'EDQUOT'
+        full
           ? `Caching stopped: the cache disk is full (${code}); pulls stream straight through without caching.`
           : `Caching stopped: the cache folder ${this.dir} cannot be written (${code}); pulls stream straight through without caching.`,
     });

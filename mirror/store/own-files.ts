@@ -3,7 +3,7 @@
 // it while leaving every file it did not write exactly where it was.
 import { lstat, readdir, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import { isOwnTempName, isRegistryKey, markerFileName } from './paths.js';
+import { isOwnTempName, isRegistryKey, layoutNames, legacyWriteProbe } from './paths.js';
 
 export interface StoreScan {
   /** Dockmirror's files, relative to the root with `/` separators. */
@@ -16,8 +16,6 @@ const hex64 = /^[a-f0-9]{64}$/;
 const prefix = /^[a-f0-9]{2}$/;
 const nameComponent = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
 const tagFile = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\.json$/;
-/** Written by the CLI's write check before the probe moved into tmp/; left behind by a crash. */
-const legacyWriteProbe = /^\.dockmirror-write-test-\d+$/;
 
 type Kind = 'dir' | 'file';
 /** Decides an entry from its path inside the root (segments) and its kind; true = Dockmirror's. */
@@ -25,19 +23,19 @@ function ownEntry(segments: string[], kind: Kind): boolean {
   const [top, ...rest] = segments;
   const name = segments.at(-1)!;
   switch (top) {
-    case markerFileName:
+    case layoutNames.marker:
       return rest.length === 0 && kind === 'file';
-    case 'tmp':
+    case layoutNames.tmp:
       return rest.length === 0 ? kind === 'dir' : rest.length === 1 && kind === 'file' && isOwnTempName(name);
-    case 'blobs':
-    case 'manifests':
+    case layoutNames.blobs:
+    case layoutNames.manifests:
       if (rest.length === 0) return kind === 'dir';
-      if (rest[0] !== 'sha256') return false;
+      if (rest[0] !== layoutNames.algorithm) return false;
       if (rest.length === 1) return kind === 'dir';
       if (rest.length === 2) return kind === 'dir' && prefix.test(rest[1]!);
       if (rest.length !== 3 || kind !== 'file' || !rest[2]!.startsWith(rest[1]!)) return false;
-      return top === 'blobs' ? hex64.test(rest[2]!) : hex64.test(rest[2]!.replace(/\.json$/, '')) && rest[2]!.endsWith('.json');
-    case 'registries':
+      return top === layoutNames.blobs ? hex64.test(rest[2]!) : hex64.test(rest[2]!.replace(/\.json$/, '')) && rest[2]!.endsWith('.json');
+    case layoutNames.registries:
       return ownRecord(rest, kind);
     default:
       return rest.length === 0 && kind === 'file' && legacyWriteProbe.test(name);
@@ -49,7 +47,7 @@ function ownRecord(rest: string[], kind: Kind): boolean {
   if (rest.length === 0) return kind === 'dir';
   if (!isRegistryKey(rest[0]!)) return false;
   const below = rest.slice(1);
-  const records = below.findIndex((segment) => segment === '_tags' || segment === '_links');
+  const records = below.findIndex((segment) => segment === layoutNames.tags || segment === layoutNames.links);
   const components = records === -1 ? below : below.slice(0, records);
   if (!components.every((c) => nameComponent.test(c))) return false;
   if (records === -1) return kind === 'dir';
@@ -57,7 +55,7 @@ function ownRecord(rest: string[], kind: Kind): boolean {
   const after = below.slice(records + 1);
   if (after.length === 0) return kind === 'dir';
   if (after.length !== 1 || kind !== 'file') return false;
-  return below[records] === '_tags' ? tagFile.test(after[0]!) : hex64.test(after[0]!);
+  return below[records] === layoutNames.tags ? tagFile.test(after[0]!) : hex64.test(after[0]!);
 }
 
 /** Walks the folder without following links; `skipTop` leaves out top-level names (e.g. tmp). */

@@ -19,7 +19,18 @@ import { digestHex, parseDigest, parseRepository, parseTag } from '../reference.
 
 /** Bumped when the layout changes in a way an older Dockmirror would misread. */
 export const storeLayoutVersion = 1;
-export const markerFileName = 'dockmirror-cache.json';
+/** Every name the layout is built from: StorePaths builds with them, own-files.ts recognises them. */
+export const layoutNames = {
+  marker: 'dockmirror-cache.json',
+  blobs: 'blobs',
+  manifests: 'manifests',
+  registries: 'registries',
+  tmp: 'tmp',
+  algorithm: 'sha256',
+  tags: '_tags',
+  links: '_links',
+} as const;
+export const markerFileName = layoutNames.marker;
 
 export type TempKind = 'part' | 'rec' | 'probe';
 
@@ -28,6 +39,9 @@ const tempNames: Record<TempKind, { make: () => string; pattern: RegExp }> = {
   rec: { make: () => `${randomBytes(8).toString('hex')}.rec`, pattern: /^[a-f0-9]{16}\.rec$/ },
   probe: { make: () => `health-${randomBytes(4).toString('hex')}`, pattern: /^health-[a-f0-9]{8}$/ },
 };
+
+/** Written at the root by the CLI's write check before the probe moved into tmp/; left behind by a crash. */
+export const legacyWriteProbe = /^\.dockmirror-write-test-\d+$/;
 
 /** Whether a name in tmp/ is one the engine writes there (and so may sweep). */
 export function isOwnTempName(name: string): boolean {
@@ -49,23 +63,38 @@ export class StorePaths {
   }
 
   get marker(): string {
-    return join(this.root, markerFileName);
+    return join(this.root, layoutNames.marker);
+  }
+
+  /** `blobs/`: its presence alone marks a cache of a Dockmirror older than the marker. */
+  get blobsRoot(): string {
+    return join(this.root, layoutNames.blobs);
   }
 
   get blobsDir(): string {
-    return join(this.root, 'blobs', 'sha256');
+    return join(this.blobsRoot, layoutNames.algorithm);
   }
 
   get manifestsDir(): string {
-    return join(this.root, 'manifests', 'sha256');
+    return join(this.root, layoutNames.manifests, layoutNames.algorithm);
   }
 
   get tmpDir(): string {
-    return join(this.root, 'tmp');
+    return join(this.root, layoutNames.tmp);
   }
 
   get registriesDir(): string {
-    return join(this.root, 'registries');
+    return join(this.root, layoutNames.registries);
+  }
+
+  /** `blobs/sha256/<ab>`, for listing what the store holds; undefined for a name that is no shard. */
+  blobShard(name: string): string | undefined {
+    return /^[a-f0-9]{2}$/.test(name) ? join(this.blobsDir, name) : undefined;
+  }
+
+  /** A file in tmp/ named by readdir, when the name is one the engine writes (and so may sweep). */
+  ownTempFile(name: string): string | undefined {
+    return isOwnTempName(name) ? join(this.tmpDir, name) : undefined;
   }
 
   /** A fresh name in tmp/ of the kind the sweep recognises as the engine's own. */
@@ -91,15 +120,19 @@ export class StorePaths {
   }
 
   tagsDir(registry: string, repository: string): string {
-    return join(this.repository(registry, repository), '_tags');
+    return join(this.repository(registry, repository), layoutNames.tags);
   }
 
   tag(registry: string, repository: string, tag: string): string {
     return join(this.tagsDir(registry, repository), `${parseTag(tag)}.json`);
   }
 
+  linksDir(registry: string, repository: string): string {
+    return join(this.repository(registry, repository), layoutNames.links);
+  }
+
   link(registry: string, repository: string, digest: string): string {
-    return join(this.repository(registry, repository), '_links', digestHex(parseDigest(digest)));
+    return join(this.linksDir(registry, repository), digestHex(parseDigest(digest)));
   }
 
   /** Defence in depth: a built path that is not strictly under the root is refused, never used. */

@@ -5,7 +5,7 @@ import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promise
 import { dirname, join, relative, sep } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
 import { pruneEmptyDirs, removeOwnFiles } from './own-files.js';
-import { StorePaths } from './paths.js';
+import { layoutNames, StorePaths } from './paths.js';
 
 export interface ManifestMeta {
   mediaType: string;
@@ -94,8 +94,8 @@ export class RecordStore {
   async deleteRepository(registry: string, repository: string): Promise<void> {
     const root = this.paths.repository(registry, repository);
     const own: string[] = [];
-    for (const folder of ['_tags', '_links']) {
-      for (const name of await listDir(join(root, folder))) own.push(relative(this.paths.root, join(root, folder, name)).split(sep).join('/'));
+    for (const folder of [this.paths.tagsDir(registry, repository), this.paths.linksDir(registry, repository)]) {
+      for (const name of await listDir(folder)) own.push(relative(this.paths.root, join(folder, name)).split(sep).join('/'));
     }
     for (const cache of [this.tags, this.links]) {
       for (const key of cache.keys()) if (dirname(dirname(key)) === root) cache.delete(key);
@@ -136,7 +136,7 @@ export class RecordStore {
 async function walkRepositories(registryDir: string, dir: string, found: (repository: string) => void): Promise<void> {
   const entries = await listDir(dir);
   // A repository whose last tag was deleted keeps an empty _tags folder; it holds nothing to list.
-  if (entries.includes('_tags') && (await listDir(join(dir, '_tags'))).some((file) => file.endsWith('.json'))) {
+  if (entries.includes(layoutNames.tags) && (await listDir(join(dir, layoutNames.tags))).some((file) => file.endsWith('.json'))) {
     found(relative(registryDir, dir).split(sep).join('/'));
   }
   for (const entry of entries) {

@@ -106,20 +106,37 @@ export class UpstreamClient {
     };
   }
 
-  /** Starts a blob download; follows the CDN redirect. The caller owns the body stream. */
-  async blob(repository: string, digest: string, fromByte = 0): Promise<UpstreamReply> {
-    const extra: Record<string, string> = fromByte > 0 ? { range: `bytes=${fromByte}-` } : {};
+  /**
+   * Starts a blob download from `fromByte` (to `toByte`, inclusive, when given); follows the CDN
+   * redirect. The caller owns the body stream.
+   */
+  async blob(repository: string, digest: string, fromByte = 0, toByte?: number): Promise<UpstreamReply> {
+    const ranged = fromByte > 0 || toByte !== undefined;
+    const extra: Record<string, string> = ranged ? { range: `bytes=${fromByte}-${toByte ?? ''}` } : {};
     const reply = await this.send('GET', `/v2/${repository}/blobs/${digest}`, repository, extra);
     if (reply.status === 404) {
       discard(reply.body);
       throw new RegistryError('BLOB_UNKNOWN', `blob unknown: ${digest} is not in ${repository} upstream`);
     }
     await this.expectSuccess(reply, repository);
-    if (fromByte > 0 && reply.status !== 206) {
+    if (ranged && reply.status !== 206) {
       discard(reply.body);
       throw new RegistryError('UNAVAILABLE', `the upstream ignored a range request for ${digest}`);
     }
     return reply;
+  }
+
+  /** A blob's size, asked with a HEAD: nothing is downloaded. Null when the upstream does not say. */
+  async blobSize(repository: string, digest: string): Promise<number | null> {
+    const reply = await this.send('HEAD', `/v2/${repository}/blobs/${digest}`, repository, {});
+    if (reply.status === 404) {
+      discard(reply.body);
+      throw new RegistryError('BLOB_UNKNOWN', `blob unknown: ${digest} is not in ${repository} upstream`);
+    }
+    await this.expectSuccess(reply, repository);
+    discard(reply.body);
+    const length = header(reply.headers, 'content-length');
+    return length !== undefined && /^\d{1,15}$/.test(length) ? Number(length) : null;
   }
 
   /** Whether the upstream serves this blob in this repository (HEAD: not counted as a pull). */

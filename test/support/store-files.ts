@@ -17,9 +17,14 @@ export async function blobFiles(cacheDir: string): Promise<BlobFile[]> {
   const root = join(cacheDir, 'blobs', 'sha256');
   const found: BlobFile[] = [];
   for (const prefix of await readdir(root).catch(() => [] as string[])) {
-    for (const hex of await readdir(join(root, prefix))) {
+    for (const hex of await readdir(join(root, prefix)).catch(() => [] as string[])) {
       const path = join(root, prefix, hex);
-      found.push({ digest: `sha256:${hex}`, path, size: (await stat(path)).size });
+      // Eviction may delete a file between the listing and its stat: it is then not held.
+      const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return null;
+        throw error;
+      });
+      if (info) found.push({ digest: `sha256:${hex}`, path, size: info.size });
     }
   }
   return found.sort((a, b) => a.digest.localeCompare(b.digest));

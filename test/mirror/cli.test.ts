@@ -6,9 +6,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { engineNodeFlags } from '../mirror/process-flags.js';
+import { engineNodeFlags } from '../../mirror/process-flags.js';
 
-const bin = join(import.meta.dirname, '..', '..', 'build', 'dockmirror.js');
+const bin = join(import.meta.dirname, '..', '..', '..', 'build', 'dockmirror.js');
 
 /** Runs the bin as `npx dockmirror` does: executed itself, so its shebang picks node and its flags. */
 function run(args: string[]): {
@@ -93,7 +93,7 @@ test('bad option values and unknown commands are plain sentences, not stack trac
 });
 
 test('the npm scripts that run the mirror pass the engine\'s Node flags too', async () => {
-  const manifest = JSON.parse(await readFile(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const manifest = JSON.parse(await readFile(join(import.meta.dirname, '..', '..', '..', 'package.json'), 'utf8')) as { scripts: Record<string, string> };
   for (const script of ['start', 'serve']) {
     const words = manifest.scripts[script]?.split(/\s+/) ?? [];
     for (const flag of engineNodeFlags) assert.ok(words.includes(flag), `npm run ${script} is "${manifest.scripts[script]}", without ${flag}`);

@@ -7,11 +7,11 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
-import { createMirror, inspectCacheFolder, type MirrorEngine } from '../mirror/index.js';
-import { spawnCli, startServeCli } from './support/cli-process.js';
-import { pushRandomImage, sha256, type PushedImageManifest } from './support/images.js';
-import { allFiles, blobFiles } from './support/store-files.js';
-import { startTestUpstream, type TestUpstream } from './support/upstream.js';
+import { createMirror, inspectCacheFolder, type MirrorEngine } from '../../../mirror/index.js';
+import { spawnCli, startServeCli } from '../../support/cli-process.js';
+import { pushRandomImage, sha256, type PushedImageManifest } from '../../support/images.js';
+import { allFiles, blobFiles } from '../../support/store-files.js';
+import { startTestUpstream, type TestUpstream } from '../../support/upstream.js';
 
 let upstream: TestUpstream;
 let workDir: string;

@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Agent, request } from 'undici';
-import { startEngineProcess, type EngineProcess } from './support/cli-process.js';
-import { pushRandomImage } from './support/images.js';
-import { startRegistry, type RunningRegistry } from './support/registry.js';
+import { startEngineProcess, type EngineProcess } from '../../support/cli-process.js';
+import { pushRandomImage } from '../../support/images.js';
+import { startRegistry, type RunningRegistry } from '../../support/registry.js';
 
 const nofile = 512;
 /** What connection-limits.ts leaves for clients under that limit: 512 less 128 kept free, two fds per connection. */

@@ -7,10 +7,10 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { createMirror, type MirrorEngine } from '../mirror/index.js';
-import { pushRandomImage, sha256, type PushedImageManifest } from './support/images.js';
-import { blobFiles, mismatchedBlobFiles } from './support/store-files.js';
-import { startTestUpstream, type TestUpstream } from './support/upstream.js';
+import { createMirror, type MirrorEngine } from '../../../mirror/index.js';
+import { pushRandomImage, sha256, type PushedImageManifest } from '../../support/images.js';
+import { blobFiles, mismatchedBlobFiles } from '../../support/store-files.js';
+import { startTestUpstream, type TestUpstream } from '../../support/upstream.js';
 
 const MiB = 1024 * 1024;
 let upstream: TestUpstream;

@@ -1,4 +1,4 @@
-// Single byte-range requests (RFC 9110 §14). Registries serve one range at a time; a
+// Single byte-range requests (RFC 9110 §14) on a blob. Registries serve one range at a time; a
 // multi-range or malformed header is refused rather than guessed at.
 import { RegistryError } from '../errors.js';
 

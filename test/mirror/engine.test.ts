@@ -1,14 +1,16 @@
 // The engine against a real distribution behind the Docker Hub stand-in, over real HTTP. Each
 // test counts what reached the upstream, which is where a mirror earns its keep.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { createMirror, testUpstreamCredentials, type MirrorEngine, type MirrorEvent, type MirrorOptions, type PullEvent, type RequestEvent } from '../mirror/index.js';
-import { DEFAULT_HUB_USER } from './support/hub.js';
-import { sha256, type PushedImageManifest } from './support/images.js';
-import { startTestUpstream, type TestUpstream } from './support/upstream.js';
+import { createMirror, defaultTagTtlMs, testUpstreamCredentials, type MirrorEngine, type MirrorEvent, type MirrorOptions, type PullEvent, type RequestEvent } from '../../mirror/index.js';
+import { DEFAULT_HUB_USER } from '../support/hub.js';
+import { pushBlob, sha256, type PushedImageManifest } from '../support/images.js';
+import { blobFiles } from '../support/store-files.js';
+import { startTestUpstream, type TestUpstream } from '../support/upstream.js';
 
 let upstream: TestUpstream;
 
@@ -202,15 +204,18 @@ describe('one upstream fetch per blob', () => {
 
 describe('tags', () => {
   test('within the TTL a tag costs nothing upstream; after it, one HEAD and no GET', async (t) => {
-    const { base } = await startMirror(t, { tagTtlMs: 400 });
+    const clock = { ms: Date.now() };
+    const { base } = await startMirror(t, { now: () => clock.ms });
     const repo = upstream.images.sharedA.repository;
     await (await fetch(`${base}/v2/${repo}/manifests/1`)).arrayBuffer();
     const gets = upstream.hub.stats().manifestGets[repo] ?? 0;
     const heads = upstream.hub.stats().manifestHeads[repo] ?? 0;
     for (let i = 0; i < 20; i++) await (await fetch(`${base}/v2/${repo}/manifests/1`)).arrayBuffer();
+    clock.ms += defaultTagTtlMs - 1;
+    await (await fetch(`${base}/v2/${repo}/manifests/1`)).arrayBuffer();
     assert.equal(upstream.hub.stats().manifestGets[repo] ?? 0, gets);
-    assert.equal(upstream.hub.stats().manifestHeads[repo] ?? 0, heads);
-    await new Promise((resolve) => setTimeout(resolve, 450));
+    assert.equal(upstream.hub.stats().manifestHeads[repo] ?? 0, heads, 'the last millisecond of the TTL still costs nothing');
+    clock.ms += 2;
     const concurrent = await Promise.all(Array.from({ length: 10 }, () => fetch(`${base}/v2/${repo}/manifests/1`).then(bytesOf)));
     for (const body of concurrent) assert.deepEqual(body, upstream.images.sharedA.bytes);
     assert.equal((upstream.hub.stats().manifestHeads[repo] ?? 0) - heads, 1, 'concurrent revalidations share one HEAD');
@@ -218,13 +223,16 @@ describe('tags', () => {
   });
 
   test('a tag that moved upstream is fetched again after the TTL', async (t) => {
-    const { pushImage } = await import('./support/images.js');
-    const { base } = await startMirror(t, { tagTtlMs: 200 });
+    const { pushImage } = await import('../support/images.js');
+    const clock = { ms: Date.now() };
+    const { base } = await startMirror(t, { tagTtlMs: 200, now: () => clock.ms });
     const first = await pushImage(upstream.registry.url, { repository: 'dockmirror/moving', tag: 'v', layers: [[{ path: '/a.txt', content: 'one\n' }]] });
     assert.equal((await fetch(`${base}/v2/dockmirror/moving/manifests/v`)).headers.get('docker-content-digest'), first.digest);
     const second = await pushImage(upstream.registry.url, { repository: 'dockmirror/moving', tag: 'v', layers: [[{ path: '/a.txt', content: 'two\n' }]] });
     assert.notEqual(first.digest, second.digest);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    const early = await fetch(`${base}/v2/dockmirror/moving/manifests/v`);
+    assert.equal(early.headers.get('docker-content-digest'), first.digest, 'within the TTL the cached tag answers');
+    clock.ms += 201;
     const moved = await fetch(`${base}/v2/dockmirror/moving/manifests/v`);
     assert.equal(moved.headers.get('docker-content-digest'), second.digest);
     assert.deepEqual(await bytesOf(moved), second.bytes);
@@ -365,14 +373,31 @@ describe('credentials', () => {
 });
 
 describe('cache size and contents', () => {
-  test('the size cap evicts least recently used blobs and keeps the cache under it', async (t) => {
-    const cap = 150_000;
-    const { base, engine } = await startMirror(t, { maxSizeBytes: cap });
-    for (const image of [upstream.images.alpine, upstream.images.sharedA, upstream.images.sharedB]) {
-      await (await fetch(`${base}/v2/${image.repository}/manifests/${image.tag}`)).arrayBuffer();
-      for (const layer of image.layers) assert.equal(sha256(await bytesOf(await fetch(`${base}/v2/${image.repository}/blobs/${layer.digest}`))), layer.digest);
-    }
-    await waitFor(() => (engine.status().cache.bytes <= cap ? true : undefined), 'eviction to finish');
+  test('the size cap evicts least recently used blobs: which went and which stayed', async (t) => {
+    // Four 100 kB blobs against a 250 kB cap: the third and the fourth each push the cache over it.
+    const cap = 250_000;
+    const clock = { ms: Date.now() };
+    const { base, engine, cacheDir } = await startMirror(t, { maxSizeBytes: cap, now: () => clock.ms });
+    const [a, b, c, d] = await Promise.all(['a', 'b', 'c', 'd'].map((name) => pushBlob(upstream.registry.url, 'dockmirror/lru', randomBytes(100_000))));
+    const get = async (blob: { digest: string }): Promise<void> => {
+      assert.equal(sha256(await bytesOf(await fetch(`${base}/v2/dockmirror/lru/blobs/${blob.digest}`))), blob.digest);
+      clock.ms += 1_000;
+    };
+    const stored = async (): Promise<string[]> => {
+      await waitFor(() => (engine.status().cache.bytes <= cap ? true : undefined), 'eviction to finish');
+      const files = (await blobFiles(cacheDir)).map((file) => file.digest);
+      assert.equal(engine.status().cache.blobs, files.length, 'the index and the disk agree');
+      return files.sort();
+    };
+    await get(a!);
+    await get(b!);
+    // A use counts for LRU order once a minute at most: a later read of `a` makes `b` the oldest.
+    clock.ms += 61_000;
+    await get(a!);
+    await get(c!);
+    assert.deepEqual(await stored(), [a!.digest, c!.digest].sort(), 'b, the least recently used, went');
+    await get(d!);
+    assert.deepEqual(await stored(), [c!.digest, d!.digest].sort(), 'then a, now the least recently used');
     assert.ok(engine.status().cache.bytes <= cap);
   });
 

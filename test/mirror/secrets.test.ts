@@ -7,12 +7,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { startCapturingProxy, type CapturingProxy } from './support/capturing-proxy.js';
-import { startServeCli, type ServingCli } from './support/cli-process.js';
-import { copiedImageProblems, readCopiedImage, skopeoCopy } from './support/clients/index.js';
-import { DEFAULT_HUB_USER } from './support/hub.js';
-import { allFiles } from './support/store-files.js';
-import { startTestUpstream, type TestUpstream } from './support/upstream.js';
+import { startCapturingProxy, type CapturingProxy } from '../support/capturing-proxy.js';
+import { startServeCli, type ServingCli } from '../support/cli-process.js';
+import { copiedImageProblems, readCopiedImage, skopeoCopy } from '../support/clients/index.js';
+import { DEFAULT_HUB_USER } from '../support/hub.js';
+import { allFiles } from '../support/store-files.js';
+import { startTestUpstream, type TestUpstream } from '../support/upstream.js';
 
 let upstream: TestUpstream;
 let workDir: string;

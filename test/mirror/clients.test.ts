@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { createMirror, type MirrorEngine, type MirrorEvent, type PullEvent } from '../mirror/index.js';
+import { createMirror, type MirrorEngine, type MirrorEvent, type PullEvent } from '../../mirror/index.js';
 import {
   containerdImageProblems,
   copiedImageProblems,
@@ -18,8 +18,8 @@ import {
   startDockerd,
   writeHostsToml,
   type RunningDockerd,
-} from './support/clients/index.js';
-import { startTestUpstream, type TestUpstream } from './support/upstream.js';
+} from '../support/clients/index.js';
+import { startTestUpstream, type TestUpstream } from '../support/upstream.js';
 
 let upstream: TestUpstream;
 let mirror: MirrorEngine;

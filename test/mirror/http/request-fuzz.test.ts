@@ -9,8 +9,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { startEngineProcess, type EngineProcess } from './support/cli-process.js';
-import { startRegistry, type RunningRegistry } from './support/registry.js';
+import { startEngineProcess, type EngineProcess } from '../../support/cli-process.js';
+import { startRegistry, type RunningRegistry } from '../../support/registry.js';
 
 let registry: RunningRegistry;
 let mirror: EngineProcess;

@@ -6,11 +6,11 @@ import { mkdir, mkdtemp, rm, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
-import { createMirror, type HealthProblemCode, type MirrorEngine, type MirrorOptions } from '../mirror/index.js';
-import { runChecked, runCommand, unmountUnder } from './support/clients/process.js';
-import { pushRandomImage, sha256, type PushedImageManifest } from './support/images.js';
-import { blobFiles, mismatchedBlobFiles, tempFiles } from './support/store-files.js';
-import { startTestUpstream, type TestUpstream } from './support/upstream.js';
+import { createMirror, type HealthProblemCode, type MirrorEngine, type MirrorOptions } from '../../../mirror/index.js';
+import { runChecked, runCommand, unmountUnder } from '../../support/clients/process.js';
+import { pushRandomImage, sha256, type PushedImageManifest } from '../../support/images.js';
+import { blobFiles, mismatchedBlobFiles, tempFiles } from '../../support/store-files.js';
+import { startTestUpstream, type TestUpstream } from '../../support/upstream.js';
 
 const MiB = 1024 * 1024;
 let upstream: TestUpstream;

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client } from 'undici';
-import { createMirror, type MirrorEngine, type RequestEvent } from '../mirror/index.js';
-import { markerFileName } from '../mirror/store/paths.js';
-import { startRegistry, type RunningRegistry } from './support/registry.js';
+import { createMirror, type MirrorEngine, type RequestEvent } from '../../../mirror/index.js';
+import { markerFileName } from '../../../mirror/store/paths.js';
+import { startRegistry, type RunningRegistry } from '../../support/registry.js';
 
 let upstream: RunningRegistry;
 let mirror: MirrorEngine;

@@ -6,11 +6,11 @@ import { access, mkdtemp, open, readFile, rm, truncate } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { createMirror } from '../mirror/index.js';
-import { spawnCli } from './support/cli-process.js';
-import { sha256 } from './support/images.js';
-import { blobFiles, mismatchedBlobFiles } from './support/store-files.js';
-import { startTestUpstream, type TestUpstream } from './support/upstream.js';
+import { createMirror } from '../../mirror/index.js';
+import { spawnCli } from '../support/cli-process.js';
+import { sha256 } from '../support/images.js';
+import { blobFiles, mismatchedBlobFiles } from '../support/store-files.js';
+import { startTestUpstream, type TestUpstream } from '../support/upstream.js';
 
 let upstream: TestUpstream;
 let workDir: string;

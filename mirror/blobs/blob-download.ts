@@ -9,10 +9,11 @@ import { createHash, type Hash } from 'node:crypto';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { BlobAppender } from './blob-appender.js';
-import { RecentChunks } from './blob-window.js';
-import { RegistryError } from './errors.js';
-import type { BlobStore } from './store/blob-store.js';
-import type { UpstreamClient } from './upstream/client.js';
+import { RecentChunks } from './recent-chunks.js';
+import { RegistryError } from '../errors.js';
+import type { BlobStore } from '../store/blob-store.js';
+import { diskErrorCode } from '../store/disk-errors.js';
+import type { UpstreamClient } from '../upstream/client.js';
 
 /** How far the disk may fall behind the network before the upstream body is paused. */
 const maxQueuedBytes = 1024 * 1024;
@@ -55,6 +56,8 @@ export class BlobDownload {
 
   private readonly listeners = new Set<() => void>();
   private markStarted!: () => void;
+  private settle!: (run: Promise<void>) => void;
+  private running = false;
   private readonly options: BlobDownloadOptions;
 
   constructor(options: BlobDownloadOptions) {
@@ -63,9 +66,16 @@ export class BlobDownload {
     this.repository = options.repository;
     this.tempPath = options.store.tempPath();
     this.started = new Promise((resolve) => (this.markStarted = resolve));
-    this.finished = this.run();
+    this.finished = new Promise((resolve) => (this.settle = resolve));
     // Failures are reported through state and readers; nobody has to await `finished`.
     this.finished.catch(() => {});
+  }
+
+  /** Opens the temp file and asks the upstream; once only. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.settle(this.run());
   }
 
   /** Where the blob lives once verified and stored. */
@@ -117,9 +127,9 @@ export class BlobDownload {
       this.recent.clear();
     } catch (error) {
       this.state = 'failed';
-      if (isLocalWriteError(error)) this.localWriteError = (error as NodeJS.ErrnoException).code;
+      this.localWriteError = diskErrorCode(error);
       // Readers that go on from the upstream re-hash what they sent, part of which only `recent` holds.
-      else this.recent.clear();
+      if (!this.localWriteError) this.recent.clear();
       this.error = error instanceof RegistryError ? error : new RegistryError('UNAVAILABLE', `caching ${this.digest} failed: ${(error as Error).message}`);
       await file?.close().catch(() => {});
       await rm(this.tempPath, { force: true });
@@ -148,7 +158,7 @@ export class BlobDownload {
         throw new Error(`the upstream closed the connection after ${this.written} of ${this.size} bytes`);
       } catch (error) {
         const cannotResume = error instanceof RegistryError && (this.written === 0 || error.code !== 'UNAVAILABLE');
-        if (cannotResume || attempt >= resumeDelays.length || isLocalWriteError(error)) throw error;
+        if (cannotResume || attempt >= resumeDelays.length || diskErrorCode(error)) throw error;
         await new Promise((resolve) => setTimeout(resolve, resumeDelays[attempt]));
       }
     }
@@ -203,10 +213,4 @@ export class BlobDownload {
       });
     });
   }
-}
-
-/** Errors of our own disk, which no retry of the upstream fixes. */
-export function isLocalWriteError(error: unknown): boolean {
-  const code = (error as { code?: string })?.code;
-  return code === 'ENOSPC' || code === 'EACCES' || code === 'EROFS' || code === 'EPERM' || code === 'EDQUOT';
 }

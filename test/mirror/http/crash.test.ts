@@ -6,10 +6,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { startServeCli, type ServingCli } from './support/cli-process.js';
-import { pushRandomImage, sha256, type PushedImageManifest } from './support/images.js';
-import { blobFiles, mismatchedBlobFiles, tempFiles } from './support/store-files.js';
-import { startTestUpstream, type TestUpstream } from './support/upstream.js';
+import { startServeCli, type ServingCli } from '../../support/cli-process.js';
+import { pushRandomImage, sha256, type PushedImageManifest } from '../../support/images.js';
+import { blobFiles, mismatchedBlobFiles, tempFiles } from '../../support/store-files.js';
+import { startTestUpstream, type TestUpstream } from '../../support/upstream.js';
 
 let upstream: TestUpstream;
 let big: PushedImageManifest[];

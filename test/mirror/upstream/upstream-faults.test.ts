@@ -1,16 +1,16 @@
 // Upstream 5xx answers and timeouts, injected for real: the hub stand-in answers 503/500 or goes
 // silent, and a bare TCP server accepts connections and never says a word. Retries must be
 // bounded, and the mirror must answer its client within its configured timeouts, never hang.
-// (Unreachable upstreams and 429s are proven in mirror-engine.test.ts.)
+// (Unreachable upstreams and 429s are proven in test/mirror/engine.test.ts.)
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
-import { createMirror, type MirrorEngine, type MirrorOptions } from '../mirror/index.js';
-import { sha256 } from './support/images.js';
-import { startTestUpstream, type TestUpstream } from './support/upstream.js';
+import { createMirror, type MirrorEngine, type MirrorOptions } from '../../../mirror/index.js';
+import { sha256 } from '../../support/images.js';
+import { startTestUpstream, type TestUpstream } from '../../support/upstream.js';
 
 let upstream: TestUpstream;
 /** Removed after every mirror stopped: a hook that removes a folder a mirror still writes fails, and stops the hooks after it. */

@@ -1,17 +1,49 @@
 // Serving blobs: from the store when the repository is known to hold them, otherwise through
-// one shared upstream download per digest (BlobDownload), whatever the number of clients.
+// one shared upstream download per digest (BlobDownload), whatever the number of clients, or
+// relayed uncached while the disk takes no writes; a HEAD or a small range of a blob nobody is
+// downloading asks the upstream for just that (upstream-only.ts). The source is chosen here, once,
+// and the caller gets a ready body: the reader over the requested range, and what to say about it.
 import { stat } from 'node:fs/promises';
-import { BlobDownload } from './blob-download.js';
-import { VerifyingRelay } from './blob-relay.js';
-import { RegistryError } from './errors.js';
-import type { CacheResult } from './public-types.js';
 import type { Readable } from 'node:stream';
-import type { BlobStore } from './store/blob-store.js';
-import type { CacheGuard } from './store/cache-guard.js';
-import type { RecordStore } from './store/records.js';
-import type { UpstreamClient } from './upstream/client.js';
+import { RegistryError } from '../errors.js';
+import type { CacheResult } from '../public-types.js';
+import { BlobDownload } from './blob-download.js';
+import { parseRange, type ByteRange } from './byte-range.js';
+import type { ChunkSource } from './chunk-source.js';
+import { DownloadChunkSource } from './download-chunk-source.js';
+import { FileChunkSource } from './file-chunk-source.js';
+import { headFromUpstream, rangeFromUpstream, smallRange, type UpstreamOnlyBody } from './upstream-only.js';
+import { VerifyingRelay } from './verifying-relay.js';
+import type { BlobStore } from '../store/blob-store.js';
+import type { CacheGuard } from '../store/cache-guard.js';
+import type { RecordStore } from '../store/records.js';
+import type { UpstreamClient } from '../upstream/client.js';
 
-export type BlobSource =
+export interface BlobRequest {
+  repository: string;
+  digest: string;
+  /** HEAD gets a body without a reader. */
+  method: 'GET' | 'HEAD';
+  /** The client's Range header, if any. */
+  range?: string | string[];
+}
+
+/** A blob ready to send: what the HTTP answer says, and the reader of its bytes (GET only). */
+export interface BlobBody {
+  /** The whole blob's size; null when the upstream did not say. */
+  size: number | null;
+  /** The bytes served; null for the whole blob. */
+  range: ByteRange | null;
+  /** Whether Range requests are honoured for this body (a relay verifies only whole blobs). */
+  acceptsRanges: boolean;
+  reader?: ChunkSource | Readable;
+  cache: CacheResult;
+  upstreamMs: number;
+  /** Runs once the answer is done, sent or not: unpins the blob, drops an unread upstream body. */
+  release: () => void;
+}
+
+type BlobSource =
   | { kind: 'file'; path: string; size: number; release: () => void; cache: CacheResult; upstreamMs: number }
   | { kind: 'download'; download: BlobDownload; release: () => void; cache: CacheResult; upstreamMs: number }
   | { kind: 'relay'; body: Readable; size: number | null; release: () => void; cache: CacheResult; upstreamMs: number };
@@ -37,7 +69,49 @@ export class BlobService {
     return this.downloads.size;
   }
 
-  async open(repository: string, digest: string): Promise<BlobSource> {
+  async open(request: BlobRequest): Promise<BlobBody> {
+    const upstreamOnly = await this.withoutDownload(request);
+    if (upstreamOnly) return { ...upstreamOnly, acceptsRanges: upstreamOnly.size !== null, cache: 'miss' };
+    const source = await this.choose(request.repository, request.digest);
+    try {
+      return await this.bodyOf(source, request);
+    } catch (error) {
+      source.release();
+      throw error;
+    }
+  }
+
+  private async bodyOf(source: BlobSource, request: BlobRequest): Promise<BlobBody> {
+    const { cache, upstreamMs, release } = source;
+    const read = request.method === 'GET';
+    if (source.kind === 'relay') {
+      // RFC 9110 allows ignoring Range, which a relay must: it can verify only the whole blob.
+      return { size: source.size, range: null, acceptsRanges: false, reader: read ? source.body : undefined, cache, upstreamMs, release };
+    }
+    const size = source.kind === 'file' ? source.size : source.download.size;
+    const range = size === null ? null : parseRange(request.range, size);
+    const body: BlobBody = { size, range, acceptsRanges: size !== null, cache, upstreamMs, release };
+    if (!read) return body;
+    if (source.kind === 'file') body.reader = new FileChunkSource(source.path, range?.start ?? 0, range?.end ?? source.size - 1);
+    else body.reader = await DownloadChunkSource.open(source.download, range?.start ?? 0, range?.end);
+    return body;
+  }
+
+  /**
+   * A HEAD, or a small range, of a blob neither stored nor being downloaded costs the upstream
+   * a HEAD or that range, not the whole blob. Undefined: serve it the usual way.
+   */
+  private async withoutDownload(request: BlobRequest): Promise<UpstreamOnlyBody | undefined> {
+    const { repository, digest, method } = request;
+    const { store, upstream } = this.options;
+    if (store.has(digest) || this.downloads.has(digest)) return undefined;
+    if (method === 'HEAD') return headFromUpstream(upstream, repository, digest, request.range);
+    const range = smallRange(request.range);
+    return range && rangeFromUpstream(upstream, repository, digest, range, this.options.onUpstreamBytes);
+  }
+
+  /** Decides where the bytes come from: the store, a shared download, or a relay. */
+  private async choose(repository: string, digest: string): Promise<BlobSource> {
     const { store } = this.options;
     let upstreamMs = 0;
     if (store.has(digest)) {
@@ -106,6 +180,7 @@ export class BlobService {
       onUpstreamBytes: this.options.onUpstreamBytes,
     });
     this.downloads.set(digest, download);
+    download.start();
     download.finished
       .then(async () => {
         this.options.guard.writeSucceeded();

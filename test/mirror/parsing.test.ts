@@ -1,14 +1,14 @@
 // The grammars and header parsers every request passes through before it reaches the store.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseDuration, parseListen, parseSize } from '../mirror/cli-options.js';
-import { RegistryError } from '../mirror/errors.js';
-import { ClientFilter } from '../mirror/http/client-filter.js';
-import { parseRange } from '../mirror/http/range.js';
-import { parseRequest } from '../mirror/http/route.js';
-import { parseDigest, parseRepository, parseTag } from '../mirror/reference.js';
-import { parseChallenge } from '../mirror/upstream/challenge.js';
-import { readRateLimit } from '../mirror/upstream/rate-limit.js';
+import { parseDuration, parseListen, parseSize } from '../../mirror/cli-options.js';
+import { RegistryError } from '../../mirror/errors.js';
+import { ClientFilter } from '../../mirror/http/client-filter.js';
+import { parseRange } from '../../mirror/blobs/byte-range.js';
+import { parseRequest } from '../../mirror/http/route.js';
+import { parseDigest, parseRepository, parseTag } from '../../mirror/reference.js';
+import { parseChallenge } from '../../mirror/upstream/challenge.js';
+import { readRateLimit } from '../../mirror/upstream/rate-limit.js';
 
 const digest = `sha256:${'ab'.repeat(32)}`;
 

@@ -4,14 +4,13 @@
 // requests for one tag share one upstream request. When the upstream is down or rate-limited,
 // what is cached is served stale.
 import { createHash } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
-import { RegistryError } from './errors.js';
-import type { CacheResult } from './public-types.js';
-import { ByteLru } from './byte-lru.js';
+import { RegistryError } from '../errors.js';
+import type { CacheResult } from '../public-types.js';
+import { LocalManifests, type StoredManifest } from './local-manifests.js';
 import { SingleFlight } from './single-flight.js';
-import type { BlobStore } from './store/blob-store.js';
-import type { RecordStore, TagRecord } from './store/records.js';
-import type { UpstreamClient, UpstreamManifest } from './upstream/client.js';
+import type { BlobStore } from '../store/blob-store.js';
+import type { RecordStore, TagRecord } from '../store/records.js';
+import type { UpstreamClient, UpstreamManifest } from '../upstream/client.js';
 
 export interface ManifestAnswer {
   digest: string;
@@ -38,13 +37,15 @@ export interface ManifestServiceOptions {
 }
 
 /** Errors after which cached content is served stale rather than failing the client. */
-const staleable = new Set(['UNAVAILABLE', 'TOOMANYREQUESTS']);
+const staleable: ReadonlySet<string> = new Set(['UNAVAILABLE', 'TOOMANYREQUESTS']);
 
 export class ManifestService {
   private readonly flights = new SingleFlight<ManifestAnswer>();
-  private readonly bodies = new ByteLru(32 * 1024 * 1024);
+  private readonly local: LocalManifests;
 
-  constructor(private readonly options: ManifestServiceOptions) {}
+  constructor(private readonly options: ManifestServiceOptions) {
+    this.local = new LocalManifests(options.registry, options.store, options.records);
+  }
 
   async get(method: 'GET' | 'HEAD', repository: string, reference: { kind: 'tag' | 'digest'; value: string }): Promise<ManifestAnswer> {
     const answer =
@@ -55,7 +56,7 @@ export class ManifestService {
 
   private async byDigest(method: 'GET' | 'HEAD', repository: string, digest: string): Promise<ManifestAnswer> {
     const { store, records, registry } = this.options;
-    const stored = await this.readStored(digest, method);
+    const stored = await this.local.read(digest, method);
     if (stored) {
       if (await records.hasLink(registry, repository, digest)) return { ...stored, cache: 'hit', upstreamMs: 0 };
       // Cached for another repository: confirm with a HEAD that this one has it too.
@@ -111,10 +112,10 @@ export class ManifestService {
         lastPulled: record?.lastPulled ?? null,
       }));
       if (method === 'HEAD') {
-        const stored = await this.readStored(head.digest, 'HEAD');
+        const stored = await this.local.read(head.digest, 'HEAD');
         return { ...(stored ?? { digest: head.digest, mediaType: head.mediaType, size: head.size }), cache: unchanged ? 'revalidated' : 'miss', upstreamMs };
       }
-      const stored = await this.readStored(head.digest, 'GET');
+      const stored = await this.local.read(head.digest, 'GET');
       if (stored) {
         await this.persist(() => records.addLink(registry, repository, head.digest));
         return { ...stored, cache: unchanged ? 'revalidated' : 'miss', upstreamMs };
@@ -135,7 +136,7 @@ export class ManifestService {
 
   /** GETs a manifest (a counted pull), verifies its digest and stores it with its media type. */
   private async fetchAndStore(repository: string, reference: string, expectedDigest: string | undefined): Promise<ManifestAnswer> {
-    const { store, records, registry, upstream } = this.options;
+    const { upstream } = this.options;
     const started = Date.now();
     let remote: UpstreamManifest;
     try {
@@ -149,46 +150,18 @@ export class ManifestService {
     if (actual !== claimed) {
       throw new RegistryError('DIGEST_INVALID', `the upstream sent a manifest for ${repository}:${reference} whose digest ${actual} does not match ${claimed}; nothing was stored`);
     }
-    await this.persist(async () => {
-      if (!store.has(actual)) {
-        const temp = store.tempPath();
-        await writeFile(temp, body).catch(async (error: unknown) => {
-          await rm(temp, { force: true });
-          throw error;
-        });
-        await store.commit(temp, actual, body.length);
-      }
-      await records.writeManifestMeta(actual, { mediaType: remote.mediaType, size: body.length });
-      await records.addLink(registry, repository, actual);
-    });
-    this.bodies.set(actual, body);
+    await this.persist(() => this.local.write(repository, actual, remote.mediaType, body));
+    this.local.remember(actual, body);
     return { digest: actual, mediaType: remote.mediaType, size: body.length, body, cache: 'miss', upstreamMs: Date.now() - started };
   }
 
-  private async answerFromRecord(record: TagRecord, method: 'GET' | 'HEAD'): Promise<Omit<ManifestAnswer, 'cache' | 'upstreamMs'> | null> {
-    const stored = await this.readStored(record.digest, method);
+  private async answerFromRecord(record: TagRecord, method: 'GET' | 'HEAD'): Promise<StoredManifest | null> {
+    const stored = await this.local.read(record.digest, method);
     if (stored) return stored;
     // A HEAD needs only what the tag record knows; the manifest body may not be cached yet.
     return method === 'HEAD' ? { digest: record.digest, mediaType: record.mediaType, size: record.size } : null;
   }
 
-  private async readStored(digest: string, method: 'GET' | 'HEAD'): Promise<Omit<ManifestAnswer, 'cache' | 'upstreamMs'> | null> {
-    const { store, records } = this.options;
-    if (!store.has(digest)) return null;
-    const meta = await records.readManifestMeta(digest);
-    if (!meta) return null;
-    if (method === 'HEAD') return { digest, mediaType: meta.mediaType, size: meta.size };
-    const body = this.bodies.get(digest) ?? (await store.read(digest).catch(() => null));
-    if (!body) {
-      store.forget(digest);
-      return null;
-    }
-    this.bodies.set(digest, body);
-    store.touch(digest);
-    return { digest, mediaType: meta.mediaType, size: body.length, body };
-  }
-
-  /** Persists "last pulled" at most once a minute per tag: it is shown to people, not used to decide. */
   /** Runs a cache write; a failing disk must not fail the client, who gets the answer regardless. */
   private async persist(write: () => Promise<void>): Promise<void> {
     try {
@@ -200,10 +173,10 @@ export class ManifestService {
 
   /** Drops cached bodies after the store deleted manifests (eviction, delete, clear). */
   forget(digest?: string): void {
-    if (digest) this.bodies.delete(digest);
-    else this.bodies.clear();
+    this.local.forget(digest);
   }
 
+  /** Persists "last pulled" at most once a minute per tag: it is shown to people, not used to decide. */
   private notePulled(repository: string, tag: string): void {
     const { records, registry, now } = this.options;
     void records

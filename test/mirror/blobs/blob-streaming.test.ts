@@ -7,11 +7,11 @@ import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { BlobAppender } from '../mirror/blob-appender.js';
-import { RecentChunks } from '../mirror/blob-window.js';
-import { createMirror } from '../mirror/index.js';
-import { pushRandomImage, type PushedImageManifest } from './support/images.js';
-import { startTestUpstream, type TestUpstream } from './support/upstream.js';
+import { BlobAppender } from '../../../mirror/blobs/blob-appender.js';
+import { RecentChunks } from '../../../mirror/blobs/recent-chunks.js';
+import { createMirror } from '../../../mirror/index.js';
+import { pushRandomImage, type PushedImageManifest } from '../../support/images.js';
+import { startTestUpstream, type TestUpstream } from '../../support/upstream.js';
 
 const MiB = 1024 * 1024;
 let upstream: TestUpstream;

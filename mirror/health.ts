@@ -1,0 +1,49 @@
+// The mirror's health: the problems it has now (shown in the window, the tray and /healthz), and
+// the /healthz check that proves the cache folder takes writes again.
+import { rm, writeFile } from 'node:fs/promises';
+import type { HealthProblem, HealthProblemCode } from './public-types.js';
+import type { BlobStore } from './store/blob-store.js';
+import type { CacheGuard } from './store/cache-guard.js';
+
+export class HealthProblems {
+  private readonly problems = new Map<HealthProblemCode, HealthProblem>();
+
+  constructor(private readonly now: () => number) {}
+
+  /** Records a problem; one already raised keeps the time it began. */
+  raise(code: HealthProblemCode, message: string): void {
+    const existing = this.problems.get(code);
+    if (existing?.message === message) return;
+    this.problems.set(code, { code, message, since: existing?.since ?? new Date(this.now()).toISOString() });
+  }
+
+  clear(code: HealthProblemCode): void {
+    this.problems.delete(code);
+  }
+
+  has(code: HealthProblemCode): boolean {
+    return this.problems.has(code);
+  }
+
+  list(): HealthProblem[] {
+    return [...this.problems.values()];
+  }
+}
+
+/** /healthz: probes the cache folder and reports the store healthy unless it takes no writes. */
+export async function checkHealth(store: BlobStore, guard: CacheGuard, problems: HealthProblems): Promise<{ ok: boolean; body: unknown }> {
+  const probe = store.paths.tempFile('probe');
+  try {
+    await writeFile(probe, 'ok');
+    await rm(probe, { force: true });
+    // A two-byte probe fits on a disk a blob just filled, so it only proves a folder that
+    // refused writes outright (EROFS, EACCES) is writable again; a full disk heals when a
+    // download is stored again.
+    if (!problems.has('disk-full')) guard.writeSucceeded();
+  } catch (error) {
+    guard.writeFailed((error as NodeJS.ErrnoException).code ?? 'EIO');
+  }
+  await guard.canCache();
+  const storeOk = !problems.has('cache-not-writable') && !problems.has('disk-full');
+  return { ok: storeOk, body: { status: storeOk ? 'ok' : 'degraded', problems: problems.list() } };
+}
