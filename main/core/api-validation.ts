@@ -26,6 +26,7 @@ function optionalStr(args: Args, index: number, name: string): string | undefine
 const settingKeys: ReadonlySet<keyof AppSettings> = new Set<keyof AppSettings>([
   'cachePath',
   'maxSizeBytes',
+  'minFreeBytes',
   'listenHost',
   'port',
   'upstream',

@@ -22,8 +22,8 @@ export interface RunnerDeps {
 
 /** The settings the engine is built from; any change among them rebuilds it. */
 function engineKey(settings: AppSettings): string {
-  const { cachePath, maxSizeBytes, upstream, tagTtlSeconds, allowlist, clientAuth } = settings;
-  return JSON.stringify({ cachePath, maxSizeBytes, upstream, tagTtlSeconds, allowlist, clientAuth });
+  const { cachePath, maxSizeBytes, minFreeBytes, upstream, tagTtlSeconds, allowlist, clientAuth } = settings;
+  return JSON.stringify({ cachePath, maxSizeBytes, minFreeBytes, upstream, tagTtlSeconds, allowlist, clientAuth });
 }
 
 function listenKey(settings: AppSettings): string {
@@ -130,6 +130,7 @@ export class MirrorRunner {
 
   private build(settings: AppSettings, clientPassword: string | null = null): MirrorEngine {
     return (this.deps.createEngine ?? createMirror)({
+      minFreeBytes: settings.minFreeBytes,
       ...this.deps.tuning,
       cacheDir: settings.cachePath,
       upstream: settings.upstream,
