@@ -7,6 +7,7 @@ import { coldBlob, concurrentClients, warmBlob } from './blob-scenarios.js';
 import type { BenchContext, BenchImages } from './context.js';
 import { mixedLoad, peakRss } from './memory-scenarios.js';
 import { digestManifest, tagManifest } from './manifest-scenarios.js';
+import { stuckClients } from './stuck-scenario.js';
 import { parseBenchOptions, USAGE, type BenchOptions, type ScenarioName } from './options.js';
 import { MiB, renderTable, type Row } from './report.js';
 
@@ -18,6 +19,7 @@ const RUNNERS: Record<ScenarioName, (ctx: BenchContext) => Promise<Row[]>> = {
   digest: digestManifest,
   rss: (ctx) => peakRss(ctx),
   load: (ctx) => mixedLoad(ctx),
+  stuck: stuckClients,
 };
 
 const NEEDS: Record<ScenarioName, (keyof BenchImages)[]> = {
@@ -29,6 +31,7 @@ const NEEDS: Record<ScenarioName, (keyof BenchImages)[]> = {
   digest: ['small'],
   rss: ['large'],
   load: ['small'],
+  stuck: ['small'],
 };
 
 function sizes(quick: boolean): Record<keyof BenchImages, number> {
