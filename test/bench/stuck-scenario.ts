@@ -105,7 +105,7 @@ export async function stuckClients(ctx: BenchContext): Promise<Row[]> {
     const endFds = await settle(() => openFds(mirror.pid), startFds, 10_000);
     const memory = await mirror.memory();
     ctx.log(`  normal pull ${pullOk ? 'intact' : 'FAILED'} in ${(pullMs / 1000).toFixed(1)} s; fds ${startFds} → peak ${peakFds} → ${endFds}; peak RSS ${mib(memory.peakRss)}`);
-    const scenario = `${STUCK_CLIENTS} non-reading clients + 1 pull, ulimit -n ${ENGINE_NOFILE}`;
+    const scenario = `${STUCK_CLIENTS} non-reading + pull, nofile ${ENGINE_NOFILE}`;
     const row = (metric: string, dockmirror: string, goal: string, ok: boolean | null): Row => ({
       scenario, metric, dockmirror, distribution: '-', ratio: '-', goal, verdict: ok === null ? 'INFO' : verdict(ok),
     });
