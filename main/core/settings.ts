@@ -108,7 +108,12 @@ export function readSettings(store: SettingsStore, dataDir: string): AppSettings
   const raw = store.store;
   const merged: Record<string, unknown> = { ...defaults };
   for (const key of Object.keys(defaults)) if (raw[key] !== undefined) merged[key] = raw[key];
-  return validateSettings(merged as Partial<AppSettings>, defaults);
+  try {
+    return validateSettings(merged as Partial<AppSettings>, defaults);
+  } catch (error) {
+    // Stricter rules can refuse what an older version stored (an allowlist entry like "fd00::/").
+    throw new CoreError('settings-unreadable', `The settings file in ${dataDir} holds a value Dockmirror refuses: ${(error as Error).message} Fix or remove it.`);
+  }
 }
 
 function bad(message: string): never {
