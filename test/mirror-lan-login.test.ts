@@ -88,7 +88,7 @@ test('a burst of wrong passwords from one address is refused with 429; another a
 
 test('the per-address memory of failures is bounded, and a success clears an address', () => {
   let now = 0;
-  const throttle = new LoginThrottle({ maxTracked: 100 }, () => {}, () => now);
+  const throttle = new LoginThrottle({ maxTracked: 100 }, () => now);
   const wrong = () => {
     throw new RegistryError('UNAUTHORIZED');
   };

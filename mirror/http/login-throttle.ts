@@ -19,13 +19,13 @@ export interface LoginThrottleSettings {
   maxTracked: number;
 }
 
-export const defaultLoginThrottle: LoginThrottleSettings = {
+export const defaultLoginThrottle: Readonly<LoginThrottleSettings> = Object.freeze({
   freeFailures: 5,
   firstLockMs: 1_000,
   maxLockMs: 15 * 60_000,
   forgetAfterMs: 30 * 60_000,
   maxTracked: 10_000,
-};
+});
 
 /** The event code of a refusal, distinct from an upstream's TOOMANYREQUESTS (Docker Hub's limit). */
 export const loginThrottledCode = 'LOGIN_THROTTLED';
@@ -44,7 +44,6 @@ export class LoginThrottle {
 
   constructor(
     settings: Partial<LoginThrottleSettings> = {},
-    private readonly onLockout: (client: string, failures: number, lockMs: number) => void = () => {},
     private readonly now: () => number = Date.now,
   ) {
     this.settings = { ...defaultLoginThrottle, ...settings };
@@ -83,7 +82,6 @@ export class LoginThrottle {
     if (over > 0) {
       const lockMs = Math.min(this.settings.maxLockMs, this.settings.firstLockMs * 2 ** Math.min(over - 1, 30));
       state.lockedUntil = now + lockMs;
-      this.onLockout(key, state.count, lockMs);
     }
     // Re-inserting keeps the map in order of last failure, so the oldest is the first key.
     this.byClient.delete(key);
