@@ -4,6 +4,8 @@
 // for a window that doubles up to a cap, and while locked every login attempt from it is
 // answered 429 with Retry-After, the right password included. Memory stays bounded: the least
 // recently failing addresses are forgotten first, and a quiet address is forgotten after a while.
+// A refusal's request event carries the code LOGIN_THROTTLED, so the engine's log names the
+// address (never a password: no header reaches the event) and the window shows it.
 import { isIPv6 } from 'node:net';
 import { RegistryError } from '../errors.js';
 import { displayAddress } from './client-filter.js';
