@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import { startHeadless } from '../main/headless/server.js';
 import { spawnCli, type CliProcess } from './support/cli-process.js';
 import { createLanHost, type LanHost } from './support/clients/index.js';
+import { requireBinary } from './support/clients/process.js';
 import { FakeApi } from './headless-fake-api.js';
 import { findFreePort } from './support/ports.js';
 
@@ -20,6 +21,8 @@ const clis: CliProcess[] = [];
 
 before(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'dockmirror-ui-address-'));
+  // The LAN host's requests are made with curl inside its namespace.
+  await requireBinary('/usr/bin/curl');
   lan = await createLanHost('198.18');
 });
 

@@ -15,6 +15,7 @@ import { defaultSettings } from '../main/core/settings.js';
 import { allowlistWarning, defaultAllowlist, mirrorAddresses, privateRanges, type InterfaceTable } from '../mirror/lan-addresses.js';
 import { spawnCli, type CliProcess } from './support/cli-process.js';
 import { createLanHost, type LanHost } from './support/clients/index.js';
+import { requireBinary } from './support/clients/process.js';
 
 const info = (address: string, cidr: string, family: 'IPv4' | 'IPv6', internal = false) =>
   ({ address, cidr, family, internal, netmask: '', mac: '00:00:00:00:00:00', ...(family === 'IPv6' ? { scopeid: 0 } : {}) }) as NetworkInterfaceInfo;
@@ -31,6 +32,8 @@ const clis: CliProcess[] = [];
 
 before(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'dockmirror-lan-default-'));
+  // The LAN host's requests are made with curl inside its namespace.
+  await requireBinary('/usr/bin/curl');
   lan = await createLanHost('198.18');
 });
 
