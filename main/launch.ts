@@ -9,6 +9,7 @@ import { keytarKeychain } from './core/keychain.js';
 import { openWithSystem } from './headless/open-with-system.js';
 import { createHeadlessCore, runHeadless } from './headless/run-headless.js';
 import { parseUiAddress } from './headless/ui-address.js';
+import { assertUiAddressAllowed } from './headless/ui-access.js';
 import { electronPackageDir, fetchElectron, installedElectron } from './launch/electron-binary.js';
 import { runElectron } from './launch/electron-process.js';
 
@@ -42,8 +43,9 @@ async function electronToStart(env: NodeJS.ProcessEnv): Promise<{ binary: string
 }
 
 export async function launch(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ui: { type: 'string' }, headless: { type: 'boolean', default: false } }, strict: true });
-  const ui = parseUiAddress(values.ui);
+  const { values } = parseArgs({ args: argv, options: { ui: { type: 'string' }, 'ui-allow-lan': { type: 'boolean', default: false }, headless: { type: 'boolean', default: false } }, strict: true });
+  const ui = { ...parseUiAddress(values.ui), allowLan: values['ui-allow-lan']! };
+  assertUiAddressAllowed(ui, ui.allowLan);
   if (!values.headless) {
     const env = process.env;
     const electron = await electronToStart(env);

@@ -16,6 +16,13 @@ export function parseSize(text: string): number {
   return bytes;
 }
 
+/** `--min-free`: a size like --max-size's, or 0 (in any unit) for no free-space floor. */
+export function parseFloor(text: string): number {
+  const zero = /^\s*0+(?:\.0+)?\s*([a-zA-Z]*)\s*$/.exec(text);
+  if (zero && sizeUnits[zero[1]!.toLowerCase()] !== undefined) return 0;
+  return parseSize(text);
+}
+
 const durationUnits: Record<string, number> = { ms: 1, s: 1000, '': 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** Milliseconds from "60s", "5m", "1h", "500ms" or a plain number of seconds. */

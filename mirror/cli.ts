@@ -5,9 +5,10 @@ import { rm, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { parseDuration, parseListen, parseSize } from './cli-options.js';
+import { parseDuration, parseFloor, parseListen, parseSize } from './cli-options.js';
 import { createMirror, defaultTagTtlMs, defaultUpstream } from './index.js';
-import { mirrorAddresses } from './lan-addresses.js';
+import { parseCidrList } from './cidr.js';
+import { allowlistWarning, defaultAllowlist, mirrorAddresses } from './lan-addresses.js';
 import type { CredentialsProvider, UpstreamCredentials } from './public-types.js';
 import { daemonJsonSnippet } from './snippets.js';
 import { CacheFolderRefused, claimCacheFolder } from './store/cache-claim.js';
@@ -17,7 +18,8 @@ import { verifyStore } from './verify.js';
 const usage = `Usage:
   dockmirror serve --cache DIR [--listen 0.0.0.0:5000] [--upstream URL] [--max-size SIZE]
                    [--tag-ttl DURATION] [--log-level LEVEL] [--allow CIDR[,CIDR…]]
-                   [--username USER --password-stdin] [--ui [HOST:]PORT]
+                   [--min-free SIZE] [--username USER --password-stdin]
+                   [--ui [HOST:]PORT [--ui-allow-lan]]
   dockmirror verify --cache DIR    re-hash the cache, remove damaged blobs (exit code 1 if any)
   dockmirror start            the desktop app (headless with its web UI where Electron cannot start)
 
@@ -69,6 +71,8 @@ async function serve(argv: string[]): Promise<number> {
       username: { type: 'string' },
       'password-stdin': { type: 'boolean', default: false },
       ui: { type: 'string' },
+      'ui-allow-lan': { type: 'boolean', default: false },
+      'min-free': { type: 'string' },
     },
     strict: true,
   });
@@ -79,7 +83,9 @@ async function serve(argv: string[]): Promise<number> {
   const cacheDir = resolve(values.cache);
   const tagTtlMs = values['tag-ttl'] ? parseDuration(values['tag-ttl']) : defaultTagTtlMs;
   const maxSizeBytes = values['max-size'] ? parseSize(values['max-size']) : null;
-  const allowlist = values.allow ? values.allow.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  const allowlist = values.allow === undefined ? defaultAllowlist() : parseCidrList(values.allow).map((cidr) => cidr.text);
+  const minFreeBytes = values['min-free'] === undefined ? undefined : parseFloor(values['min-free']);
+  if (values['ui-allow-lan'] && values.ui === undefined) throw new Error('--ui-allow-lan only applies with --ui HOST:PORT.');
   await assertWritable(cacheDir);
   const credentials = await readCredentials(values.username, values['password-stdin']!);
   const logger = pino({ level: values['log-level'], base: undefined });
@@ -87,20 +93,23 @@ async function serve(argv: string[]): Promise<number> {
     // Resolved at run time, like `start`: the window's host lives in main/, outside the engine.
     const host = '../main/headless/serve-ui.js';
     const { serveWithUi } = (await import(host)) as typeof import('../main/headless/serve-ui.js');
-    const settings = { cachePath: cacheDir, listenHost: listen.host, port: listen.port, upstream, tagTtlSeconds: Math.round(tagTtlMs / 1000), maxSizeBytes, logLevel: (values['log-level'] === 'silent' ? 'fatal' : values['log-level']) as 'info', ...(allowlist ? { allowlist } : {}) };
-    return serveWithUi({ ui: values.ui, settings, credentials, logger });
+    const settings = { cachePath: cacheDir, listenHost: listen.host, port: listen.port, upstream, tagTtlSeconds: Math.round(tagTtlMs / 1000), maxSizeBytes, logLevel: (values['log-level'] === 'silent' ? 'fatal' : values['log-level']) as 'info', allowlist, ...(minFreeBytes === undefined ? {} : { minFreeBytes }) };
+    return serveWithUi({ ui: values.ui, allowLan: values['ui-allow-lan']!, settings, credentials, logger });
   }
   const mirror = createMirror({
     cacheDir,
     upstream,
     tagTtlMs,
     maxSizeBytes,
+    minFreeBytes,
     allowlist,
     credentials: staticCredentials(credentials),
     logger,
   });
   const bound = await mirror.start(listen);
   const addresses = mirrorAddresses(bound);
+  const warning = allowlistWarning(allowlist, addresses);
+  if (warning) process.stderr.write(`dockmirror: warning: ${warning}\n`);
   process.stdout.write(
     [
       `Dockmirror is serving ${upstream} on ${bound.host}:${bound.port}, caching in ${cacheDir}.`,

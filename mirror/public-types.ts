@@ -80,6 +80,8 @@ export type HealthProblemCode =
   | 'port-in-use'
   | 'keychain-unavailable'
   | 'start-failed'
+  /** The allowlist refuses an address the app lists for LAN hosts (lan-addresses.ts). */
+  | 'allowlist-refuses-lan'
   /** The app runs the engine in its own process, and that process died (it is restarted). */
   | 'engine-crashed';
 

@@ -25,6 +25,7 @@ export class FakeApi implements DockmirrorApi {
       settings: {
         cachePath,
         maxSizeBytes: 20_000_000_000,
+        minFreeBytes: 1_000_000_000,
         listenHost: '0.0.0.0',
         port: 5000,
         upstream: 'https://registry-1.docker.io',

@@ -330,8 +330,11 @@ test('settings: saved values reach the core, a bad value is explained, the token
   await page.selectOption('#set-listen', '192.168.1.20');
   await page.fill('#set-allowlist', '10.0.0.0/8\n172.16.0.0/12');
   await page.check('#set-launch');
+  assert.equal(await page.inputValue('#set-min-free'), '1', 'the free-space floor shows in GB');
+  await page.fill('#set-min-free', '0.25');
   await page.click('text=Save settings');
   await page.waitForFunction(() => /Settings saved/.test(document.querySelector('.toast')?.textContent ?? ''));
+  assert.equal(api.state.settings.minFreeBytes, 250_000_000);
   assert.equal(api.state.settings.port, 5080);
   assert.equal(api.state.settings.listenHost, '192.168.1.20');
   assert.deepEqual(api.state.settings.allowlist, ['10.0.0.0/8', '172.16.0.0/12']);

@@ -25,6 +25,7 @@ function optionalReference(args: Args, index: number): string | undefined {
 const settingKeys: ReadonlySet<keyof AppSettings> = new Set<keyof AppSettings>([
   'cachePath',
   'maxSizeBytes',
+  'minFreeBytes',
   'listenHost',
   'port',
   'upstream',

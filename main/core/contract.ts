@@ -19,6 +19,8 @@ export interface AppSettings {
   cachePath: string;
   /** Bytes; null = no cap. */
   maxSizeBytes: number | null;
+  /** Bytes the cache disk keeps free: below it, pulls stream through without caching. */
+  minFreeBytes: number;
   /** Address to listen on: '0.0.0.0', '::', '127.0.0.1' or one interface's address. */
   listenHost: string;
   port: number;

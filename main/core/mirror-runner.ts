@@ -3,7 +3,7 @@
 // suggested — never a crash. The engine's options are fixed at construction, so a change means
 // stop (in-flight pulls finish within the engine's grace period) and start a new one.
 import type { Logger } from 'pino';
-import { createMirror, type CredentialsProvider, type HealthProblem, type MirrorEngine, type MirrorEvent, type MirrorOptions, type MirrorStatus } from '../../mirror/index.js';
+import { allowlistWarning, createMirror, mirrorAddresses, type CredentialsProvider, type HealthProblem, type MirrorEngine, type MirrorEvent, type MirrorOptions, type MirrorStatus } from '../../mirror/index.js';
 import type { AppSettings } from './contract.js';
 import { nextFreePort } from './free-port.js';
 
@@ -22,8 +22,8 @@ export interface RunnerDeps {
 
 /** The settings the engine is built from; any change among them rebuilds it. */
 function engineKey(settings: AppSettings): string {
-  const { cachePath, maxSizeBytes, upstream, tagTtlSeconds, allowlist, clientAuth } = settings;
-  return JSON.stringify({ cachePath, maxSizeBytes, upstream, tagTtlSeconds, allowlist, clientAuth });
+  const { cachePath, maxSizeBytes, minFreeBytes, upstream, tagTtlSeconds, allowlist, clientAuth } = settings;
+  return JSON.stringify({ cachePath, maxSizeBytes, minFreeBytes, upstream, tagTtlSeconds, allowlist, clientAuth });
 }
 
 function listenKey(settings: AppSettings): string {
@@ -47,7 +47,10 @@ export class MirrorRunner {
 
   status(settings: AppSettings): MirrorStatus {
     const status = this.current(settings).status();
-    return this.portProblem ? { ...status, problems: [this.portProblem, ...status.problems] } : status;
+    const warning = allowlistWarning(settings.allowlist, mirrorAddresses({ host: settings.listenHost, port: status.listen?.port ?? settings.port }));
+    const own = [this.portProblem, warning && { code: 'allowlist-refuses-lan' as const, message: warning, since: new Date(0).toISOString() }];
+    const problems = own.filter((p): p is HealthProblem => Boolean(p));
+    return problems.length > 0 ? { ...status, problems: [...problems, ...status.problems] } : status;
   }
 
   /**
@@ -126,6 +129,7 @@ export class MirrorRunner {
 
   private build(settings: AppSettings, clientPassword: string | null = null): MirrorEngine {
     return (this.deps.createEngine ?? createMirror)({
+      minFreeBytes: settings.minFreeBytes,
       ...this.deps.tuning,
       cacheDir: settings.cachePath,
       upstream: settings.upstream,

@@ -5,6 +5,8 @@
 import Conf from 'conf';
 import { isAbsolute, join } from 'node:path';
 import { isIP } from 'node:net';
+import { parseCidr } from '../../mirror/cidr.js';
+import { defaultAllowlist } from '../../mirror/lan-addresses.js';
 import type { AppSettings, LogLevel } from './contract.js';
 import { CoreError } from './core-error.js';
 
@@ -30,11 +32,12 @@ export function defaultSettings(dataDir: string): AppSettings {
   return {
     cachePath: join(dataDir, 'cache'),
     maxSizeBytes: null,
+    minFreeBytes: 1_000_000_000,
     listenHost: '0.0.0.0',
     port: 5000,
     upstream: 'https://registry-1.docker.io',
     tagTtlSeconds: 60,
-    allowlist: ['127.0.0.0/8', '::1/128', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7', 'fe80::/10'],
+    allowlist: defaultAllowlist(),
     clientAuth: { enabled: false, username: '' },
     startMirrorOnLaunch: true,
     launchAtLogin: false,
@@ -46,6 +49,7 @@ export function defaultSettings(dataDir: string): AppSettings {
 export const settingsSchema = {
   cachePath: { type: 'string', minLength: 1 },
   maxSizeBytes: { type: ['integer', 'null'], minimum: 0 },
+  minFreeBytes: { type: 'integer', minimum: 0 },
   listenHost: { type: 'string', minLength: 1 },
   port: { type: 'integer', minimum: 1, maximum: 65535 },
   upstream: { type: 'string', pattern: '^https?://' },
@@ -104,20 +108,12 @@ export function readSettings(store: SettingsStore, dataDir: string): AppSettings
   const raw = store.store;
   const merged: Record<string, unknown> = { ...defaults };
   for (const key of Object.keys(defaults)) if (raw[key] !== undefined) merged[key] = raw[key];
-  return validateSettings(merged as Partial<AppSettings>, defaults);
-}
-
-const ipv4Cidr = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/;
-
-function validCidr(value: string): boolean {
-  const slash = value.lastIndexOf('/');
-  if (slash < 0) return isIP(value) !== 0;
-  const address = value.slice(0, slash);
-  const bits = Number(value.slice(slash + 1));
-  const family = isIP(address);
-  if (family === 0 || !Number.isInteger(bits) || bits < 0) return false;
-  if (family === 4 && !ipv4Cidr.test(value)) return false;
-  return bits <= (family === 4 ? 32 : 128);
+  try {
+    return validateSettings(merged as Partial<AppSettings>, defaults);
+  } catch (error) {
+    // Stricter rules can refuse what an older version stored (an allowlist entry like "fd00::/").
+    throw new CoreError('settings-unreadable', `The settings file in ${dataDir} holds a value Dockmirror refuses: ${(error as Error).message} Fix or remove it.`);
+  }
 }
 
 function bad(message: string): never {
@@ -131,6 +127,7 @@ export function validateSettings(patch: Partial<AppSettings>, current: AppSettin
   if (next.maxSizeBytes !== null && (!Number.isSafeInteger(next.maxSizeBytes) || next.maxSizeBytes < 0)) {
     bad('The size cap must be a whole number of bytes, or no cap.');
   }
+  if (!Number.isSafeInteger(next.minFreeBytes) || next.minFreeBytes < 0) bad('The free-space floor must be a whole number of bytes, 0 or more.');
   if (typeof next.listenHost !== 'string' || (next.listenHost !== 'localhost' && isIP(next.listenHost) === 0)) {
     bad('The listen address must be an IP address such as 0.0.0.0.');
   }
@@ -149,7 +146,11 @@ export function validateSettings(patch: Partial<AppSettings>, current: AppSettin
   }
   if (!Array.isArray(next.allowlist) || next.allowlist.length === 0) bad('The allowlist needs at least one network.');
   for (const entry of next.allowlist) {
-    if (typeof entry !== 'string' || !validCidr(entry)) bad(`"${String(entry)}" is not a network such as 192.168.1.0/24.`);
+    try {
+      parseCidr(entry);
+    } catch (error) {
+      bad((error as Error).message);
+    }
   }
   const auth = next.clientAuth as unknown;
   if (

@@ -7,6 +7,7 @@ import type { AppCore, AppCoreOptions } from '../core/app-host.js';
 import type { AppState } from '../core/contract.js';
 import { EngineProcess } from '../engine-process/engine-process.js';
 import { startHeadless } from './server.js';
+import { assertUiAddressAllowed, isLoopbackAddress, lanWindowWarning } from './ui-access.js';
 
 /** The app core as the headless hosts run it: the engine in its own process, with its flags. */
 export function createHeadlessCore(options: AppCoreOptions & CoreTestHooks): AppCore {
@@ -29,12 +30,19 @@ export function describeState(state: AppState): string[] {
   return lines;
 }
 
-export async function runHeadless(core: AppCore, ui: { host: string; port: number }, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+/**
+ * `ui.allowLan`: the user asked for a window beyond loopback; it is refused otherwise, and when
+ * given the window's clients must be on the mirror's allowlist, and a warning says so.
+ */
+export async function runHeadless(core: AppCore, ui: { host: string; port: number; allowLan?: boolean }, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  assertUiAddressAllowed(ui, ui.allowLan ?? false);
+  const lan = !isLoopbackAddress(ui.host);
   let server;
   try {
     const state = await core.ready();
-    server = await startHeadless(core, ui);
-    out.write([`Dockmirror's window: open ${server.url}`, ...describeState(state), ''].join('\n'));
+    server = await startHeadless(core, { host: ui.host, port: ui.port, ...(lan ? { allowlist: () => core.currentState().settings.allowlist } : {}) });
+    const warning = lan ? [lanWindowWarning(ui)] : [];
+    out.write([...warning, `Dockmirror's window: open ${server.url}`, ...describeState(state), ''].join('\n'));
   } catch (error) {
     await core.shutdown();
     throw error;

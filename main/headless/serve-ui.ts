@@ -10,16 +10,21 @@ import { memorySettingsStore, sessionKeychain } from '../core/memory-stores.js';
 import { openWithSystem } from './open-with-system.js';
 import { createHeadlessCore, runHeadless } from './run-headless.js';
 import { parseUiAddress } from './ui-address.js';
+import { assertUiAddressAllowed } from './ui-access.js';
 
 export interface ServeUiOptions {
   ui: string;
+  /** --ui-allow-lan: the user asked for a window other machines can reach. */
+  allowLan: boolean;
   settings: Partial<AppSettings> & { cachePath: string };
   credentials: UpstreamCredentials | null;
   logger: Logger;
 }
 
 export async function serveWithUi(options: ServeUiOptions): Promise<number> {
-  const ui = parseUiAddress(options.ui);
+  const ui = { ...parseUiAddress(options.ui), allowLan: options.allowLan };
+  // Refused before the core starts anything, so a refused window leaves no mirror running.
+  assertUiAddressAllowed(ui, options.allowLan);
   const keychain = options.credentials
     ? sessionKeychain({ [hubAccount(options.credentials.username)]: options.credentials.secret })
     : keytarKeychain();

@@ -11,6 +11,7 @@ import { apiMethods, BadRequest } from './api-methods.js';
 import { serveStatic } from './static-files.js';
 import { EventHub } from './event-hub.js';
 import { securityHeaders } from './security-headers.js';
+import { allowedHostHeaders, windowClientAllowed } from './ui-access.js';
 
 export interface HeadlessOptions {
   host: string;
@@ -18,6 +19,11 @@ export interface HeadlessOptions {
   token?: string;
   /** Folder holding the built renderer (index.html); default dist/renderer next to this file. */
   rendererDir?: string;
+  /**
+   * Given when the user chose to serve the window beyond loopback (--ui-allow-lan): the mirror's
+   * allowlist of the moment, which non-loopback window clients must then be on.
+   */
+  allowlist?: () => readonly string[];
 }
 
 export interface HeadlessServer {
@@ -29,16 +35,6 @@ export interface HeadlessServer {
 const maxBodyBytes = 1024 * 1024;
 const defaultRendererDir = fileURLToPath(new URL('../../renderer/', import.meta.url));
 
-
-function isLoopback(host: string): boolean {
-  return host === '127.0.0.1' || host === '::1' || host === 'localhost' || host.startsWith('127.');
-}
-
-function hostName(hostHeader: string): string {
-  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(hostHeader);
-  if (bracketed) return bracketed[1]!;
-  return hostHeader.replace(/:\d+$/, '');
-}
 
 function sameToken(given: string | undefined, token: string): boolean {
   if (!given) return false;
@@ -87,7 +83,7 @@ export async function startHeadless(api: DockmirrorApi, options: HeadlessOptions
   const rendererDir = options.rendererDir ?? defaultRendererDir;
   const hub = new EventHub(api);
   let cookieName = 'dockmirror';
-  const loopbackOnly = isLoopback(options.host);
+  let hostHeaders = new Set<string>();
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -97,9 +93,12 @@ export async function startHeadless(api: DockmirrorApi, options: HeadlessOptions
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    // A DNS-rebinding page reaches a loopback server under its own host name: refuse it.
-    if (loopbackOnly && !isLoopback(hostName(req.headers.host ?? ''))) {
-      return send(res, 421, 'This address only answers as 127.0.0.1 or localhost.');
+    if (!windowClientAllowed(req.socket.remoteAddress, options.allowlist?.() ?? null)) {
+      return send(res, 403, 'This window does not serve your network; it is not in the mirror\'s allowlist.');
+    }
+    // A DNS-rebinding page reaches this server under its own host name: refuse it.
+    if (!hostHeaders.has((req.headers.host ?? '').toLowerCase())) {
+      return send(res, 421, 'This address only answers as localhost, 127.0.0.1, [::1] or the address it listens on, with its port.');
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
     const headerToken = req.headers['x-dockmirror-token'];
@@ -164,6 +163,7 @@ export async function startHeadless(api: DockmirrorApi, options: HeadlessOptions
   });
   const address = server.address() as AddressInfo;
   cookieName = `dockmirror-${address.port}`; // cookies ignore ports; one name per server.
+  hostHeaders = allowedHostHeaders({ host: address.address, port: address.port });
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   hub.start();
 

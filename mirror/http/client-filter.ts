@@ -1,40 +1,37 @@
-// Which client addresses may use the mirror. The default serves the LAN and this machine only,
+// Which client addresses may use the mirror. The default serves this machine, the private and
+// link-local ranges and the subnets of this machine's own interfaces (lan-addresses.ts says why),
 // so a mirror that is reachable from the internet by accident does not serve the internet.
-import { BlockList, isIPv4, isIPv6 } from 'node:net';
-
-export const defaultAllowlist = [
-  '127.0.0.0/8',
-  '10.0.0.0/8',
-  '172.16.0.0/12',
-  '192.168.0.0/16',
-  '169.254.0.0/16',
-  '::1/128',
-  'fc00::/7',
-  'fe80::/10',
-];
+import { BlockList, isIPv4 } from 'node:net';
+import { parseCidr } from '../cidr.js';
+import { defaultAllowlist } from '../lan-addresses.js';
 
 export class ClientFilter {
-  private readonly list = new BlockList();
+  private list: BlockList | undefined;
 
-  /** Throws a plain sentence for an entry that is not a CIDR or an address. */
-  constructor(cidrs: string[] = defaultAllowlist) {
-    for (const entry of cidrs) {
-      const [address, prefix] = entry.trim().split('/');
-      const family = isIPv4(address ?? '') ? 'ipv4' : isIPv6(address ?? '') ? 'ipv6' : null;
-      const bits = prefix === undefined ? (family === 'ipv4' ? 32 : 128) : Number(prefix);
-      if (!family || !Number.isInteger(bits) || bits < 0 || bits > (family === 'ipv4' ? 32 : 128)) {
-        throw new Error(`"${entry}" is not an address range; write it like 192.168.1.0/24 or fd00::/8.`);
-      }
-      this.list.addSubnet(address!, bits, family);
-    }
+  /**
+   * Throws CidrError (a plain sentence naming the entry) for an entry that is not a network.
+   * Without a list, the default is read from the interfaces at the first check, not here.
+   */
+  constructor(private readonly cidrs?: readonly string[]) {
+    if (cidrs) this.list = blockListOf(cidrs);
   }
 
   allows(remoteAddress: string | undefined): boolean {
     if (!remoteAddress) return false;
+    this.list ??= blockListOf(defaultAllowlist());
     const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(remoteAddress);
     if (mapped) return this.list.check(mapped[1]!, 'ipv4');
     return this.list.check(remoteAddress, isIPv4(remoteAddress) ? 'ipv4' : 'ipv6');
   }
+}
+
+function blockListOf(cidrs: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const entry of cidrs) {
+    const cidr = parseCidr(entry);
+    list.addSubnet(cidr.network, cidr.prefix, cidr.family);
+  }
+  return list;
 }
 
 /** The client's address as people read it (IPv4-mapped IPv6 shown as IPv4). */

@@ -17,6 +17,7 @@ export interface RegistryHandlerDeps {
 }
 
 const maxPageSize = 10_000;
+const catalogChecksAtOnce = 8;
 
 export class RegistryHandlers {
   constructor(private readonly deps: RegistryHandlerDeps) {}
@@ -76,11 +77,23 @@ export class RegistryHandlers {
     }
   }
 
-  async catalog(query: URLSearchParams): Promise<Reply> {
+  /**
+   * The cached repositories this client may pull (`mayPull`, the same policy as pulls), so the
+   * catalog never names the owner's private repositories to a client that may not pull them.
+   */
+  async catalog(query: URLSearchParams, mayPull: (repository: string) => Promise<boolean>): Promise<Reply> {
+    const pageSize = parsePageSize(query);
     const repositories = (await this.deps.records.listRepositories())
       .filter((r) => r.registry === this.deps.registry)
       .map((r) => r.repository);
-    return jsonReply(200, { repositories: paginate(repositories, query.get('last'), parsePageSize(query)) });
+    const visible: string[] = [];
+    // A few at a time: each answer may need one anonymous upstream request (then remembered).
+    for (let i = 0; i < repositories.length; i += catalogChecksAtOnce) {
+      const batch = repositories.slice(i, i + catalogChecksAtOnce);
+      const allowed = await Promise.all(batch.map((repository) => mayPull(repository)));
+      visible.push(...batch.filter((_, index) => allowed[index]));
+    }
+    return jsonReply(200, { repositories: paginate(visible, query.get('last'), pageSize) });
   }
 }
 

@@ -10,6 +10,7 @@ import { RegistryError } from '../errors.js';
 import type { RequestEvent, RequestKind } from '../public-types.js';
 import { displayAddress, type ClientFilter } from './client-filter.js';
 import type { ConnectionLimits } from './connection-limits.js';
+import { LoginThrottle, LoginThrottled, loginThrottledCode } from './login-throttle.js';
 import type { RegistryHandlers } from './registry-handlers.js';
 import { errorReply, sendReply, type Reply } from './reply.js';
 import { parseRequest, targetQuery, type Route } from './route.js';
@@ -29,9 +30,14 @@ export interface RegistryServerOptions {
   limits?: ConnectionLimits;
   /** The engine's send buffers, shared by its streams only. */
   sendBuffers: BufferPool;
+  /** Failed client logins per address (login-throttle.ts); one with the defaults when absent. */
+  logins?: LoginThrottle;
 }
 
-export function createRegistryServer(options: RegistryServerOptions): Server {
+type ServeOptions = RegistryServerOptions & { logins: LoginThrottle };
+
+export function createRegistryServer(serverOptions: RegistryServerOptions): Server {
+  const options: ServeOptions = { ...serverOptions, logins: serverOptions.logins ?? new LoginThrottle() };
   const server = createServer(
     {
       // Slow or stalled clients (slowloris): must not hold sockets for long.
@@ -72,7 +78,7 @@ export function createRegistryServer(options: RegistryServerOptions): Server {
  * (a bug, not a client's fault) is logged with its stack, answered 500 with an OCI body when no
  * header was sent yet, and otherwise cuts only this connection. The server keeps serving.
  */
-function serve(options: RegistryServerOptions, request: IncomingMessage, response: ServerResponse, refusal?: RegistryError): void {
+function serve(options: ServeOptions, request: IncomingMessage, response: ServerResponse, refusal?: RegistryError): void {
   handle(options, request, response, refusal).catch((error: unknown) => {
     try {
       options.onInternalError(error, undefined);
@@ -112,7 +118,7 @@ function rawErrorResponse(error: RegistryError): string {
   return `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
 }
 
-async function handle(options: RegistryServerOptions, request: IncomingMessage, response: ServerResponse, refusal: RegistryError | undefined): Promise<void> {
+async function handle(options: ServeOptions, request: IncomingMessage, response: ServerResponse, refusal: RegistryError | undefined): Promise<void> {
   const started = Date.now();
   const method = request.method ?? 'GET';
   const event: RequestEvent = {
@@ -134,7 +140,7 @@ async function handle(options: RegistryServerOptions, request: IncomingMessage, 
   } catch (error) {
     if (error instanceof RegistryError) {
       reply = errorReply(error);
-      event.errorCode = error.code;
+      event.errorCode = error instanceof LoginThrottled ? loginThrottledCode : error.code;
     } else {
       options.onInternalError(error, event);
       const internal = internalError();
@@ -153,7 +159,7 @@ async function handle(options: RegistryServerOptions, request: IncomingMessage, 
   options.onRequest(event);
 }
 
-async function answer(options: RegistryServerOptions, request: IncomingMessage, method: string, event: RequestEvent): Promise<Reply> {
+async function answer(options: ServeOptions, request: IncomingMessage, method: string, event: RequestEvent): Promise<Reply> {
   if (options.limits?.isExcess(request.socket)) {
     throw new RegistryError('TOOMANYREQUESTS', `too many connections from ${event.client}; at most ${options.limits.perClient} at a time`, {
       headers: { 'retry-after': '5', connection: 'close' },
@@ -167,7 +173,10 @@ async function answer(options: RegistryServerOptions, request: IncomingMessage, 
   }
   const { route, query } = parseRequest(method, request.url ?? '/');
   describe(event, route);
-  if (route.kind !== 'health') options.access.authenticate(request.headers.authorization);
+  if (route.kind !== 'health') {
+    const { authorization } = request.headers;
+    options.logins.check(request.socket.remoteAddress, authorization !== undefined, () => options.access.authenticate(authorization));
+  }
   if ('repository' in route) await options.access.assertMayPull(route.repository);
   const namespace = query.get('ns');
   if (namespace && namespace !== options.namespace) {
@@ -186,7 +195,8 @@ async function answer(options: RegistryServerOptions, request: IncomingMessage, 
     case 'tags':
       return handlers.tags(route, query);
     case 'catalog':
-      return handlers.catalog(query);
+      // Not knowing (the upstream is out of reach) hides a repository rather than names it.
+      return handlers.catalog(query, (repository) => options.access.assertMayPull(repository).then(() => true, () => false));
     case 'metrics':
       return { status: 200, headers: { 'content-type': 'text/plain; version=0.0.4' }, body: Buffer.from(options.metrics()), cache: 'none' };
     case 'health': {

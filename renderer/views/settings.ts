@@ -13,6 +13,7 @@ export function settingsView(ctx: Context): View {
   const allowlist = h('textarea', { id: 'set-allowlist', attrs: { rows: '4', spellcheck: 'false' } });
   const ttl = h('input', { type: 'number', id: 'set-ttl', attrs: { min: '0' } });
   const cap = h('input', { type: 'number', id: 'set-cap', attrs: { min: '0', step: '0.5' } });
+  const floor = h('input', { type: 'number', id: 'set-min-free', attrs: { min: '0', step: '0.1' } });
   const authOn = h('input', { type: 'checkbox', id: 'set-auth' });
   const authUser = h('input', { type: 'text', id: 'set-auth-user', attrs: { autocomplete: 'off' } });
   const authPassword = h('input', { type: 'password', id: 'set-auth-password', attrs: { autocomplete: 'new-password' } });
@@ -61,12 +62,15 @@ export function settingsView(ctx: Context): View {
     if (!Number.isFinite(ttlValue) || ttlValue < 0) return 'The tag lifetime must be zero or more seconds.';
     const capValue = cap.value.trim() === '' ? null : Math.round(Number(cap.value) * gb);
     if (capValue !== null && !(capValue >= 0)) return 'The size cap must be a number of GB, or empty for none.';
+    const floorValue = Math.round(Number(floor.value.trim() || '0') * gb);
+    if (!(floorValue >= 0)) return 'The free space to keep must be a number of GB, 0 or more.';
     return {
       port: portValue,
       listenHost: listen.value,
       allowlist: allowlist.value.split(/[\s,]+/).filter(Boolean),
       tagTtlSeconds: ttlValue,
       maxSizeBytes: capValue === 0 ? null : capValue,
+      minFreeBytes: floorValue,
       clientAuth: { enabled: authOn.checked, username: authUser.value.trim() },
       launchAtLogin: launch.checked,
       startMirrorOnLaunch: startOnLaunch.checked,
@@ -93,7 +97,7 @@ export function settingsView(ctx: Context): View {
       field('User name', authUser),
       h('div', { class: 'row' }, field('Password', authPassword), authSave),
     ),
-    h('section', { class: 'card grid' }, h('h3', { text: 'Cache' }), field('Tag lifetime (seconds)', ttl, 'How long a tag is answered from the cache before Docker Hub is asked again.'), field('Size cap (GB, empty for none)', cap)),
+    h('section', { class: 'card grid' }, h('h3', { text: 'Cache' }), field('Tag lifetime (seconds)', ttl, 'How long a tag is answered from the cache before Docker Hub is asked again.'), field('Size cap (GB, empty for none)', cap), field('Keep free on the cache disk (GB)', floor, 'Below this much free space the mirror stops caching and streams pulls straight through.')),
     h(
       'section',
       { class: 'card grid' },
@@ -146,6 +150,7 @@ export function settingsView(ctx: Context): View {
       allowlist.value = s.allowlist.join('\n');
       ttl.value = String(s.tagTtlSeconds);
       cap.value = s.maxSizeBytes ? String(s.maxSizeBytes / gb) : '';
+      floor.value = String(s.minFreeBytes / gb);
       authOn.checked = s.clientAuth.enabled;
       authUser.value = s.clientAuth.username;
       launch.checked = s.launchAtLogin;

@@ -1,7 +1,7 @@
 // Command-line flags of `npm run bench`.
 import { parseArgs } from 'node:util';
 
-export const SCENARIOS = ['cold', 'concurrent', 'warm', 'tags', 'digest', 'rss', 'load', 'engine-rss'] as const;
+export const SCENARIOS = ['cold', 'concurrent', 'warm', 'tags', 'digest', 'rss', 'load', 'engine-rss', 'stuck'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {

@@ -8,6 +8,7 @@ import type { BenchContext, BenchImages } from './context.js';
 import { engineProcessRss } from './engine-process-scenario.js';
 import { mixedLoad, peakRss } from './memory-scenarios.js';
 import { digestManifest, tagManifest } from './manifest-scenarios.js';
+import { stuckClients } from './stuck-scenario.js';
 import { parseBenchOptions, USAGE, type BenchOptions, type ScenarioName } from './options.js';
 import { MiB, renderTable, type Row } from './report.js';
 
@@ -20,6 +21,7 @@ const RUNNERS: Record<ScenarioName, (ctx: BenchContext) => Promise<Row[]>> = {
   rss: (ctx) => peakRss(ctx),
   load: (ctx) => mixedLoad(ctx),
   'engine-rss': (ctx) => engineProcessRss(ctx),
+  stuck: stuckClients,
 };
 
 const NEEDS: Record<ScenarioName, (keyof BenchImages)[]> = {
@@ -32,6 +34,7 @@ const NEEDS: Record<ScenarioName, (keyof BenchImages)[]> = {
   rss: ['large'],
   load: ['small'],
   'engine-rss': ['large'],
+  stuck: ['small'],
 };
 
 function sizes(quick: boolean): Record<keyof BenchImages, number> {

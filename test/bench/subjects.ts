@@ -28,6 +28,8 @@ export interface SubjectOptions {
   upstream: string;
   /** Dockmirror's tag TTL; distribution has none (it asks upstream on every tag request). */
   tagTtlMs?: number;
+  /** Dockmirror's open-file limit (soft and hard), as `ulimit -n` sets it; default: inherited. */
+  nofile?: number;
 }
 
 function nextMessage<T extends ChildMessage['type']>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<ChildMessage, { type: T }>> {
@@ -59,12 +61,15 @@ function exited(child: ChildProcess): Promise<void> {
 export async function startDockmirror(options: SubjectOptions): Promise<DockmirrorSubject> {
   const cacheDir = await mkdtemp(join(tmpdir(), 'dockmirror-bench-'));
   const config: ChildConfig = { cacheDir, upstream: options.upstream, tagTtlMs: options.tagTtlMs ?? 60_000, sampleMs: 50 };
+  // --expose-gc lets "memory at start/end" be measured after a collection, so garbage does not
+  // pass for growth.
+  // BENCH_CHILD_NODE_ARGS adds flags for profiling the engine alone, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  // The engine runs with the flags `dockmirror serve` gets from its bin.
+  const nodeFlags = ['--expose-gc', ...engineNodeFlags, ...(process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  // Under prlimit the limit holds from the engine's first instruction, where its connection cap is read.
+  const limited = options.nofile ? { execPath: '/usr/bin/prlimit', execArgv: [`--nofile=${options.nofile}:${options.nofile}`, process.execPath, ...nodeFlags] } : { execArgv: nodeFlags };
   const child = fork(new URL('./mirror-child.js', import.meta.url), [JSON.stringify(config)], {
-    // --expose-gc lets "memory at start/end" be measured after a collection, so garbage does not
-    // pass for growth.
-    // BENCH_CHILD_NODE_ARGS adds flags for profiling the engine alone, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-    // The engine runs with the flags `dockmirror serve` gets from its bin.
-    execArgv: ['--expose-gc', ...engineNodeFlags, ...(process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean)],
+    ...limited,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const stop = async (): Promise<void> => {

@@ -7,6 +7,7 @@ export function sampleState(cachePath = '/var/lib/dockmirror/cache'): AppState {
     settings: {
       cachePath,
       maxSizeBytes: null,
+      minFreeBytes: 1_000_000_000,
       listenHost: '0.0.0.0',
       port: 5000,
       upstream: 'https://registry-1.docker.io',

@@ -3,10 +3,12 @@
 // Options come as JSON in argv[2]; it prints `listening <port>` and serves until SIGTERM. Its
 // pino log goes to stderr, so a test can read what the engine logged.
 import pino from 'pino';
-import { createMirror, type MirrorOptions } from '../../mirror/index.js';
+import { createMirror, type MirrorOptions, type UpstreamCredentials } from '../../mirror/index.js';
 
-const options = JSON.parse(process.argv[2] ?? '{}') as MirrorOptions & { host?: string };
-const engine = createMirror({ ...options, logger: pino({ level: 'warn' }, pino.destination(2)) });
+// Docker Hub credentials come as plain `{ username, secret }` JSON, as the engine takes a provider.
+const { upstreamCredentials, ...options } = JSON.parse(process.argv[2] ?? '{}') as MirrorOptions & { host?: string; upstreamCredentials?: UpstreamCredentials };
+const credentials = upstreamCredentials && { get: async () => upstreamCredentials };
+const engine = createMirror({ ...options, ...(credentials ? { credentials } : {}), logger: pino({ level: 'warn' }, pino.destination(2)) });
 const { port } = await engine.start({ host: options.host ?? '127.0.0.1', port: 0 });
 process.stdout.write(`listening ${port}\n`);
 process.once('SIGTERM', () => void engine.stop().then(() => process.exit(0)));

@@ -27,10 +27,10 @@ export interface LanHost {
   destroy(): Promise<void>;
 }
 
-async function usedSubnets(): Promise<Set<number>> {
+async function usedSubnets(network: string): Promise<Set<number>> {
   const result = await runChecked(IP_BINARY, ['-o', '-4', 'addr', 'show']);
   const used = new Set<number>();
-  for (const match of result.stdout.matchAll(/inet 10\.77\.(\d+)\./g)) used.add(Number(match[1]));
+  for (const match of result.stdout.matchAll(new RegExp(`inet ${network.replace(/\./g, '\\.')}\\.(\\d+)\\.`, 'g'))) used.add(Number(match[1]));
   return used;
 }
 
@@ -54,8 +54,11 @@ export async function removeStaleLanHosts(): Promise<string[]> {
   return removed;
 }
 
-/** Creates the namespace and veth pair on a free 10.77.X.0/24 and brings everything up. */
-export async function createLanHost(): Promise<LanHost> {
+/**
+ * Creates the namespace and veth pair on a free 10.77.X.0/24 and brings everything up. `network`
+ * picks other first two octets, such as 198.18 (a LAN outside the private ranges).
+ */
+export async function createLanHost(network = '10.77'): Promise<LanHost> {
   await requireBinary(IP_BINARY);
   await requireBinary('/usr/bin/nsenter');
   await removeStaleLanHosts();
@@ -64,12 +67,12 @@ export async function createLanHost(): Promise<LanHost> {
   // Interface names are limited to 15 bytes.
   const hostIf = `dmxh${tag}`;
   const nsIf = `dmxn${tag}`;
-  const used = await usedSubnets();
+  const used = await usedSubnets(network);
   const free = Array.from({ length: 254 }, (_, i) => i + 1).filter((x) => !used.has(x));
-  if (free.length === 0) throw new Error('Every 10.77.x.0/24 subnet is already in use on this machine.');
+  if (free.length === 0) throw new Error(`Every ${network}.x.0/24 subnet is already in use on this machine.`);
   const subnet = free[randomInt(free.length)];
-  const hostAddress = `10.77.${subnet}.1`;
-  const lanAddress = `10.77.${subnet}.2`;
+  const hostAddress = `${network}.${subnet}.1`;
+  const lanAddress = `${network}.${subnet}.2`;
   const nsPath = `${NETNS_DIR}/${name}`;
   let destroyed: Promise<void> | undefined;
   const destroy = (): Promise<void> => {
