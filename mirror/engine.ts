@@ -31,6 +31,7 @@ import { registryKey, registryName, StorePaths } from './store/paths.js';
 import { RecordStore } from './store/records.js';
 import { cachedCredentials } from './upstream/cached-credentials.js';
 import { UpstreamClient } from './upstream/client.js';
+import { upstreamTimeouts } from './upstream/timeouts.js';
 
 export const defaultUpstream = 'https://registry-1.docker.io';
 export const defaultTagTtlMs = 60_000;
@@ -74,23 +75,27 @@ export class Mirror implements MirrorEngine {
     this.store = new BlobStore(paths);
     this.records = new RecordStore(paths);
     this.filter = new ClientFilter(options.allowlist);
-    const timeouts = { connectMs: options.httpTimeouts?.upstreamConnectMs, idleMs: options.httpTimeouts?.upstreamIdleMs };
+    const timeouts = upstreamTimeouts(options.httpTimeouts);
+    const ownAddresses = (): { host: string; port: number }[] => (this.listening ? [this.listening] : []);
     this.upstream = new UpstreamClient({
       baseUrl: upstreamUrl,
       credentials,
       timeouts,
+      ownAddresses,
+      onCredentialsProblem: (message) => (message ? this.raiseProblem('upstream-credentials', message) : this.clearProblem('upstream-credentials')),
       onRateLimit: (state) => (this.rateLimit = state),
       onReachability: (reachable, reason) => {
         if (reachable) this.clearProblem('upstream-unreachable');
         else this.raiseProblem('upstream-unreachable', `The upstream registry ${upstreamUrl.host} cannot be reached (${reason}); cached images are still served.`);
       },
     });
-    this.anonymousUpstream = new UpstreamClient({ baseUrl: upstreamUrl, timeouts });
+    this.anonymousUpstream = new UpstreamClient({ baseUrl: upstreamUrl, timeouts, ownAddresses });
     this.access = new AccessPolicy({
       clientAuth: options.clientAuth,
       servePrivateToAnyone: options.servePrivateToAnyone,
       hasUpstreamCredentials: async () => Boolean(await credentials?.get()),
       anonymousUpstream: this.anonymousUpstream,
+      ownerUpstream: this.upstream,
     });
     this.guard = new CacheGuard(options.cacheDir, options.minFreeBytes ?? defaultMinFreeBytes, (problem) => {
       this.clearProblem('disk-full');
@@ -264,7 +269,8 @@ export class Mirror implements MirrorEngine {
     await this.guard.canCache();
     const problems = [...this.problems.values()];
     const storeOk = !this.problems.has('cache-not-writable') && !this.problems.has('disk-full');
-    return { ok: storeOk, body: { status: storeOk ? 'ok' : 'degraded', problems } };
+    // 200 while the store serves (cached images go out with the upstream down); "degraded" names any problem.
+    return { ok: storeOk, body: { status: storeOk && problems.length === 0 ? 'ok' : 'degraded', problems } };
   }
 
   private recordRequest(event: RequestEvent): void {

@@ -147,7 +147,7 @@ export class ManifestService {
     const actual = `sha256:${createHash('sha256').update(body).digest('hex')}`;
     const claimed = expectedDigest ?? (remote.digest || actual);
     if (actual !== claimed) {
-      throw new RegistryError('DIGEST_INVALID', `the upstream sent a manifest for ${repository}:${reference} whose digest ${actual} does not match ${claimed}; nothing was stored`);
+      throw new RegistryError('UNAVAILABLE', `the upstream sent a manifest for ${repository}:${reference} whose digest ${actual} does not match ${claimed}; nothing was stored`, { status: 502 });
     }
     await this.persist(async () => {
       if (!store.has(actual)) {
