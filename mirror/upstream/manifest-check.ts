@@ -60,7 +60,7 @@ export function checkManifest(body: Buffer, claims: ManifestClaims): { digest: s
   }
   const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
   for (const [claimed, source] of [
-    [claims.headerDigest?.trim(), 'Docker-Content-Digest'],
+    [claims.headerDigest?.trim() || undefined, 'Docker-Content-Digest'],
     [isDigestReference(claims.reference) ? claims.reference : undefined, 'the requested digest'],
   ] as const) {
     // The store keeps sha256 only, so a claim in another algorithm is refused like a wrong one.

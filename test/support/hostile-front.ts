@@ -19,7 +19,7 @@ export type FrontAction =
   | { kind: 'rewrite'; headers?: Record<string, string>; body?: Buffer };
 
 interface Rule {
-  matches: (method: string, path: string) => boolean;
+  matches: (method: string, path: string, authorization: string | undefined) => boolean;
   action: FrontAction;
   remaining: number;
 }
@@ -59,7 +59,7 @@ export class HostileFront {
   }
 
   /** Applies `action` to the next `times` requests whose method and path match. */
-  when(matches: (method: string, path: string) => boolean, action: FrontAction, times = Number.POSITIVE_INFINITY): void {
+  when(matches: (method: string, path: string, authorization: string | undefined) => boolean, action: FrontAction, times = Number.POSITIVE_INFINITY): void {
     this.rules.push({ matches, action, remaining: times });
   }
 
@@ -76,7 +76,7 @@ export class HostileFront {
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
     this.seen.push({ method, url: path, authorization: req.headers.authorization });
-    const rule = this.rules.find((candidate) => candidate.remaining > 0 && candidate.matches(method, path));
+    const rule = this.rules.find((candidate) => candidate.remaining > 0 && candidate.matches(method, path, req.headers.authorization));
     if (rule) rule.remaining--;
     const action = rule?.action;
     if (action?.kind === 'stall') return;
@@ -99,7 +99,11 @@ export class HostileFront {
     const headers = this.rewriteRealm(answer.headers);
     let body = answer.body;
     if (action?.kind === 'rewrite') {
-      Object.assign(headers, action.headers);
+      // An empty value removes the header.
+      for (const [key, value] of Object.entries(action.headers ?? {})) {
+        if (value === '') delete headers[key];
+        else headers[key] = value;
+      }
       if (action.body) body = action.body;
     }
     headers['content-length'] = String(method === 'HEAD' ? (answer.headers['content-length'] ?? body.length) : body.length);
