@@ -136,3 +136,16 @@ test('a token realm that redirects elsewhere gets no credentials on the way', as
   assert.deepEqual(trap.seen, [], 'the realm redirect to plain http elsewhere was followed');
   assert.ok(front.seen.some((r) => r.url.startsWith('/token') && r.authorization?.startsWith('Basic ')), 'the credentials did go to the upstream origin realm');
 });
+
+test("a challenge naming the mirror's own /metrics as token realm is not asked", async (t) => {
+  const { base, events } = await startMirror(t);
+  front.when((method, path, authorization) => authorization === undefined && path.startsWith('/v2/library/alpine-test/'), {
+    kind: 'replace',
+    status: 401,
+    headers: { 'www-authenticate': `Bearer realm="${base}/metrics",service="registry.docker.io"` },
+  });
+  const response = await fetch(`${base}/v2/alpine-test/manifests/latest`);
+  assert.ok(response.status === 502 || response.status === 503, `status ${response.status}`);
+  assert.match((await ociError(response)).message, /the mirror itself/);
+  assert.equal(events.filter((e) => e.type === 'request' && e.kind === 'metrics').length, 0, 'the mirror asked itself for /metrics');
+});

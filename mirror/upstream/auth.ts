@@ -7,8 +7,8 @@ import { RegistryError } from '../errors.js';
 import type { CredentialsProvider, UpstreamCredentials } from '../public-types.js';
 import { parseChallenge, type Challenge } from './challenge.js';
 import type { DestinationPolicy } from './destinations.js';
-import { badUpstream, describeNetworkError, discard, header, readLimited } from './failures.js';
-import { dump, type HttpResponse, type UpstreamHttp } from './http-request.js';
+import { badUpstream, describeNetworkError, discard, header, networkErrorCode, readLimited } from './failures.js';
+import { dump, refusedAddressCode, type HttpResponse, type UpstreamHttp } from './http-request.js';
 import { TokenCache } from './token-cache.js';
 
 /** The token service refused the owner's credentials. LAN clients see only that pulls cannot be authenticated. */
@@ -140,6 +140,7 @@ export class UpstreamAuth {
           refuseAddress: destinations.isUpstreamOrigin(url) ? undefined : (address) => destinations.addressRefusal(address, port),
         });
       } catch (error) {
+        if (networkErrorCode(error) === refusedAddressCode) throw badUpstream(`the upstream's token service is somewhere the mirror does not go: ${(error as Error).message}`);
         throw this.unreachable(error, url);
       }
       const location = header(response.headers, 'location');
