@@ -127,8 +127,14 @@ test('the last definite answer stands while the upstream cannot be asked, howeve
 test("a rejected owner token is a health problem for the owner; LAN clients get 503 without the account's name", async (t) => {
   const wrong = { get: async () => ({ username: DEFAULT_HUB_USER.username, secret: 'revoked-token' }) };
   const { engine, base } = await startMirror(t, { credentials: wrong });
+  const rejections = (): number => upstream.hub.stats().tokenRequests.filter((r) => r.username === DEFAULT_HUB_USER.username && r.status === 401).length;
+  const before = rejections();
   const response = await fetch(`${base}/v2/${upstream.images.sharedB.repository}/manifests/1`);
   assert.equal(response.status, 503);
+  const again = await fetch(`${base}/v2/${upstream.images.sharedA.repository}/manifests/1`);
+  assert.equal(again.status, 503);
+  await again.arrayBuffer();
+  assert.equal(rejections() - before, 1, 'rejected credentials were tried again at once: each try is a failed login on the account');
   const error = await ociError(response);
   assert.match(error.message, /rejected the credentials this mirror is set up with/);
   assert.ok(!error.message.includes(DEFAULT_HUB_USER.username), error.message);

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
-import { createMirror, type MirrorEngine, type MirrorEvent, type MirrorOptions } from '../mirror/index.js';
+import { createMirror, testUpstreamCredentials, type MirrorEngine, type MirrorEvent, type MirrorOptions } from '../mirror/index.js';
 import { startHostileFront, startRecorder, type HostileFront } from './support/hostile-front.js';
 import { DEFAULT_HUB_USER, startHub } from './support/hub.js';
 import { sha256 } from './support/images.js';
@@ -108,6 +108,9 @@ test('credentials never go over plain http to a token realm on another origin; p
   assert.deepEqual(seen.filter((r) => r.authorization !== 'none' && r.server === 'auth'), [], 'credentials reached a plain-http realm on another origin');
   const problem = engine.status().problems.find((p) => p.code === 'upstream-credentials');
   assert.match(problem?.message ?? '', /not sent to the upstream's token service 127\.0\.0\.1:\d+: it is plain http/);
+  // "Test credentials" in the app must not report the anonymous limit as the account's.
+  await assert.rejects(testUpstreamCredentials(hub.url, await credentials.get(), 'library/alpine-test'), /credentials were not sent/);
+  assert.deepEqual(hub.stats().requests.filter((r) => r.authorization === 'basic'), []);
 });
 
 test('a challenge from a host the upstream redirected to never gets the credentials', async (t) => {

@@ -30,12 +30,17 @@ export interface UpstreamAuthOptions {
 }
 
 const maxTokenBytes = 1024 * 1024;
+/** Rejected credentials are not tried again for this long: each try is a failed login on the account. */
+const rejectionHoldMs = 60_000;
 const maxRedirects = 5;
 
 export class UpstreamAuth {
   private readonly tokens: TokenCache;
   /** The last challenge the upstream sent, so later requests authenticate up front. */
   private challenge: Challenge | null = null;
+  private rejected: { credentials: UpstreamCredentials; at: number } | null = null;
+  /** The token service the credentials were last kept from (plain http elsewhere), or null. */
+  credentialsWithheldFrom: string | null = null;
 
   constructor(private readonly options: UpstreamAuthOptions) {
     this.tokens = new TokenCache(options.now);
@@ -44,6 +49,7 @@ export class UpstreamAuth {
   reset(): void {
     this.tokens.clear();
     this.challenge = null;
+    this.rejected = null;
   }
 
   /** Takes a 401's challenge; only the upstream's own origin may say where credentials go. */
@@ -86,6 +92,11 @@ export class UpstreamAuth {
     url.searchParams.set('scope', scope);
     const { destinations } = this.options;
     let sendCredentials = credentials !== null && destinations.mayReceiveCredentials(url, false);
+    this.credentialsWithheldFrom = credentials && !sendCredentials ? url.host : null;
+    const rejected = this.rejected;
+    if (sendCredentials && credentials && rejected && sameCredentials(rejected.credentials, credentials) && this.options.now() - rejected.at < rejectionHoldMs) {
+      throw new CredentialsRejected(credentials.username);
+    }
     if (credentials && !sendCredentials) {
       this.options.onCredentialsProblem?.(
         `The Docker Hub credentials were not sent to the upstream's token service ${url.host}: it is plain http on another host than the upstream, where anyone on the way could read them. Pulls go on anonymously.`,
@@ -98,6 +109,7 @@ export class UpstreamAuth {
         this.options.onCredentialsProblem?.(
           `The upstream's token service rejected the credentials of ${credentials.username}; pulls that need the upstream fail until they are fixed in the app.`,
         );
+        this.rejected = { credentials, at: this.options.now() };
         throw new CredentialsRejected(credentials.username);
       }
       throw new RegistryError('UNAUTHORIZED', `the upstream's token service refused an anonymous token for ${scope}`);
@@ -161,6 +173,10 @@ export class UpstreamAuth {
     this.options.onReachability?.(false, reason);
     return new RegistryError('UNAVAILABLE', `the upstream's token service ${url.host} is unreachable (${reason})`);
   }
+}
+
+function sameCredentials(a: UpstreamCredentials, b: UpstreamCredentials): boolean {
+  return a.username === b.username && a.secret === b.secret;
 }
 
 function basic(credentials: UpstreamCredentials): string {

@@ -169,6 +169,8 @@ export class UpstreamClient {
     }
     discard(reply.body);
     if (reply.status === 401) throw new RegistryError('UNAUTHORIZED', 'the upstream rejected the credentials');
+    const withheldFrom = this.auth.credentialsWithheldFrom;
+    if (withheldFrom) throw new RegistryError('UNAUTHORIZED', `the credentials were not sent: the token service ${withheldFrom} is plain http on another host than the upstream`);
     return { rateLimit: readRateLimit(reply.headers, new Date(this.now())) };
   }
 
@@ -178,17 +180,18 @@ export class UpstreamClient {
     let lastError: unknown;
     for (let attempt = 0; ; attempt++) {
       const retryDelay = this.retryDelaysMs[attempt];
-      const mayRetry = retryDelay !== undefined && Date.now() + retryDelay < deadlineAt;
+      // Judged after the attempt failed: a retry that cannot finish before the deadline is no use.
+      const mayRetry = (): boolean => retryDelay !== undefined && Date.now() + retryDelay < deadlineAt;
       try {
         let reply = await this.authorizedRequest(method, path, scope, extra, false, kind, deadlineAt);
         if (reply.status === 401 && this.auth.noteChallenge(header(reply.headers, 'www-authenticate'), reply.fromUpstreamOrigin)) {
           discard(reply.body);
           reply = await this.authorizedRequest(method, path, scope, extra, true, kind, deadlineAt);
         }
-        if (reply.status >= 500 && mayRetry) {
+        if (reply.status >= 500 && mayRetry()) {
           discard(reply.body);
           lastError = new RegistryError('UNAVAILABLE', `the upstream registry ${this.host} answered ${reply.status}`);
-          await delay(retryDelay);
+          await delay(retryDelay!);
           continue;
         }
         this.options.onReachability?.(true);
@@ -196,8 +199,8 @@ export class UpstreamClient {
       } catch (error) {
         if (error instanceof RegistryError) throw error;
         lastError = error;
-        if (!mayRetry) break;
-        await delay(retryDelay);
+        if (!mayRetry()) break;
+        await delay(retryDelay!);
       }
     }
     if (lastError instanceof RegistryError) throw lastError;
