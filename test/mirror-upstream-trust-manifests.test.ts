@@ -98,3 +98,21 @@ test('a manifest HEAD by tag with no valid digest or a non-manifest type is refu
   assert.deepEqual(Buffer.from(await good.arrayBuffer()), upstream.images.alpine.bytes);
   assert.equal((await engine.listCache()).length, 1);
 });
+
+test("what an upstream says in an error reaches clients short and printable, and Retry-After only as seconds", async (t) => {
+  const { base } = await startMirror(t);
+  const message = `You have reached your pull rate limit.\u001b[2J\r\n${'x'.repeat(5000)}`;
+  front.when((method, path) => method === 'GET' && path.startsWith('/v2/library/alpine-test/manifests/'), {
+    kind: 'replace',
+    status: 429,
+    headers: { 'content-type': 'application/json', 'retry-after': 'soon, really' },
+    body: Buffer.from(JSON.stringify({ errors: [{ code: 'TOOMANYREQUESTS', message }] })),
+  });
+  const response = await fetch(`${base}/v2/alpine-test/manifests/latest`);
+  assert.equal(response.status, 429);
+  assert.equal(response.headers.get('retry-after'), '60');
+  const error = ((await response.json()) as { errors: { message: string }[] }).errors[0]!;
+  assert.match(error.message, /You have reached your pull rate limit\./);
+  assert.doesNotMatch(error.message, /[\u0000-\u001f]/);
+  assert.ok(error.message.length < 600, `${error.message.length} characters`);
+});

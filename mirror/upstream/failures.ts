@@ -27,10 +27,12 @@ export function header(headers: Headers, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** The upstream's own error message, quoted in ours: short and printable, as the upstream chose it. */
 export function upstreamMessage(text: string): string | undefined {
   try {
-    const parsed = JSON.parse(text) as { errors?: { message?: string }[] };
-    return parsed.errors?.[0]?.message;
+    const parsed = JSON.parse(text) as { errors?: { message?: unknown }[] };
+    const message = parsed.errors?.[0]?.message;
+    return typeof message === 'string' ? message.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').slice(0, 200) : undefined;
   } catch {
     return undefined;
   }
@@ -71,7 +73,9 @@ export async function readLimited(body: Readable, limit: number, what = 'a manif
 export async function translateFailure(reply: UpstreamReply, repository: string, host: string): Promise<RegistryError> {
   const text = (await readLimited(reply.body, 64 * 1024).catch(() => Buffer.alloc(0))).toString('utf8');
   if (reply.status === 429) {
-    const retryAfter = header(reply.headers, 'retry-after') ?? '60';
+    // Passed on to clients, so only a plain number of seconds goes through.
+    const given = header(reply.headers, 'retry-after')?.trim() ?? '';
+    const retryAfter = /^\d{1,7}$/.test(given) ? given : '60';
     return new RegistryError(
       'TOOMANYREQUESTS',
       `the Docker Hub pull rate limit was reached for this mirror's address (${host} said: ${upstreamMessage(text) ?? 'too many requests'}); cached images are still served, and adding Docker Hub credentials raises the limit`,
