@@ -2,25 +2,39 @@
 // registry challenge) guards the whole API when it is on. With Docker Hub credentials set, a
 // repository anonymous users cannot pull (the owner's private images) is served only to
 // authenticated mirror clients — otherwise anyone on the LAN could read the owner's account.
+//
+// "Is it public?" is asked upstream, so it must never make the cache useless when the upstream
+// cannot answer: only a definite answer is remembered (a listing anonymous users may read is
+// public; one only the owner may read is private; one nobody may read does not exist), and
+// when the upstream is down or rate-limited the last definite answer stands, however old. A
+// repository never answered for since the mirror started is refused to anonymous clients until
+// the upstream can be asked: its cached content may be the owner's private image. Clients
+// that log in to the mirror are not asked about at all.
 import { timingSafeEqual } from 'node:crypto';
 import { RegistryError } from './errors.js';
 import type { UpstreamClient } from './upstream/client.js';
+
+type Lister = Pick<UpstreamClient, 'listing'>;
 
 export interface AccessPolicyOptions {
   clientAuth?: { username: string; password: string } | null;
   /** Whether upstream credentials are configured right now. */
   hasUpstreamCredentials: () => Promise<boolean>;
   /** An upstream client without credentials, to learn what anonymous users may pull. */
-  anonymousUpstream: UpstreamClient;
+  anonymousUpstream: Lister;
+  /** The client with the owner's credentials, to tell a private repository from a missing one. */
+  ownerUpstream: Lister;
   servePrivateToAnyone?: boolean;
   now?: () => number;
 }
 
-/** How long the answer "is this repository public?" is trusted. */
+type Publicity = 'public' | 'private' | 'absent';
+
+/** How long a definite answer is trusted before the upstream is asked again. */
 const publicityTtlMs = 10 * 60_000;
 
 export class AccessPolicy {
-  private readonly publicity = new Map<string, { isPublic: boolean; checkedAt: number }>();
+  private readonly publicity = new Map<string, { value: Publicity; checkedAt: number }>();
   private readonly now: () => number;
 
   constructor(private readonly options: AccessPolicyOptions) {
@@ -48,28 +62,52 @@ export class AccessPolicy {
   async assertMayPull(repository: string): Promise<void> {
     if (this.options.clientAuth || this.options.servePrivateToAnyone) return;
     if (!(await this.options.hasUpstreamCredentials())) return;
-    if (await this.isPublic(repository)) return;
+    const { value, reason } = await this.publicityOf(repository);
+    if (value === 'public') return;
+    if (value === 'absent') throw new RegistryError('NAME_UNKNOWN', `repository ${repository} is not known to the upstream registry`);
+    if (value === 'private') {
+      throw new RegistryError(
+        'DENIED',
+        `${repository} is not public upstream, and this mirror serves its owner's private images only to clients that log in; turn on mirror client authentication`,
+      );
+    }
     throw new RegistryError(
-      'DENIED',
-      `${repository} is not public upstream, and this mirror serves its owner's private images only to clients that log in; turn on mirror client authentication`,
+      'UNAVAILABLE',
+      `this mirror cannot tell whether ${repository} is public (${reason}), and it serves its owner's private images only to clients that log in; try again when the upstream answers`,
+      { headers: { 'retry-after': '30' } },
     );
   }
 
-  private async isPublic(repository: string): Promise<boolean> {
+  private async publicityOf(repository: string): Promise<{ value: Publicity | 'unknown'; reason?: string }> {
     const known = this.publicity.get(repository);
-    if (known && this.now() - known.checkedAt < publicityTtlMs) return known.isPublic;
-    let isPublic: boolean;
+    if (known && this.now() - known.checkedAt < publicityTtlMs) return { value: known.value };
     try {
-      await this.options.anonymousUpstream.tagsList(repository, '?n=1');
-      isPublic = true;
+      const value = await this.ask(repository);
+      // "Absent" is asked again next time: the owner may create the repository any moment.
+      if (value === 'absent') this.publicity.delete(repository);
+      else this.publicity.set(repository, { value, checkedAt: this.now() });
+      return { value };
     } catch (error) {
-      // Unreachable upstream: no answer to cache, and no reason to open a private repository.
-      if (error instanceof RegistryError && error.code === 'UNAVAILABLE') throw error;
-      isPublic = false;
+      // No answer is not an answer: keep what was last known.
+      if (known) return { value: known.value };
+      return { value: 'unknown', reason: error instanceof Error ? error.message : String(error) };
     }
-    this.publicity.set(repository, { isPublic, checkedAt: this.now() });
-    return isPublic;
   }
+
+  private async ask(repository: string): Promise<Publicity> {
+    const anonymous = await this.options.anonymousUpstream.listing(repository).catch(refusedWhenUnauthorized);
+    if (anonymous === 'listed') return 'public';
+    if (anonymous === 'absent') return 'absent';
+    // Registries answer 401 for missing repositories as for private ones; the owner can tell.
+    const owner = await this.options.ownerUpstream.listing(repository).catch(refusedWhenUnauthorized);
+    return owner === 'listed' ? 'private' : 'absent';
+  }
+}
+
+/** A token service refusing a token is a definite "no"; anything else is no answer. */
+function refusedWhenUnauthorized(error: unknown): 'refused' {
+  if (error instanceof RegistryError && (error.code === 'UNAUTHORIZED' || error.code === 'DENIED')) return 'refused';
+  throw error;
 }
 
 function safeEqual(a: string, b: string): boolean {

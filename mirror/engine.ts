@@ -31,6 +31,7 @@ import { registryKey, registryName, StorePaths } from './store/paths.js';
 import { RecordStore } from './store/records.js';
 import { cachedCredentials } from './upstream/cached-credentials.js';
 import { UpstreamClient } from './upstream/client.js';
+import { upstreamTimeouts } from './upstream/timeouts.js';
 
 export const defaultUpstream = 'https://registry-1.docker.io';
 export const defaultTagTtlMs = 60_000;
@@ -78,25 +79,29 @@ export class Mirror implements MirrorEngine {
     this.store = new BlobStore(paths, now);
     this.records = new RecordStore(paths);
     this.filter = new ClientFilter(options.allowlist);
-    const timeouts = { connectMs: options.httpTimeouts?.upstreamConnectMs, idleMs: options.httpTimeouts?.upstreamIdleMs };
+    const timeouts = upstreamTimeouts(options.httpTimeouts);
+    const ownAddresses = (): { host: string; port: number }[] => (this.listening ? [this.listening] : []);
     this.upstream = new UpstreamClient({
       baseUrl: upstreamUrl,
       credentials,
       timeouts,
       now,
+      ownAddresses,
+      onCredentialsProblem: (message) => (message ? this.problems.raise('upstream-credentials', message) : this.problems.clear('upstream-credentials')),
       onRateLimit: (state) => (this.rateLimit = state),
       onReachability: (reachable, reason) => {
         if (reachable) this.problems.clear('upstream-unreachable');
         else this.problems.raise('upstream-unreachable', `The upstream registry ${upstreamUrl.host} cannot be reached (${reason}); cached images are still served.`);
       },
     });
-    this.anonymousUpstream = new UpstreamClient({ baseUrl: upstreamUrl, timeouts, now });
+    this.anonymousUpstream = new UpstreamClient({ baseUrl: upstreamUrl, timeouts, now, ownAddresses });
     this.access = new AccessPolicy({
       clientAuth: options.clientAuth,
       servePrivateToAnyone: options.servePrivateToAnyone,
       hasUpstreamCredentials: async () => Boolean(await credentials?.get()),
       anonymousUpstream: this.anonymousUpstream,
       now,
+      ownerUpstream: this.upstream,
     });
     this.guard = new CacheGuard(options.cacheDir, options.minFreeBytes ?? defaultMinFreeBytes, (problem) => {
       this.problems.clear('disk-full');

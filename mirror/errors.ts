@@ -18,6 +18,8 @@ export const errorTable = {
   METHOD_UNKNOWN: { status: 405, message: 'method not allowed' },
   TOOMANYREQUESTS: { status: 429, message: 'too many requests' },
   UNAVAILABLE: { status: 503, message: 'service unavailable' },
+  /** The upstream answered what the mirror must not pass on or store (a bad digest, a forbidden redirect). */
+  UPSTREAM_INVALID: { status: 502, message: 'the upstream registry sent an answer the mirror will not pass on' },
   NOT_FOUND: { status: 404, message: 'not found' },
   // The HTTP front's own refusals, before any registry route: Node's parser limits and Expect.
   REQUEST_TIMEOUT: { status: 408, message: 'the request took too long to arrive' },

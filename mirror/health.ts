@@ -45,5 +45,7 @@ export async function checkHealth(store: BlobStore, guard: CacheGuard, problems:
   }
   await guard.canCache();
   const storeOk = !problems.has('cache-not-writable') && !problems.has('disk-full');
-  return { ok: storeOk, body: { status: storeOk ? 'ok' : 'degraded', problems: problems.list() } };
+  const listed = problems.list();
+  // 200 while the store serves (cached images go out with the upstream down); "degraded" names any problem.
+  return { ok: storeOk, body: { status: storeOk && listed.length === 0 ? 'ok' : 'degraded', problems: listed } };
 }

@@ -77,6 +77,8 @@ export type HealthProblemCode =
   | 'disk-full'
   | 'upstream-unreachable'
   | 'rate-limited'
+  /** The upstream's token service rejected the owner's credentials, or they were withheld from an unsafe one. */
+  | 'upstream-credentials'
   | 'port-in-use'
   | 'keychain-unavailable'
   | 'start-failed'
@@ -161,8 +163,20 @@ export interface MirrorOptions {
    * `requestMs` (30 s) to send a request. Upstream: `upstreamConnectMs` (10 s) to connect and
    * `upstreamIdleMs` (30 s) of silence before a request is given up, then retried or resumed.
    * Clients that stop reading: `sendMs` (30 s) without their socket taking a byte destroys the answer.
+   * An upstream that drips: `upstreamDeadlineMs` (30 s) for a whole manifest, token or tag list
+   * exchange, retries included, and for a blob's headers; a blob body must bring
+   * `upstreamProgressMinBytes` (64 KiB) in every `upstreamProgressWindowMs` (30 s) it is read.
    */
-  httpTimeouts?: { headersMs?: number; requestMs?: number; sendMs?: number; upstreamConnectMs?: number; upstreamIdleMs?: number };
+  httpTimeouts?: {
+    headersMs?: number;
+    requestMs?: number;
+    sendMs?: number;
+    upstreamConnectMs?: number;
+    upstreamIdleMs?: number;
+    upstreamDeadlineMs?: number;
+    upstreamProgressWindowMs?: number;
+    upstreamProgressMinBytes?: number;
+  };
   /**
    * Connections the HTTP front holds: `perClient` per client address (default 64; more are answered
    * 429 and closed) and `total` (default: the process's open-file limit less 128, kept for the

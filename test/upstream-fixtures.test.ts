@@ -172,7 +172,7 @@ describe('tokens', () => {
     const none = await fetch(`${hub.url}/v2/library/alpine-test/manifests/latest`);
     assert.equal(none.status, 401);
     await none.arrayBuffer();
-    assert.notEqual(new URL(hub.realm).port, new URL(hub.url).port, 'the realm is a separate server');
+    assert.equal(new URL(hub.realm).origin, new URL(hub.url).origin, 'the realm is on the registry origin, where plain-http credentials may go');
   });
 
   test('tokens expire after expires_in on the injected clock', async (t) => {

@@ -5,6 +5,7 @@
 // what is cached is served stale.
 import { createHash } from 'node:crypto';
 import { RegistryError } from '../errors.js';
+import { badUpstream } from '../upstream/failures.js';
 import type { CacheResult } from '../public-types.js';
 import { LocalManifests, type StoredManifest } from './local-manifests.js';
 import { SingleFlight } from './single-flight.js';
@@ -148,7 +149,7 @@ export class ManifestService {
     const actual = `sha256:${createHash('sha256').update(body).digest('hex')}`;
     const claimed = expectedDigest ?? (remote.digest || actual);
     if (actual !== claimed) {
-      throw new RegistryError('DIGEST_INVALID', `the upstream sent a manifest for ${repository}:${reference} whose digest ${actual} does not match ${claimed}; nothing was stored`);
+      throw badUpstream(`the upstream sent a manifest for ${repository}:${reference} whose digest ${actual} does not match ${claimed}; nothing was stored`);
     }
     await this.persist(() => this.local.write(repository, actual, remote.mediaType, body));
     this.local.remember(actual, body);

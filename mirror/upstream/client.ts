@@ -1,22 +1,20 @@
-// The one place that talks to the upstream registry. It owns authentication (Bearer tokens per
-// scope, Basic for registries that ask for it), blob redirects to CDN hosts, retries of
-// idempotent requests, and the translation of every upstream failure into a RegistryError.
-import type { Readable } from 'node:stream';
-import { connectTimeoutCode, dump, idleTimeoutCode, UpstreamHttp, type HttpResponse } from './http-request.js';
+// The one place that talks to the upstream registry: manifests, blobs and tag lists, with
+// redirects followed only where DestinationPolicy allows, retries of idempotent requests within
+// an overall deadline, and every upstream failure translated into a RegistryError.
+// Authentication lives in auth.ts, manifest checks in manifest-check.ts.
 import { RegistryError } from '../errors.js';
 import type { CredentialsProvider, RateLimitState } from '../public-types.js';
-import { parseChallenge, type Challenge } from './challenge.js';
-import { manifestAcceptHeader, manifestMediaType } from './media-types.js';
+import { CredentialsRejected, UpstreamAuth } from './auth.js';
+import { DestinationPolicy, type UpstreamRequestKind } from './destinations.js';
+import { badUpstream, delay, describeNetworkError, discard, header, networkErrorCode, readLimited, translateFailure, type UpstreamReply } from './failures.js';
+import { refusedAddressCode, UpstreamHttp } from './http-request.js';
+import { checkedHeadDigest, checkedMediaType, checkManifest, type ManifestClaims } from './manifest-check.js';
+import { manifestAcceptHeader } from './media-types.js';
 import { readRateLimit } from './rate-limit.js';
-import { TokenCache } from './token-cache.js';
+import { upstreamLimits, type UpstreamLimits, type UpstreamTimeouts } from './timeouts.js';
 
-type Headers = Record<string, string | string[] | undefined>;
-
-export interface UpstreamReply {
-  status: number;
-  headers: Headers;
-  body: Readable;
-}
+export type { UpstreamReply } from './failures.js';
+export type { UpstreamTimeouts } from './timeouts.js';
 
 export interface UpstreamManifest {
   digest: string;
@@ -33,29 +31,44 @@ export interface UpstreamClientOptions {
   onRateLimit?: (state: RateLimitState) => void;
   /** Called with true when a request reached the upstream, false when it could not. */
   onReachability?: (reachable: boolean, reason?: string) => void;
+  /** A sentence for the owner when the credentials were rejected or withheld; null once they worked. */
+  onCredentialsProblem?: (message: string | null) => void;
+  /** The mirror's own listening addresses, which no redirect may reach. */
+  ownAddresses?: () => { host: string; port: number }[];
   retryDelaysMs?: number[];
-  /** Defaults: 10 s to connect, 30 s of silence (waiting for headers or between body bytes). */
-  timeouts?: { connectMs?: number; idleMs?: number };
+  timeouts?: UpstreamTimeouts;
 }
 
 /** Manifests are small; anything beyond this is not a manifest and is refused. */
 const maxManifestBytes = 4 * 1024 * 1024;
 const maxRedirects = 5;
 
+type Reply = UpstreamReply & { fromUpstreamOrigin: boolean };
+
 export class UpstreamClient {
-  private readonly tokens: TokenCache;
   /** Connect and idle timeouts, so a dead upstream fails a request in seconds, not minutes. */
   private readonly http: UpstreamHttp;
+  private readonly auth: UpstreamAuth;
+  private readonly destinations: DestinationPolicy;
   private readonly now: () => number;
   private readonly retryDelaysMs: number[];
-  /** The last challenge the upstream sent, so later requests authenticate up front. */
-  private challenge: Challenge | null = null;
+  private readonly limits: UpstreamLimits;
 
   constructor(private readonly options: UpstreamClientOptions) {
     this.now = options.now ?? Date.now;
-    this.tokens = new TokenCache(this.now);
     this.retryDelaysMs = options.retryDelaysMs ?? [250, 1000];
-    this.http = new UpstreamHttp({ connectMs: options.timeouts?.connectMs ?? 10_000, idleMs: this.idleMs });
+    this.limits = upstreamLimits(options.timeouts);
+    this.http = new UpstreamHttp(this.limits);
+    this.destinations = new DestinationPolicy({ upstream: options.baseUrl, ownAddresses: options.ownAddresses });
+    this.auth = new UpstreamAuth({
+      http: this.http,
+      destinations: this.destinations,
+      credentials: options.credentials,
+      now: this.now,
+      limits: this.limits,
+      onReachability: options.onReachability,
+      onCredentialsProblem: options.onCredentialsProblem,
+    });
   }
 
   get host(): string {
@@ -67,20 +80,13 @@ export class UpstreamClient {
     this.http.close();
   }
 
-  private get idleMs(): number {
-    return this.options.timeouts?.idleMs ?? 30_000;
-  }
-
   /** Forgets cached tokens, e.g. after the credentials changed. */
   resetAuth(): void {
-    this.tokens.clear();
-    this.challenge = null;
+    this.auth.reset();
   }
 
   async manifest(method: 'GET' | 'HEAD', repository: string, reference: string): Promise<UpstreamManifest> {
-    const reply = await this.send(method, `/v2/${repository}/manifests/${reference}`, repository, {
-      accept: manifestAcceptHeader,
-    });
+    const reply = await this.send(method, `/v2/${repository}/manifests/${reference}`, repository, { accept: manifestAcceptHeader }, 'manifest');
     const rateLimit = readRateLimit(reply.headers, new Date(this.now()));
     if (rateLimit) this.options.onRateLimit?.(rateLimit);
     if (reply.status === 404) {
@@ -88,22 +94,19 @@ export class UpstreamClient {
       throw new RegistryError('MANIFEST_UNKNOWN', `manifest unknown: ${repository}:${reference} is not in the upstream registry`);
     }
     await this.expectSuccess(reply, repository);
-    const digest = header(reply.headers, 'docker-content-digest');
+    const claims: ManifestClaims = {
+      repository,
+      reference,
+      contentType: header(reply.headers, 'content-type'),
+      headerDigest: header(reply.headers, 'docker-content-digest'),
+    };
     if (method === 'HEAD') {
       discard(reply.body);
       const size = Number(header(reply.headers, 'content-length'));
-      if (!digest) {
-        throw new RegistryError('UNAVAILABLE', `the upstream answered a manifest HEAD for ${repository}:${reference} without a digest`);
-      }
-      return { digest, mediaType: manifestMediaType(header(reply.headers, 'content-type')), size: Number.isFinite(size) ? size : 0 };
+      return { digest: checkedHeadDigest(claims), mediaType: checkedMediaType(claims), size: Number.isFinite(size) ? size : 0 };
     }
-    const body = await readLimited(reply.body, maxManifestBytes);
-    return {
-      digest: digest ?? '',
-      mediaType: manifestMediaType(header(reply.headers, 'content-type'), body),
-      size: body.length,
-      body,
-    };
+    const body = await this.readBody(reply, 'a manifest');
+    return { ...checkManifest(body, claims), size: body.length, body };
   }
 
   /**
@@ -113,7 +116,7 @@ export class UpstreamClient {
   async blob(repository: string, digest: string, fromByte = 0, toByte?: number): Promise<UpstreamReply> {
     const ranged = fromByte > 0 || toByte !== undefined;
     const extra: Record<string, string> = ranged ? { range: `bytes=${fromByte}-${toByte ?? ''}` } : {};
-    const reply = await this.send('GET', `/v2/${repository}/blobs/${digest}`, repository, extra);
+    const reply = await this.send('GET', `/v2/${repository}/blobs/${digest}`, repository, extra, 'blob');
     if (reply.status === 404) {
       discard(reply.body);
       throw new RegistryError('BLOB_UNKNOWN', `blob unknown: ${digest} is not in ${repository} upstream`);
@@ -128,7 +131,7 @@ export class UpstreamClient {
 
   /** A blob's size, asked with a HEAD: nothing is downloaded. Null when the upstream does not say. */
   async blobSize(repository: string, digest: string): Promise<number | null> {
-    const reply = await this.send('HEAD', `/v2/${repository}/blobs/${digest}`, repository, {});
+    const reply = await this.send('HEAD', `/v2/${repository}/blobs/${digest}`, repository, {}, 'blob');
     if (reply.status === 404) {
       discard(reply.body);
       throw new RegistryError('BLOB_UNKNOWN', `blob unknown: ${digest} is not in ${repository} upstream`);
@@ -141,7 +144,7 @@ export class UpstreamClient {
 
   /** Whether the upstream serves this blob in this repository (HEAD: not counted as a pull). */
   async blobExists(repository: string, digest: string): Promise<boolean> {
-    const reply = await this.send('HEAD', `/v2/${repository}/blobs/${digest}`, repository, {});
+    const reply = await this.send('HEAD', `/v2/${repository}/blobs/${digest}`, repository, {}, 'blob');
     discard(reply.body);
     if (reply.status === 404 || reply.status === 401 || reply.status === 403) return false;
     if (reply.status >= 200 && reply.status < 300) return true;
@@ -149,42 +152,63 @@ export class UpstreamClient {
   }
 
   async tagsList(repository: string, query: string): Promise<{ body: Buffer; link?: string }> {
-    const reply = await this.send('GET', `/v2/${repository}/tags/list${query}`, repository, {});
-    if (reply.status === 404) {
+    const reply = await this.send('GET', `/v2/${repository}/tags/list${query}`, repository, {}, 'tags');
+    await this.expectSuccess(reply, repository);
+    const body = await this.readBody(reply, 'a tag list');
+    return { body, link: header(reply.headers, 'link') };
+  }
+
+  /**
+   * Whether this client may list the repository's tags: 'listed', 'refused' (401/403: private,
+   * or absent on registries that hide which) or 'absent' (404). Throws only when there is no
+   * answer (unreachable, rate-limited), so a caller can tell "no" from "could not ask".
+   */
+  async listing(repository: string): Promise<'listed' | 'refused' | 'absent'> {
+    const reply = await this.send('GET', `/v2/${repository}/tags/list?n=1`, repository, {}, 'tags');
+    if (reply.status === 401 || reply.status === 403 || reply.status === 404) {
       discard(reply.body);
-      throw new RegistryError('NAME_UNKNOWN', `repository ${repository} is not known to the upstream registry`);
+      return reply.status === 404 ? 'absent' : 'refused';
     }
     await this.expectSuccess(reply, repository);
-    const body = await readLimited(reply.body, maxManifestBytes);
-    return { body, link: header(reply.headers, 'link') };
+    discard(reply.body);
+    return 'listed';
   }
 
   /** One token request with the configured credentials, for "test credentials" in the app. */
   async probe(repository: string): Promise<{ rateLimit: RateLimitState | null }> {
-    const reply = await this.send('HEAD', `/v2/${repository}/manifests/latest`, repository, { accept: manifestAcceptHeader });
+    let reply: Reply;
+    try {
+      reply = await this.send('HEAD', `/v2/${repository}/manifests/latest`, repository, { accept: manifestAcceptHeader }, 'manifest');
+    } catch (error) {
+      // The owner is asking about their own account here, so the answer may name it.
+      if (error instanceof CredentialsRejected) throw new RegistryError('UNAUTHORIZED', `the upstream's token service rejected the credentials of ${error.username}`);
+      throw error;
+    }
     discard(reply.body);
     if (reply.status === 401) throw new RegistryError('UNAUTHORIZED', 'the upstream rejected the credentials');
+    const withheldFrom = this.auth.credentialsWithheldFrom;
+    if (withheldFrom) throw new RegistryError('UNAUTHORIZED', `the credentials were not sent: the token service ${withheldFrom} is plain http on another host than the upstream`);
     return { rateLimit: readRateLimit(reply.headers, new Date(this.now())) };
   }
 
-  private async send(method: 'GET' | 'HEAD', path: string, repository: string, extra: Record<string, string>): Promise<UpstreamReply> {
+  private async send(method: 'GET' | 'HEAD', path: string, repository: string, extra: Record<string, string>, kind: UpstreamRequestKind): Promise<Reply> {
     const scope = `repository:${repository}:pull`;
+    const deadlineAt = Date.now() + this.limits.deadlineMs;
     let lastError: unknown;
     for (let attempt = 0; ; attempt++) {
+      const retryDelay = this.retryDelaysMs[attempt];
+      // Judged after the attempt failed: a retry that cannot finish before the deadline is no use.
+      const mayRetry = (): boolean => retryDelay !== undefined && Date.now() + retryDelay < deadlineAt;
       try {
-        let reply = await this.authorizedRequest(method, path, scope, extra, false);
-        if (reply.status === 401) {
-          const challenge = parseChallenge(header(reply.headers, 'www-authenticate'));
-          if (challenge) {
-            discard(reply.body);
-            this.challenge = challenge;
-            reply = await this.authorizedRequest(method, path, scope, extra, true);
-          }
+        let reply = await this.authorizedRequest(method, path, scope, extra, false, kind, deadlineAt);
+        if (reply.status === 401 && this.auth.noteChallenge(header(reply.headers, 'www-authenticate'), reply.fromUpstreamOrigin)) {
+          discard(reply.body);
+          reply = await this.authorizedRequest(method, path, scope, extra, true, kind, deadlineAt);
         }
-        if (reply.status >= 500 && attempt < this.retryDelaysMs.length) {
+        if (reply.status >= 500 && mayRetry()) {
           discard(reply.body);
           lastError = new RegistryError('UNAVAILABLE', `the upstream registry ${this.host} answered ${reply.status}`);
-          await delay(this.retryDelaysMs[attempt]!);
+          await delay(retryDelay!);
           continue;
         }
         this.options.onReachability?.(true);
@@ -192,12 +216,12 @@ export class UpstreamClient {
       } catch (error) {
         if (error instanceof RegistryError) throw error;
         lastError = error;
-        if (attempt >= this.retryDelaysMs.length) break;
-        await delay(this.retryDelaysMs[attempt]!);
+        if (!mayRetry()) break;
+        await delay(retryDelay!);
       }
     }
     if (lastError instanceof RegistryError) throw lastError;
-    const reason = describeNetworkError(lastError, this.idleMs);
+    const reason = describeNetworkError(lastError, this.limits);
     this.options.onReachability?.(false, reason);
     throw new RegistryError('UNAVAILABLE', `the upstream registry ${this.host} is unreachable (${reason})`);
   }
@@ -208,81 +232,57 @@ export class UpstreamClient {
     scope: string,
     extra: Record<string, string>,
     refreshToken: boolean,
-  ): Promise<UpstreamReply> {
+    kind: UpstreamRequestKind,
+    deadlineAt: number,
+  ): Promise<Reply> {
     const headers: Record<string, string> = { ...extra, 'user-agent': 'dockmirror' };
-    const authorization = await this.authorization(scope, refreshToken);
+    const authorization = await this.auth.authorization(scope, refreshToken, deadlineAt);
     if (authorization) headers.authorization = authorization;
     let url = new URL(path, this.options.baseUrl);
     for (let hop = 0; ; hop++) {
-      const response = await this.http.request(url, method, headers);
+      const fromUpstreamOrigin = this.destinations.isUpstreamOrigin(url);
+      const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+      const response = await this.http
+        .request(url, method, headers, {
+          deadlineAt,
+          deadlineCoversBody: kind !== 'blob',
+          minProgress: kind === 'blob' ? this.limits.blobProgress : undefined,
+          refuseAddress: fromUpstreamOrigin ? undefined : (address) => this.destinations.addressRefusal(address, port),
+        })
+        .catch((error: unknown) => {
+          if (networkErrorCode(error) !== refusedAddressCode) throw error;
+          throw badUpstream(`the upstream redirected the mirror to ${url.host}, which it does not follow: ${(error as Error).message}`);
+        });
+      if (fromUpstreamOrigin) this.destinations.noteUpstreamAddress(response.remoteAddress);
       const location = header(response.headers, 'location');
-      if (response.statusCode >= 300 && response.statusCode < 400 && location && hop < maxRedirects) {
-        await dump(response.body);
-        const next = new URL(location, url);
-        // A CDN's signed URL rejects a second auth mechanism, and a token must never leave
-        // the registry it was issued for.
-        if (next.origin !== url.origin) delete headers.authorization;
-        url = next;
-        continue;
+      if (response.statusCode < 300 || response.statusCode >= 400 || !location) {
+        return { status: response.statusCode, headers: response.headers, body: response.body, fromUpstreamOrigin };
       }
-      return { status: response.statusCode, headers: response.headers, body: response.body };
+      discard(response.body);
+      if (hop >= maxRedirects) throw badUpstream(`the upstream redirected more than ${maxRedirects} times`);
+      let next: URL;
+      try {
+        next = new URL(location, url);
+      } catch {
+        throw badUpstream('the upstream redirected to something that is not a URL');
+      }
+      const refusal = this.destinations.refusal(next, kind);
+      if (refusal) throw badUpstream(`the upstream redirected a ${kind} request to a place the mirror does not follow: ${refusal}`);
+      // A CDN's signed URL rejects a second auth mechanism, and a token must never leave
+      // the registry it was issued for.
+      if (next.origin !== url.origin) delete headers.authorization;
+      url = next;
     }
   }
 
-  private async authorization(scope: string, refresh: boolean): Promise<string | undefined> {
-    const challenge = this.challenge;
-    if (!challenge) return undefined;
-    const credentials = await this.options.credentials?.get();
-    if (challenge.scheme === 'basic') {
-      return credentials ? basic(credentials.username, credentials.secret) : undefined;
-    }
-    const realm = challenge.params.realm;
-    if (!realm) return undefined;
-    const service = challenge.params.service ?? '';
-    const key = `${realm}|${service}|${scope}|${credentials?.username ?? ''}`;
-    if (refresh) this.tokens.invalidate(key);
-    const token = await this.tokens.obtain(key, () => this.fetchToken(realm, service, scope));
-    return `Bearer ${token}`;
-  }
-
-  private async fetchToken(realm: string, service: string, scope: string): Promise<{ token: string; expiresIn?: number }> {
-    const url = new URL(realm);
-    if (service) url.searchParams.set('service', service);
-    url.searchParams.set('scope', scope);
-    const credentials = await this.options.credentials?.get();
-    const headers: Record<string, string> = { 'user-agent': 'dockmirror' };
-    if (credentials) headers.authorization = basic(credentials.username, credentials.secret);
-    let response: HttpResponse;
+  /** Reads a small body within the deadline; a drip or a cut becomes a 503 with the reason. */
+  private async readBody(reply: UpstreamReply, what: string): Promise<Buffer> {
     try {
-      response = await this.http.request(url, 'GET', headers);
-    } catch (error) {
-      const reason = describeNetworkError(error, this.idleMs);
-      this.options.onReachability?.(false, reason);
-      throw new RegistryError('UNAVAILABLE', `the upstream's token service ${url.host} is unreachable (${reason})`);
-    }
-    if (response.statusCode === 401 || response.statusCode === 403) {
-      await dump(response.body);
-      throw new RegistryError(
-        'UNAUTHORIZED',
-        credentials
-          ? `the upstream's token service rejected the credentials of ${credentials.username}`
-          : `the upstream's token service refused an anonymous token for ${scope}`,
-      );
-    }
-    if (response.statusCode !== 200) {
-      await dump(response.body);
-      throw new RegistryError('UNAVAILABLE', `the upstream's token service answered ${response.statusCode}`);
-    }
-    let body: { token?: string; access_token?: string; expires_in?: number };
-    try {
-      body = JSON.parse((await readLimited(response.body, maxManifestBytes)).toString('utf8')) as typeof body;
+      return await readLimited(reply.body, maxManifestBytes, what);
     } catch (error) {
       if (error instanceof RegistryError) throw error;
-      throw new RegistryError('UNAVAILABLE', `the upstream's token service sent an answer that is not JSON`);
+      throw new RegistryError('UNAVAILABLE', `the upstream registry ${this.host} did not deliver ${what} (${describeNetworkError(error, this.limits)})`);
     }
-    const token = body.token ?? body.access_token;
-    if (!token) throw new RegistryError('UNAVAILABLE', `the upstream's token service sent no token`);
-    return { token, expiresIn: body.expires_in };
   }
 
   private async expectSuccess(reply: UpstreamReply, repository: string): Promise<void> {
@@ -290,71 +290,7 @@ export class UpstreamClient {
     throw await this.failure(reply, repository);
   }
 
-  /** Translates an upstream error answer into the mirror's own error. */
-  private async failure(reply: UpstreamReply, repository: string): Promise<RegistryError> {
-    const text = (await readLimited(reply.body, 64 * 1024).catch(() => Buffer.alloc(0))).toString('utf8');
-    if (reply.status === 429) {
-      const retryAfter = header(reply.headers, 'retry-after') ?? '60';
-      return new RegistryError(
-        'TOOMANYREQUESTS',
-        `the Docker Hub pull rate limit was reached for this mirror's address (${this.host} said: ${upstreamMessage(text) ?? 'too many requests'}); cached images are still served, and adding Docker Hub credentials raises the limit`,
-        { headers: { 'retry-after': retryAfter } },
-      );
-    }
-    if (reply.status === 401) {
-      return new RegistryError('UNAUTHORIZED', `the upstream refused access to ${repository}: it does not exist, or it is private and needs credentials`);
-    }
-    if (reply.status === 403) return new RegistryError('DENIED', `the upstream denied access to ${repository}`);
-    return new RegistryError('UNAVAILABLE', `the upstream registry ${this.host} answered ${reply.status}${upstreamMessage(text) ? `: ${upstreamMessage(text)}` : ''}`);
+  private failure(reply: UpstreamReply, repository: string): Promise<RegistryError> {
+    return translateFailure(reply, repository, this.host);
   }
-}
-
-/** Drops a body we do not need: a small one is read to keep its connection, a large one cut. */
-function discard(body: Readable): void {
-  void dump(body);
-}
-
-function header(headers: Headers, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function basic(username: string, secret: string): string {
-  return `Basic ${Buffer.from(`${username}:${secret}`).toString('base64')}`;
-}
-
-function upstreamMessage(text: string): string | undefined {
-  try {
-    const parsed = JSON.parse(text) as { errors?: { message?: string }[] };
-    return parsed.errors?.[0]?.message;
-  } catch {
-    return undefined;
-  }
-}
-
-function describeNetworkError(error: unknown, idleMs: number): string {
-  const err = error as { code?: string; cause?: { code?: string }; message?: string };
-  const code = err?.code ?? err?.cause?.code;
-  // Our timeout codes mean nothing to the person reading the message.
-  if (code === idleTimeoutCode) return `it did not answer within ${idleMs / 1000} s`;
-  if (code === connectTimeoutCode) return 'connecting to it timed out';
-  return code ?? err?.message ?? 'unknown error';
-}
-
-async function readLimited(body: Readable, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of body) {
-    total += (chunk as Buffer).length;
-    if (total > limit) {
-      body.destroy();
-      throw new RegistryError('UNAVAILABLE', `the upstream sent more than ${limit} bytes where a manifest was expected`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

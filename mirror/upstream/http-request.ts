@@ -4,14 +4,23 @@
 // resident memory (its WebAssembly parser), and reading one 256 MiB body peaked at 131 MiB RSS
 // against 82 MiB with node:http, where the mirror must stay under 100 MiB while it streams 1 GiB
 // to eight clients. undici stays a dev dependency for the clients of the tests and the bench.
+//
+// An idle timeout alone lets an upstream that drips one byte per second hold a request for
+// ever, so a request may also carry an overall deadline (small answers: manifests, tokens) or a
+// minimum-progress rule (blobs, which may take long but must keep moving).
+import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { isIP, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import { watchProgress, type MinimumProgress } from './progress-watch.js';
 
 export interface HttpResponse {
   statusCode: number;
   headers: IncomingHttpHeaders;
   body: IncomingMessage;
+  /** The address actually connected to, to judge where the upstream may send us. */
+  remoteAddress: string | undefined;
 }
 
 export interface HttpTimeouts {
@@ -19,9 +28,21 @@ export interface HttpTimeouts {
   idleMs: number;
 }
 
-/** Error codes of our own timeouts, for messages a person can act on. */
+export interface RequestLimits {
+  /** Epoch ms by which the answer must have ended (with `deadlineCoversBody`) or begun. */
+  deadlineAt?: number;
+  deadlineCoversBody?: boolean;
+  minProgress?: MinimumProgress;
+  /** Says why an address may not be connected to (null: it may); for hosts the upstream chose. */
+  refuseAddress?: (address: string) => string | null;
+}
+
+/** Error codes of our own timeouts and refusals, for messages a person can act on. */
 export const connectTimeoutCode = 'UPSTREAM_CONNECT_TIMEOUT';
 export const idleTimeoutCode = 'UPSTREAM_IDLE_TIMEOUT';
+export const deadlineCode = 'UPSTREAM_DEADLINE';
+export const slowBodyCode = 'UPSTREAM_TOO_SLOW';
+export const refusedAddressCode = 'UPSTREAM_ADDRESS_REFUSED';
 
 /** Redirect and error bodies larger than this are not worth reading to keep the connection. */
 const maxDumpBytes = 128 * 1024;
@@ -31,35 +52,64 @@ export class UpstreamHttp {
 
   constructor(private readonly timeouts: HttpTimeouts) {}
 
-  request(url: URL, method: string, headers: Record<string, string>): Promise<HttpResponse> {
+  request(url: URL, method: string, headers: Record<string, string>, limits: RequestLimits = {}): Promise<HttpResponse> {
     const agents = (this.agents ??= {
       // Idle pooled connections go after 30 s, before most servers would cut them under us.
       http: new http.Agent({ keepAlive: true, timeout: 30_000 }),
       https: new https.Agent({ keepAlive: true, timeout: 30_000 }),
     });
     const secure = url.protocol === 'https:';
+    const refuse = limits.refuseAddress;
+    const literal = url.hostname.replace(/^\[|\]$/g, '');
+    const literalRefusal = refuse && isIP(literal) ? refuse(literal) : null;
+    if (literalRefusal) return Promise.reject(codedError(refusedAddressCode, literalRefusal));
     return new Promise((resolve, reject) => {
-      const request = (secure ? https : http).request(url, { method, headers, agent: secure ? agents.https : agents.http });
+      const request = (secure ? https : http).request(url, {
+        method,
+        headers,
+        agent: secure ? agents.https : agents.http,
+        ...(refuse ? { lookup: guardedLookup(refuse) } : {}),
+      });
       let response: IncomingMessage | undefined;
       const fail = (code: string, message: string): void => {
-        const error = Object.assign(new Error(message), { code });
+        const error = codedError(code, message);
         // Once the headers are in, the body reader is the one to learn why it ended.
         if (response) response.destroy(error);
         else request.destroy(error);
       };
       const connectTimer = setTimeout(() => fail(connectTimeoutCode, `connecting to ${url.host} timed out`), this.timeouts.connectMs);
-      request.on('socket', (socket) => {
-        if (!socket.connecting) clearTimeout(connectTimer);
-        else socket.once('connect', () => clearTimeout(connectTimer));
+      const deadlineTimer =
+        limits.deadlineAt === undefined
+          ? undefined
+          : setTimeout(() => fail(deadlineCode, `${url.host} did not finish answering in time`), Math.max(0, limits.deadlineAt - Date.now()));
+      const clearDeadline = (): void => clearTimeout(deadlineTimer);
+      request.on('socket', (socket: Socket) => {
+        const check = (): void => {
+          const refusal = refuse && socket.remoteAddress ? refuse(socket.remoteAddress) : null;
+          if (refusal) fail(refusedAddressCode, refusal);
+        };
+        if (!socket.connecting) {
+          clearTimeout(connectTimer);
+          check();
+        } else {
+          socket.once('connect', () => {
+            clearTimeout(connectTimer);
+            check();
+          });
+        }
       });
       request.setTimeout(this.timeouts.idleMs, () => fail(idleTimeoutCode, `${url.host} sent nothing for ${this.timeouts.idleMs} ms`));
       request.on('response', (res) => {
         clearTimeout(connectTimer);
         response = res;
-        resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: res });
+        if (!limits.deadlineCoversBody) clearDeadline();
+        else res.once('close', clearDeadline);
+        if (limits.minProgress) watchProgress(res, res.socket, limits.minProgress, () => fail(slowBodyCode, `${url.host} sent the body too slowly`));
+        resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: res, remoteAddress: res.socket?.remoteAddress });
       });
       request.on('error', (error) => {
         clearTimeout(connectTimer);
+        clearDeadline();
         reject(error);
       });
       request.end();
@@ -73,6 +123,28 @@ export class UpstreamHttp {
     agents?.http.destroy();
     agents?.https.destroy();
   }
+}
+
+function codedError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+/** dns.lookup that leaves out refused addresses, so a name cannot smuggle in a loopback target. */
+function guardedLookup(refuse: (address: string) => string | null) {
+  return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
+    dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, options.all ? [] : '');
+      const allowed = addresses.filter((entry) => refuse(entry.address) === null);
+      if (allowed.length === 0) {
+        const reason = addresses[0] ? refuse(addresses[0].address) : `${hostname} has no address`;
+        return callback(codedError(refusedAddressCode, reason ?? `${hostname} is refused`), options.all ? [] : '');
+      }
+      if (options.all) return callback(null, allowed);
+      callback(null, allowed[0]!.address, allowed[0]!.family);
+    });
+  };
 }
 
 /** Reads and drops a small body so its connection can be reused; a large one is cut instead. */

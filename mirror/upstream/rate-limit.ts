@@ -21,7 +21,8 @@ export function readRateLimit(headers: Record<string, HeaderValue>, now: Date): 
     limit: limit.value,
     remaining: remaining.value,
     windowSeconds: remaining.window || limit.window,
-    source: Array.isArray(source) ? source[0] : source,
+    // Shown in the window; the upstream chooses it, so it is kept short.
+    source: (Array.isArray(source) ? source[0] : source)?.slice(0, 100),
     observedAt: now.toISOString(),
   };
 }

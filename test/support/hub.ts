@@ -1,7 +1,10 @@
 // A Docker Hub stand-in on loopback, fronting a distribution instance. Three servers like the real
 // thing: the registry (registry-1.docker.io), the token realm (auth.docker.io) and a blob CDN
 // (production.cloudflare.docker.com) that serves signed URLs and, like S3, rejects any request that
-// also carries an Authorization header. It counts what reaches it and can inject faults, so mirror
+// also carries an Authorization header. The stand-in speaks plain http, and a mirror sends
+// credentials over plain http only to the upstream's own origin, so by default the token realm
+// is served on the registry's origin (as team registries do); `realm: 'own-server'` puts it on
+// its own port like auth.docker.io. It counts what reaches it and can inject faults, so mirror
 // tests can prove what a second client cost upstream and how failures are handled.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -27,6 +30,8 @@ export interface HubOptions {
    * `none`: no auth at all.
    */
   auth?: HubAuthMode;
+  /** Where the token realm is: `registry-origin` (default, path /token) or `own-server` (its own port). */
+  realm?: 'registry-origin' | 'own-server';
   /** The `service` of the Bearer challenge. Default `registry.docker.io`. */
   service?: string;
   /** Accounts known to the token realm (bearer) or the registry (basic). Default: one, see DEFAULT_HUB_USER. */
@@ -241,6 +246,7 @@ export class HubStandIn {
       registryUrl: options.registryUrl.replace(/\/+$/, ''),
       auth: options.auth ?? 'bearer',
       service: options.service ?? 'registry.docker.io',
+      realm: options.realm ?? 'registry-origin',
       users: options.users ?? [DEFAULT_HUB_USER],
       privateRepositories: new Set(options.privateRepositories ?? []),
       tokenExpiresInSeconds: options.tokenExpiresInSeconds ?? 300,
@@ -293,7 +299,7 @@ export class HubStandIn {
 
   /** The token realm as it appears in the Bearer challenge. */
   get realm(): string {
-    return `http://127.0.0.1:${this.ports.auth}/token`;
+    return this.options.realm === 'own-server' ? `http://127.0.0.1:${this.ports.auth}/token` : `${this.url}/token`;
   }
 
   get authUrl(): string {
@@ -397,8 +403,9 @@ export class HubStandIn {
 
   private makeServer(name: HubServerName, handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>): Server {
     const server = createServer((req, res) => {
+      const isRealm = name === 'registry' && this.options.realm === 'registry-origin' && /^\/token(\?|$)/.test(req.url ?? '');
       const seen: SeenRequest = {
-        server: name,
+        server: isRealm ? 'auth' : name,
         method: req.method ?? 'GET',
         url: req.url ?? '/',
         authorization: authorizationKind(req.headers.authorization),
@@ -409,7 +416,7 @@ export class HubStandIn {
       res.on('finish', () => {
         seen.status = res.statusCode;
       });
-      handler(req, res).catch((error: unknown) => {
+      (isRealm ? this.handleAuth(req, res) : handler(req, res)).catch((error: unknown) => {
         if (!res.headersSent) {
           registryError(res, 502, 'UNAVAILABLE', `The hub stand-in could not reach its registry: ${String(error)}`);
         } else {
