@@ -14,6 +14,7 @@ import { RegistryError } from '../errors.js';
 import type { BlobStore } from '../store/blob-store.js';
 import { diskErrorCode } from '../store/disk-errors.js';
 import type { UpstreamClient } from '../upstream/client.js';
+import { badUpstream } from '../upstream/failures.js';
 
 /** How far the disk may fall behind the network before the upstream body is paused. */
 const maxQueuedBytes = 1024 * 1024;
@@ -120,7 +121,7 @@ export class BlobDownload {
       file = undefined;
       const actual = `sha256:${hash.digest('hex')}`;
       if (actual !== this.digest || (this.size !== null && this.written !== this.size)) {
-        throw new RegistryError('DIGEST_INVALID', `the upstream sent bytes for ${this.digest} that hash to ${actual}; nothing was stored`);
+        throw badUpstream(`the upstream sent bytes for ${this.digest} that hash to ${actual}; nothing was stored`);
       }
       await this.options.store.commit(this.tempPath, this.digest, this.written);
       this.state = 'done';

@@ -2,7 +2,7 @@
 // transfer of wrong bytes: the newest chunk is held back until the sha256 of the whole blob is
 // known to match, and on a mismatch the body fails instead of ending.
 import { createHash } from 'node:crypto';
-import { RegistryError } from '../errors.js';
+import { badUpstream } from '../upstream/failures.js';
 
 export class DigestHoldback {
   private readonly hash = createHash('sha256');
@@ -23,10 +23,10 @@ export class DigestHoldback {
     return previous;
   }
 
-  /** At the end of the body: the held chunk once the digest matched; DIGEST_INVALID otherwise. */
+  /** At the end of the body: the held chunk once the digest matched; UPSTREAM_INVALID (502) otherwise. */
   finish(): Buffer | null {
     const actual = `sha256:${this.hash.digest('hex')}`;
-    if (actual !== this.digest) throw new RegistryError('DIGEST_INVALID', `the upstream sent bytes for ${this.digest} that hash to ${actual}`);
+    if (actual !== this.digest) throw badUpstream(`the upstream sent bytes for ${this.digest} that hash to ${actual}`);
     const last = this.held;
     this.held = null;
     return last;
