@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHeadless } from '../main/headless/server.js';
-import { parseUiAddress } from '../main/headless/ui-address.js';
+import { parseUiAddress } from '../main/cli/listen-address.js';
 import { FakeApi } from './headless-fake-api.js';
 
 async function setup(t: import('node:test').TestContext) {

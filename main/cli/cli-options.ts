@@ -1,4 +1,5 @@
-// Parsing of the human-written option values (sizes, durations, listen addresses), each
+// Parsing of the human-written option values (sizes, durations; addresses are in
+// listen-address.ts), each
 // failing with a sentence that says what was expected.
 
 const sizeUnits: Record<string, number> = {
@@ -30,14 +31,4 @@ export function parseDuration(text: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|)\s*$/.exec(text);
   if (!match) throw new Error(`"${text}" is not a duration; write it like 60s, 5m or 1h.`);
   return Math.round(Number(match[1]) * durationUnits[match[2]!]!);
-}
-
-/** "0.0.0.0:5000", "[::]:5000", ":5000" or "5000". */
-export function parseListen(text: string): { host: string; port: number } {
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
-  const port = match ? Number(match[3]) : NaN;
-  if (!match || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`"${text}" is not a listen address; write it like 0.0.0.0:5000, 127.0.0.1:5000 or [::]:5000.`);
-  }
-  return { host: match[1] || match[2] || '0.0.0.0', port };
 }

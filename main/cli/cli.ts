@@ -5,15 +5,17 @@ import { rm, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { parseDuration, parseFloor, parseListen, parseSize } from './cli-options.js';
-import { createMirror, defaultTagTtlMs, defaultUpstream } from './index.js';
-import { parseCidrList } from './cidr.js';
-import { allowlistWarning, defaultAllowlist, mirrorAddresses } from './lan-addresses.js';
-import type { CredentialsProvider, UpstreamCredentials } from './public-types.js';
-import { daemonJsonSnippet } from './snippets.js';
-import { CacheFolderRefused, claimCacheFolder } from './store/cache-claim.js';
-import { StorePaths } from './store/paths.js';
-import { verifyStore } from './verify.js';
+import { createMirror, defaultTagTtlMs, defaultUpstream } from '../../mirror/index.js';
+import { parseCidrList } from '../../mirror/cidr.js';
+import { allowlistWarning, defaultAllowlist, mirrorAddresses } from '../../mirror/lan-addresses.js';
+import type { CredentialsProvider, UpstreamCredentials } from '../../mirror/public-types.js';
+import { CacheFolderRefused, claimCacheFolder } from '../../mirror/store/cache-claim.js';
+import { StorePaths } from '../../mirror/store/paths.js';
+import { verifyStore } from '../../mirror/verify.js';
+import { parseDuration, parseFloor, parseSize } from './cli-options.js';
+import { parseListen } from './listen-address.js';
+import { servingBanner } from './serving-banner.js';
+import { untilStopSignal } from './stop-signal.js';
 
 const usage = `Usage:
   dockmirror serve --cache DIR [--listen 0.0.0.0:5000] [--upstream URL] [--max-size SIZE]
@@ -36,9 +38,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'verify':
         return await verify(rest);
       case 'start': {
-        // Resolved at run time: the desktop launcher lives in main/ and is not part of the engine.
-        const launcher = '../main/launch.js';
-        const { launch } = (await import(launcher)) as { launch: (argv: string[]) => Promise<number> };
+        // Loaded only for `start`: `serve` and `verify` need none of the desktop launcher.
+        const { launch } = await import('../launch.js');
         return await launch(rest);
       }
       case undefined:
@@ -90,9 +91,8 @@ async function serve(argv: string[]): Promise<number> {
   const credentials = await readCredentials(values.username, values['password-stdin']!);
   const logger = pino({ level: values['log-level'], base: undefined });
   if (values.ui !== undefined) {
-    // Resolved at run time, like `start`: the window's host lives in main/, outside the engine.
-    const host = '../main/headless/serve-ui.js';
-    const { serveWithUi } = (await import(host)) as typeof import('../main/headless/serve-ui.js');
+    // Loaded only with --ui: the plain mirror needs none of the app core.
+    const { serveWithUi } = await import('../headless/serve-ui.js');
     const settings = { cachePath: cacheDir, listenHost: listen.host, port: listen.port, upstream, tagTtlSeconds: Math.round(tagTtlMs / 1000), maxSizeBytes, logLevel: (values['log-level'] === 'silent' ? 'fatal' : values['log-level']) as 'info', allowlist, ...(minFreeBytes === undefined ? {} : { minFreeBytes }) };
     return serveWithUi({ ui: values.ui, allowLan: values['ui-allow-lan']!, settings, credentials, logger });
   }
@@ -110,25 +110,9 @@ async function serve(argv: string[]): Promise<number> {
   const addresses = mirrorAddresses(bound);
   const warning = allowlistWarning(allowlist, addresses);
   if (warning) process.stderr.write(`dockmirror: warning: ${warning}\n`);
-  process.stdout.write(
-    [
-      `Dockmirror is serving ${upstream} on ${bound.host}:${bound.port}, caching in ${cacheDir}.`,
-      credentials ? `Pulls are authenticated as ${credentials.username}.` : 'Pulls are anonymous (set DOCKERHUB_USERNAME and DOCKERHUB_TOKEN for a higher limit).',
-      'LAN hosts can use:',
-      ...addresses.map((a) => `  ${a.mirrorUrl}   (${a.interfaceName})`),
-      'Put this in /etc/docker/daemon.json on each Docker host, then restart Docker (sudo systemctl restart docker):',
-      daemonJsonSnippet([(addresses.find((a) => a.family === 'IPv4') ?? addresses[0]!).mirrorUrl]),
-      '',
-    ].join('\n'),
-  );
-  await new Promise<void>((resolveStop) => {
-    const stop = (signal: string) => {
-      process.stdout.write(`Received ${signal}; finishing pulls in flight and stopping.\n`);
-      resolveStop();
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
+  const account = credentials ? `Pulls are authenticated as ${credentials.username}.` : 'Pulls are anonymous (set DOCKERHUB_USERNAME and DOCKERHUB_TOKEN for a higher limit).';
+  process.stdout.write([...servingBanner({ upstream, listen: bound, cachePath: cacheDir, addresses }, account), ''].join('\n'));
+  await untilStopSignal();
   await mirror.stop();
   return 0;
 }

@@ -9,7 +9,7 @@ import { keytarKeychain } from '../core/keychain.js';
 import { memorySettingsStore, sessionKeychain } from '../core/memory-stores.js';
 import { openWithSystem } from './open-with-system.js';
 import { createHeadlessCore, runHeadless } from './run-headless.js';
-import { parseUiAddress } from './ui-address.js';
+import { parseUiAddress } from '../cli/listen-address.js';
 import { assertUiAddressAllowed } from './ui-access.js';
 
 export interface ServeUiOptions {
