@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
 import { createAppCore } from '../main/core/app-core.js';
 import type { AppCore } from '../main/core/app-host.js';
-import type { AppState } from '../main/core/contract.js';
+import type { AppState } from '../main/shared/contract.js';
 import { sessionKeychain } from '../main/core/memory-stores.js';
 import { createMirror, markerFileName, scanStore } from '../mirror/index.js';
 import { blobsOf, pushRandomImage, sha256, type PushedImageManifest } from './support/images.js';

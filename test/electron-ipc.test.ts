@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { apiMethodNames } from '../main/core/api-validation.js';
-import type { AppState, DockmirrorApi, MirrorEvent } from '../main/core/contract.js';
+import type { AppState, DockmirrorApi, MirrorEvent } from '../main/shared/contract.js';
 import { CoreError } from '../main/core/core-error.js';
 import { eventChannel, invokeChannel, stateChannel } from '../main/electron/channels.js';
 import { createSenderCheck, forwardToWindow, isRendererUrl, registerIpcHandlers } from '../main/electron/ipc.js';

@@ -11,7 +11,7 @@ import { compileFunction } from 'node:vm';
 import { test, type TestContext } from 'node:test';
 import { createAppCore } from '../main/core/app-core.js';
 import { apiMethodNames } from '../main/core/api-validation.js';
-import type { AppState, DockmirrorApi } from '../main/core/contract.js';
+import type { AppState, DockmirrorApi } from '../main/shared/contract.js';
 import { memorySettingsStore, sessionKeychain } from '../main/core/memory-stores.js';
 import { eventChannel, stateChannel } from '../main/electron/channels.js';
 import { createSenderCheck, forwardToWindow, registerIpcHandlers } from '../main/electron/ipc.js';

@@ -5,10 +5,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import type { AppSettings, AppState } from '../main/core/contract.js';
+import type { AppSettings, AppState } from '../main/shared/contract.js';
 import { CoreError } from '../main/core/core-error.js';
 import { runTrayAction, type TrayActionDeps } from '../main/electron/tray-actions.js';
-import { formatSize, trayIconFile, trayIconState, trayMenu, trayStatusLine, trayTooltip, type TrayMenuItem } from '../main/electron/tray-menu.js';
+import { formatBytes } from '../main/shared/format.js';
+import { trayIconFile, trayIconState, trayMenu, trayStatusLine, trayTooltip, type TrayMenuItem } from '../main/electron/tray-menu.js';
 import { failedState, sampleState, stoppedState } from './support/app-state.js';
 
 const trayIcons = fileURLToPath(new URL('../../build/icons/tray/', import.meta.url));
@@ -32,8 +33,11 @@ test('serving: the status line names the LAN address, the cache size and the pul
   assert.match(trayStatusLine(state), /^Serving \[fd00::20\]:5000 ·/);
 });
 
-test('sizes read as the window shows them', () => {
-  assert.deepEqual([0, 999, 1000, 12_345_678, 123_456_789_012, 5e15].map(formatSize), ['0 B', '999 B', '1.0 kB', '12.3 MB', '123 GB', '5000 TB']);
+test('sizes read as the window and the engine write them: one formatter, whole from 100 up, one decimal below', () => {
+  assert.deepEqual([0, 999, 1000, 12_345_678, 123_456_789_012, 5e15].map(formatBytes), ['0 B', '999 B', '1.0 kB', '12.3 MB', '123 GB', '5000 TB']);
+  // A value that would round to 1000 of a unit is written in the next one.
+  assert.deepEqual([99_960, 999_600, 999_960_000].map(formatBytes), ['100 kB', '1.0 MB', '1.0 GB']);
+  assert.deepEqual([-1, Number.NaN, 1.5].map(formatBytes), ['—', '—', '2 B']);
 });
 
 test('stopped and failed states pick their icon and status line', () => {

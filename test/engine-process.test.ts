@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
 import { createAppCore } from '../main/core/app-core.js';
 import type { AppCore } from '../main/core/app-host.js';
-import type { AppSettings, AppState } from '../main/core/contract.js';
+import type { AppSettings, AppState } from '../main/shared/contract.js';
 import { sessionKeychain } from '../main/core/memory-stores.js';
 import { trayIconState } from '../main/electron/tray-menu.js';
 import type { ChannelOpener } from '../main/engine-process/channel.js';

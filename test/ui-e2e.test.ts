@@ -13,7 +13,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { createAppCore } from '../main/core/app-core.js';
 import { sessionKeychain } from '../main/core/memory-stores.js';
 import { startHeadless } from '../main/headless/server.js';
-import { mirrorUrlFor } from '../mirror/snippets.js';
+import { mirrorUrlFor } from '../main/shared/snippets.js';
 import { startDockerd, type RunningDockerd } from './support/clients/dockerd.js';
 import { findFreePort } from './support/ports.js';
 import { startTestUpstream, type TestUpstream } from './support/upstream.js';

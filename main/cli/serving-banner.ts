@@ -2,7 +2,7 @@
 // and by the headless app alike: where it serves, the addresses LAN hosts can use, and the
 // daemon.json lines to paste on each Docker host.
 import type { MirrorAddress } from '../../mirror/lan-addresses.js';
-import { daemonJsonSnippet } from '../../mirror/snippets.js';
+import { daemonJsonSnippet } from '../shared/snippets.js';
 
 export interface ServingFacts {
   upstream: string;

@@ -8,7 +8,7 @@ import type { AppCore, AppCoreOptions } from './app-host.js';
 import { openAppLog, type AppLog } from './app-logger.js';
 import { checkCachePath, listDirectory } from './cache-folder.js';
 import { CacheSwitch } from './cache-switch.js';
-import type { AppNotice, AppProblem, AppSettings, AppState, CacheMoveMode, CredentialStatus, HealthProblem, MirrorEvent } from './contract.js';
+import type { AppNotice, AppProblem, AppSettings, AppState, CacheMoveMode, CredentialStatus, MirrorEvent } from '../shared/contract.js';
 import { CoreError, toCoreError } from './core-error.js';
 import { Credentials } from './credentials.js';
 import { EventLog } from './event-log.js';
@@ -40,7 +40,7 @@ class Core implements AppCore {
   private readonly credentials: Credentials;
   private readonly events: EventLog;
   private credentialStatus: CredentialStatus = { keychainAvailable: false, savedFor: null };
-  private startFailure: HealthProblem | null = null;
+  private startFailure: AppProblem | null = null;
   private notices: AppNotice[] = [];
   private readonly eventListeners = new Set<(event: MirrorEvent) => void>();
   private readonly stateListeners = new Set<(state: AppState) => void>();
@@ -72,6 +72,7 @@ class Core implements AppCore {
       onEvent: (event) => this.onMirrorEvent(event),
       tuning: this.options.tuning,
       createEngine: this.options.engines && ((engineOptions) => this.options.engines!.createEngine(engineOptions)),
+      hostProblem: () => this.options.engines?.problem ?? null,
     });
     this.inForce = new SettingsInForce(store, settings, this.runner, this.logger);
     this.cacheSwitch = new CacheSwitch(this.runner, this.inForce, this.logger);

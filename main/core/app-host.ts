@@ -2,7 +2,7 @@
 // gets back. The core never imports Electron: each desktop capability it needs arrives here as
 // a plain function, so the same core runs under Electron, in plain Node and in the tests.
 import type { EngineHost } from '../engine-process/engine-host.js';
-import type { AppNotice, AppState, DockmirrorApi } from './contract.js';
+import type { AppNotice, AppState, DockmirrorApi } from '../shared/contract.js';
 import type { FirstRunDefaults } from './first-run.js';
 import type { Keychain } from './keychain.js';
 import type { SettingsStore } from './settings.js';

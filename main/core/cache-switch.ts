@@ -6,10 +6,10 @@
 import { relative, resolve, sep } from 'node:path';
 import type { Logger } from 'pino';
 import { removeOwnFiles } from '../../mirror/index.js';
-import { formatBytes } from '../../mirror/pull-tracker.js';
+import { formatBytes } from '../shared/format.js';
 import { CacheCopy } from './cache-copy.js';
 import { holdsCache, inspectCachePath } from './cache-folder.js';
-import type { AppProblem, AppSettings, CacheMoveMode } from './contract.js';
+import type { AppProblem, AppSettings, CacheMoveMode } from '../shared/contract.js';
 import { CoreError, toCoreError } from './core-error.js';
 import type { MirrorRunner } from './mirror-runner.js';
 import { validateSettings } from './settings.js';

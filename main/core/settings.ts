@@ -7,7 +7,7 @@ import { isAbsolute, join } from 'node:path';
 import { isIP } from 'node:net';
 import { parseCidr } from '../../mirror/cidr.js';
 import { defaultAllowlist } from '../../mirror/lan-addresses.js';
-import type { AppSettings, LogLevel } from './contract.js';
+import type { AppSettings, LogLevel } from '../shared/contract.js';
 import { CoreError } from './core-error.js';
 
 /** The subset of conf / electron-store the core uses, so tests can inject either. */

@@ -3,7 +3,7 @@
 // what LAN hosts need, then quits as the desktop app's Quit does.
 import { createAppCore, type CoreTestHooks } from '../core/app-core.js';
 import type { AppCore, AppCoreOptions } from '../core/app-host.js';
-import type { AppState } from '../core/contract.js';
+import type { AppState } from '../shared/contract.js';
 import { EngineProcess } from '../engine-process/engine-process.js';
 import { servingBanner } from '../cli/serving-banner.js';
 import { untilStopSignal } from '../cli/stop-signal.js';

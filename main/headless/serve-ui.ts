@@ -3,7 +3,7 @@
 // credentials from the environment stay in memory too, never written anywhere.
 import type { Logger } from 'pino';
 import type { UpstreamCredentials } from '../../mirror/public-types.js';
-import type { AppSettings } from '../core/contract.js';
+import type { AppSettings } from '../shared/contract.js';
 import { hubAccount } from '../core/credentials.js';
 import { keytarKeychain } from '../core/keychain.js';
 import { memorySettingsStore, sessionKeychain } from '../core/memory-stores.js';

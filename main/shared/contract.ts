@@ -6,11 +6,30 @@ import type { CachedRepository, HealthProblem, HealthProblemCode, MirrorEvent, M
 
 export type { CachedRepository, HealthProblem, MirrorEvent, MirrorStatus };
 
-/** The engine's problems plus the app's own: a cache folder change that failed and was undone. */
-export type AppProblemCode = HealthProblemCode | 'cache-move-failed';
+/** Problems only the app can have: the engine never raises these, so they live here, not in its types. */
+export type AppOwnProblemCode =
+  | 'port-in-use'
+  | 'keychain-unavailable'
+  | 'start-failed'
+  /** The allowlist refuses an address the app lists for LAN hosts (lan-addresses.ts). */
+  | 'allowlist-refuses-lan'
+  /** The app runs the engine in its own process, and that process died (it is restarted). */
+  | 'engine-crashed'
+  /** A cache folder change that failed and was undone. */
+  | 'cache-move-failed'
+  /** A stored setting that the current rules refuse, so the mirror waits until it is corrected. */
+  | 'settings-invalid';
+
+/** The engine's problems plus the app's own. */
+export type AppProblemCode = HealthProblemCode | AppOwnProblemCode;
 
 export interface AppProblem extends Omit<HealthProblem, 'code'> {
   code: AppProblemCode;
+}
+
+/** The engine's status as the app shows it: its problems joined by those of the process it runs in and its port. */
+export interface AppMirrorStatus extends Omit<MirrorStatus, 'problems'> {
+  problems: AppProblem[];
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
@@ -82,7 +101,7 @@ export interface RecentClient {
 
 export interface AppState {
   settings: AppSettings;
-  mirror: MirrorStatus;
+  mirror: AppMirrorStatus;
   credentials: CredentialStatus;
   addresses: HostAddress[];
   /** Problems in plain words: the mirror's own plus the app's (port taken, keychain missing, a failed move). */

@@ -32,7 +32,7 @@ export function upwardReferences(file: string, source: string): string[] {
 
 test('the checker sees an upward import, a hidden one and electron', () => {
   const file = join(root, 'mirror', 'http', 'server.ts');
-  assert.deepEqual(upwardReferences(file, "import { x } from '../../main/core/contract.js';"), ['mirror/http/server.ts: ../../main/core/contract.js']);
+  assert.deepEqual(upwardReferences(file, "import { x } from '../../main/shared/contract.js';"), ['mirror/http/server.ts: ../../main/core/contract.js']);
   assert.equal(upwardReferences(file, "const launcher = '../../main/launch.js'; await import(launcher);").length, 1);
   assert.equal(upwardReferences(file, "import { app } from 'electron';").length, 1);
   assert.deepEqual(upwardReferences(file, "import { a } from './route.js'; import { b } from '../store/paths.js';"), []);
