@@ -4,7 +4,9 @@
 // and none carries a secret back to the window.
 import type { CachedRepository, HealthProblem, HealthProblemCode, MirrorEvent, MirrorStatus } from '../../mirror/public-types.js';
 
+// The engine defines its events (it cannot import the app); the window reads them only through here.
 export type { CachedRepository, HealthProblem, MirrorEvent, MirrorStatus };
+export type { CacheResult, MirrorCounters, PullEvent, RequestEvent } from '../../mirror/public-types.js';
 
 /** Problems only the app can have: the engine never raises these, so they live here, not in its types. */
 export type AppOwnProblemCode =
