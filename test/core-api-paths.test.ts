@@ -33,6 +33,7 @@ before(async () => {
   upstream = await startTestUpstream();
   dataDir = await mkdtemp(join(tmpdir(), 'dm-api-paths-'));
   core = createAppCore({ dataDir, keychain: sessionKeychain(), tuning: { registryName: 'docker.io', minFreeBytes: 0 } });
+  await core.open();
   await core.updateSettings({ listenHost: '127.0.0.1', port: await findFreePort(), upstream: upstream.url });
   const state = await core.startMirror();
   cachePath = state.settings.cachePath;

@@ -36,6 +36,7 @@ async function startCore(t: TestContext, settings: Partial<AppSettings> = {}, ke
   const dataDir = await mkdtemp(join(tmpdir(), 'dm-core-'));
   t.after(() => rm(dataDir, { recursive: true, force: true }));
   const core = createAppCore({ dataDir, keychain, tuning: { registryName: 'docker.io', minFreeBytes: 0 } });
+  await core.open();
   t.after(() => core.shutdown());
   await core.updateSettings({ listenHost: '127.0.0.1', port: await findFreePort(), upstream: upstream.url, ...settings });
   return { core, dataDir, base: () => `http://127.0.0.1:${core.currentState().settings.port}` };
@@ -85,6 +86,7 @@ test('a changed port restarts the listener there; the settings survive a restart
   await core.shutdown();
 
   const again = createAppCore({ dataDir, keychain: sessionKeychain() });
+  await again.open();
   t.after(() => again.shutdown());
   assert.equal((await again.getState()).settings.port, port);
 });

@@ -43,6 +43,7 @@ interface Harness {
 async function startCore(t: TestContext): Promise<Harness> {
   const dataDir = await mkdtemp(join(workDir, 'data-'));
   const core = createAppCore({ dataDir, keychain: sessionKeychain(), tuning: { registryName: 'docker.io', minFreeBytes: 0 } });
+  await core.open();
   t.after(() => core.shutdown());
   await core.updateSettings({ listenHost: '127.0.0.1', port: await findFreePort(), upstream: upstream.url });
   await core.startMirror();

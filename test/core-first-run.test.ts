@@ -49,6 +49,7 @@ async function storedConfig(dataDir: string): Promise<Record<string, unknown>> {
 
 async function openCore(t: TestContext, dataDir: string, firstRun?: FirstRunDefaults): Promise<AppCore> {
   const core = createAppCore({ dataDir, keychain: sessionKeychain(), ...(firstRun ? { firstRun } : {}) });
+  await core.open();
   t.after(() => core.shutdown());
   await core.ready();
   return core;

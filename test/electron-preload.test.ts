@@ -51,6 +51,7 @@ async function loadPreload(invoke: (channel: string, ...args: unknown[]) => Prom
 async function coreBehindIpc(t: TestContext) {
   const dataDir = await mkdtemp(join(tmpdir(), 'dm-preload-'));
   const core = createAppCore({ dataDir, settingsStore: memorySettingsStore({}), keychain: sessionKeychain() });
+  await core.open();
   t.after(async () => {
     await core.shutdown();
     await rm(dataDir, { recursive: true, force: true });

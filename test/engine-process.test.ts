@@ -77,6 +77,7 @@ async function startCore(t: TestContext, settings: Partial<AppSettings> = {}, ke
   const wire: Wire = { toChild: [], fromChild: [] };
   const engines = new EngineProcess({ open: recordingOpener(wire), restart: { firstDelayMs: 200, maxDelayMs: 5_000, stableMs: 60_000 } });
   const core = createAppCore({ dataDir, keychain, engines, tuning: { registryName: 'docker.io', minFreeBytes: 0 } });
+  await core.open();
   t.after(() => core.shutdown());
   const states: AppState[] = [];
   core.onState((state) => states.push(state));

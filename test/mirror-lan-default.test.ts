@@ -97,6 +97,7 @@ test('the app shows a narrowed allowlist that refuses its LAN address as a healt
   const dataDir = join(workDir, 'app');
   const settingsStore = memorySettingsStore({ cachePath: join(dataDir, 'cache'), listenHost: lan.hostAddress, port: 5000, startMirrorOnLaunch: false, allowlist: ['10.0.0.0/8'] });
   const core = createAppCore({ dataDir, settingsStore, keychain: sessionKeychain(), tuning: { registryName: 'docker.io' } });
+  await core.open();
   try {
     const state = await core.ready();
     const problem = state.problems.find((p) => p.code === 'allowlist-refuses-lan');

@@ -77,6 +77,7 @@ test('the app\'s minFreeBytes setting reaches the engine: a small floor caches o
   const port = await findFreePort();
   const settingsStore = memorySettingsStore({ cachePath: cacheDir, listenHost: '127.0.0.1', port, startMirrorOnLaunch: true, upstream: upstream.url });
   const core = createAppCore({ dataDir, settingsStore, keychain: sessionKeychain(), tuning: { registryName: 'docker.io' } });
+  await core.open();
   try {
     const state = await core.ready();
     assert.equal(state.settings.minFreeBytes, 1_000_000_000, 'the default floor is 1 GB');

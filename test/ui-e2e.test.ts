@@ -47,6 +47,7 @@ test('a real docker pull through the mirror shows up in the window; the cache mo
   upstream = await startTestUpstream();
   const port = await findFreePort();
   const api = createAppCore({ dataDir: join(dir, 'app'), keychain: sessionKeychain(), tuning: { registryName: 'docker.io', minFreeBytes: 0 } });
+  await api.open();
   t.after(() => api.shutdown());
   await api.updateSettings({ listenHost: '127.0.0.1', port, upstream: upstream.url, startMirrorOnLaunch: false });
   const server = await startHeadless(api, { host: '127.0.0.1', port: 0 });

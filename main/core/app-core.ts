@@ -46,16 +46,29 @@ class Core implements AppCore {
   private readonly stateListeners = new Set<(state: AppState) => void>();
   private stateTimer: NodeJS.Timeout | undefined;
   private lastState!: AppState;
-  private readonly opened: Promise<void>;
+  private opening: Promise<void> | null = null;
   private closing: Promise<void> | null = null;
 
   constructor(private readonly options: AppCoreOptions & CoreTestHooks) {
     this.credentials = new Credentials(options.keychain, testUpstreamCredentials);
     this.events = new EventLog(options.eventBufferSize);
-    this.opened = this.open();
   }
 
-  private async open(): Promise<void> {
+  /**
+   * Opens the settings, the log and the keychain. Not the constructor's job: a host decides when
+   * the app touches the disk, and sees a failure to open where it calls this.
+   */
+  open(): Promise<void> {
+    this.opening ??= this.openStores();
+    return this.opening;
+  }
+
+  /** Every call but the subscriptions needs the stores open; using a core its host never opened is a bug. */
+  private get opened(): Promise<void> {
+    return this.opening ?? Promise.reject(new CoreError('not-open', 'The app core was used before its host opened it.'));
+  }
+
+  private async openStores(): Promise<void> {
     await mkdir(this.options.dataDir, { recursive: true });
     const store = this.options.settingsStore ?? openSettingsStore(this.options.dataDir);
     if (this.options.logger) this.logger = this.options.logger;
@@ -234,7 +247,7 @@ class Core implements AppCore {
 
   shutdown(): Promise<void> {
     this.closing ??= (async () => {
-      await this.opened.catch(() => undefined);
+      await this.opening?.catch(() => undefined);
       clearTimeout(this.stateTimer);
       await this.runner?.close();
       await this.options.engines?.close();

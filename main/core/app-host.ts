@@ -34,6 +34,8 @@ export interface AppCoreOptions {
 }
 
 export interface AppCore extends DockmirrorApi {
+  /** Reads the settings, opens the log and asks the keychain; call once before anything else. */
+  open(): Promise<void>;
   /** Starts the mirror when the settings say so; resolves once the state is known. */
   ready(): Promise<AppState>;
   /** The snapshot of the last published state, for synchronous readers like the tray. */

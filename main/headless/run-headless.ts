@@ -37,6 +37,7 @@ export async function runHeadless(core: AppCore, ui: { host: string; port: numbe
   const lan = !isLoopbackAddress(ui.host);
   let server;
   try {
+    await core.open();
     const state = await core.ready();
     server = await startHeadless(core, { host: ui.host, port: ui.port, ...(lan ? { allowlist: () => core.currentState().settings.allowlist } : {}) });
     const warning = lan ? [lanWindowWarning(ui)] : [];

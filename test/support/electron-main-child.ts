@@ -64,7 +64,7 @@ process.stdout.write(
     navigationGuarded: window.webContents.listenerCount('will-navigate') > 0,
     openHandler: window.webContents.openHandler?.({ url: 'https://example.com/' }),
     sessionHardened: [...record.session.keys()].sort(),
-    channels: [...record.handlers.keys()].length,
+    channels: [...record.handlers.keys()].sort(),
     state: { ok: state.ok, port: state.result.settings.port },
     stranger,
     initialMenu,
