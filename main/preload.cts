@@ -7,7 +7,7 @@ import type { AppState, DockmirrorApi, MirrorEvent } from './shared/contract.js'
 
 type Reply = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string } };
 
-const invokeChannels = new Set([
+const invokeChannels: ReadonlySet<string> = new Set([
   'getState',
   'startMirror',
   'stopMirror',

@@ -16,7 +16,7 @@ import { validateSettings } from './settings.js';
 import type { SettingsInForce } from './settings-in-force.js';
 
 /** Names of the store's layout: a folder inside one of these would be copied into itself. */
-const layoutFolders = new Set(['blobs', 'manifests', 'registries', 'tmp']);
+const layoutFolders: ReadonlySet<string> = new Set(['blobs', 'manifests', 'registries', 'tmp']);
 
 function whyCopyFailed(error: unknown, copy: CacheCopy): string {
   const code = (error as NodeJS.ErrnoException)?.code;

@@ -25,7 +25,7 @@ export interface TrayMenuItem {
 export type TrayIconState = 'serving' | 'stopped' | 'error';
 
 /** Problems that mean the mirror wanted to serve and cannot. */
-const failures = new Set(['start-failed', 'port-in-use', 'engine-crashed']);
+const failures: ReadonlySet<string> = new Set(['start-failed', 'port-in-use', 'engine-crashed']);
 
 export function trayIconState(state: AppState): TrayIconState {
   if (state.mirror.serving) return 'serving';
