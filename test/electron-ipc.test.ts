@@ -78,9 +78,9 @@ test('bad arguments are refused before the core, as a code and a plain sentence'
 });
 
 test('a core failure crosses as its code and sentence, never a stack trace', async () => {
-  const { ipcMain } = setup(new CoreError('port-in-use', 'Port 5000 on 0.0.0.0 is already in use; 5001 is free.'));
+  const { ipcMain } = setup(new CoreError('start-failed', 'Port 5000 on 0.0.0.0 is already in use; 5001 is free.'));
   const reply = await ipcMain.invoke(own, invokeChannel('startMirror'));
-  assert.deepEqual(reply, { ok: false, error: { code: 'port-in-use', message: 'Port 5000 on 0.0.0.0 is already in use; 5001 is free.' } });
+  assert.deepEqual(reply, { ok: false, error: { code: 'start-failed', message: 'Port 5000 on 0.0.0.0 is already in use; 5001 is free.' } });
   const crash = setup(new TypeError("Cannot read properties of undefined (reading 'port')"));
   const crashed = (await crash.ipcMain.invoke(own, invokeChannel('getState'))) as { ok: false; error: Record<string, string> };
   assert.deepEqual(Object.keys(crashed.error).sort(), ['code', 'message']);
