@@ -14,7 +14,8 @@ import { Credentials } from './credentials.js';
 import { EventLog } from './event-log.js';
 import { applyDesktopDefaults } from './first-run.js';
 import { MirrorRunner, type EngineTuning } from './mirror-runner.js';
-import { openSettingsStore, readSettings, validateSettings } from './settings.js';
+import { openSettingsStore, readSettings, refusedAllowlistProblem } from './settings.js';
+import { checkedSettingsChange } from './settings-change.js';
 import { SettingsInForce } from './settings-in-force.js';
 
 export interface CoreTestHooks {
@@ -54,10 +55,7 @@ class Core implements AppCore {
     this.events = new EventLog(options.eventBufferSize);
   }
 
-  /**
-   * Opens the settings, the log and the keychain. Not the constructor's job: a host decides when
-   * the app touches the disk, and sees a failure to open where it calls this.
-   */
+  /** Opens the settings, log and keychain: the host decides when the disk is touched, and sees a failure there. */
   open(): Promise<void> {
     this.opening ??= this.openStores();
     return this.opening;
@@ -101,7 +99,7 @@ class Core implements AppCore {
 
   async ready(): Promise<AppState> {
     await this.opened;
-    if (this.settings.startMirrorOnLaunch) await this.tryStart();
+    if (this.settings.startMirrorOnLaunch && !this.settingsProblem(this.settings)) await this.tryStart();
     return this.publish();
   }
 
@@ -116,6 +114,8 @@ class Core implements AppCore {
 
   async startMirror(): Promise<AppState> {
     await this.opened;
+    const refused = this.settingsProblem(this.settings);
+    if (refused) throw new CoreError('invalid-setting', refused.message);
     await this.tryStart();
     if (this.startFailure) throw new CoreError('start-failed', this.startFailure.message);
     return this.publish();
@@ -131,21 +131,12 @@ class Core implements AppCore {
   async updateSettings(patch: Partial<AppSettings>): Promise<AppState> {
     await this.opened;
     const previous = this.settings;
-    const next = validateSettings(patch, previous);
-    if (next.cachePath !== previous.cachePath) {
-      throw new CoreError('invalid-setting', 'Change the cache folder with "Change folder", which can move the cache there.');
-    }
-    if (next.clientAuth.enabled && !previous.clientAuth.enabled && !(await this.credentials.clientPassword())) {
-      throw new CoreError('client-password-missing', 'Save a client password first, then turn client sign-in on.');
-    }
-    if (next.launchAtLogin !== previous.launchAtLogin) {
-      const setLaunchAtLogin = this.options.desktop?.setLaunchAtLogin;
-      if (!setLaunchAtLogin) throw new CoreError('unsupported', 'Launch at login needs the desktop app; in headless mode start Dockmirror from your own startup script.');
-      setLaunchAtLogin(next.launchAtLogin);
-    }
+    const next = await checkedSettingsChange(patch, previous, { clientPassword: () => this.credentials.clientPassword(), setLaunchAtLogin: this.options.desktop?.setLaunchAtLogin });
     await this.inForce.switchTo(next);
     this.startFailure = null;
     this.logger.level = next.logLevel;
+    // A corrected allowlist lets the mirror do what the launch could not.
+    if (this.settingsProblem(previous) && !this.settingsProblem(next) && next.startMirrorOnLaunch) await this.tryStart();
     return this.publish();
   }
 
@@ -268,6 +259,11 @@ class Core implements AppCore {
     }
   }
 
+  /** A stored allowlist entry the rules refuse (settings.ts readSettings keeps it as stored). */
+  private settingsProblem(settings: AppSettings): AppProblem | null {
+    return refusedAllowlistProblem(settings.allowlist, this.options.dataDir);
+  }
+
   private onMirrorEvent(event: MirrorEvent): void {
     this.events.add(event);
     for (const listener of this.eventListeners) listener(event);
@@ -283,6 +279,8 @@ class Core implements AppCore {
     const port = mirror.listen?.port ?? settings.port;
     const problems: AppProblem[] = [...mirror.problems];
     if (this.startFailure) problems.unshift(this.startFailure);
+    const refused = this.settingsProblem(settings);
+    if (refused) problems.unshift(refused);
     if (this.cacheSwitch.problem) problems.unshift(this.cacheSwitch.problem);
     if (!this.credentialStatus.keychainAvailable && this.credentialStatus.message) {
       problems.push({ code: 'keychain-unavailable', message: this.credentialStatus.message, since: new Date(0).toISOString() });

@@ -5,7 +5,9 @@
 import type { Logger } from 'pino';
 import { allowlistWarning, createMirror, mirrorAddresses, type CredentialsProvider, type MirrorEngine, type MirrorEvent, type MirrorOptions } from '../../mirror/index.js';
 import type { AppMirrorStatus, AppProblem, AppSettings } from '../shared/contract.js';
+import { CoreError } from './core-error.js';
 import { nextFreePort } from './free-port.js';
+import { refusedAllowlistEntries, usableAllowlist } from './settings.js';
 
 /** Engine options a host may pin (tests point `registryName` at a stand-in). */
 export type EngineTuning = Pick<MirrorOptions, 'registryName' | 'minFreeBytes' | 'httpTimeouts' | 'servePrivateToAnyone'>;
@@ -49,7 +51,7 @@ export class MirrorRunner {
 
   status(settings: AppSettings): AppMirrorStatus {
     const status = this.current(settings).status();
-    const warning = allowlistWarning(settings.allowlist, mirrorAddresses({ host: settings.listenHost, port: status.listen?.port ?? settings.port }));
+    const warning = allowlistWarning(usableAllowlist(settings.allowlist), mirrorAddresses({ host: settings.listenHost, port: status.listen?.port ?? settings.port }));
     const crash = this.deps.hostProblem?.() ?? null;
     const own = [this.portProblem, warning && { code: 'allowlist-refuses-lan' as const, message: warning, since: new Date(0).toISOString() }, crash];
     const problems = own.filter((p): p is AppProblem => Boolean(p));
@@ -67,6 +69,8 @@ export class MirrorRunner {
   }
 
   async start(settings: AppSettings): Promise<void> {
+    const [refused] = refusedAllowlistEntries(settings.allowlist);
+    if (refused) throw new CoreError('invalid-setting', `The allowlist holds "${refused.entry}", which this version refuses: ${refused.reason}`);
     let engine = this.current(settings);
     if (engine.status().serving) return;
     if (settings.clientAuth.enabled) {
@@ -138,7 +142,8 @@ export class MirrorRunner {
       upstream: settings.upstream,
       tagTtlMs: settings.tagTtlSeconds * 1000,
       maxSizeBytes: settings.maxSizeBytes,
-      allowlist: settings.allowlist,
+      // A stored entry the rules refuse keeps the mirror stopped (start() below); this engine only browses the cache.
+      allowlist: usableAllowlist(settings.allowlist),
       credentials: this.deps.credentials,
       logger: this.deps.logger,
       clientAuth: clientPassword ? { username: settings.clientAuth.username, password: clientPassword } : null,
