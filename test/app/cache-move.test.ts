@@ -8,15 +8,15 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { homedir, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
-import { createAppCore } from '../main/core/app-core.js';
-import type { AppCore } from '../main/core/app-host.js';
-import type { AppState } from '../main/shared/contract.js';
-import { sessionKeychain } from '../main/core/memory-stores.js';
-import { createMirror, markerFileName, scanStore } from '../mirror/index.js';
-import { blobsOf, pushRandomImage, sha256, type PushedImageManifest } from './support/images.js';
-import { findFreePort } from './support/ports.js';
-import { allFiles } from './support/store-files.js';
-import { startTestUpstream, type TestUpstream } from './support/upstream.js';
+import { createAppCore } from '../../main/core/app-core.js';
+import type { AppCore } from '../../main/core/app-host.js';
+import type { AppState } from '../../main/shared/contract.js';
+import { sessionKeychain } from '../../main/core/memory-stores.js';
+import { createMirror, markerFileName, scanStore } from '../../mirror/index.js';
+import { blobsOf, pushRandomImage, sha256, type PushedImageManifest } from '../support/images.js';
+import { findFreePort } from '../support/ports.js';
+import { allFiles } from '../support/store-files.js';
+import { startTestUpstream, type TestUpstream } from '../support/upstream.js';
 
 let upstream: TestUpstream;
 let big: PushedImageManifest;

@@ -7,14 +7,14 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
-import { createAppCore } from '../main/core/app-core.js';
-import type { AppCore } from '../main/core/app-host.js';
-import type { AppSettings } from '../main/shared/contract.js';
-import { sessionKeychain } from '../main/core/memory-stores.js';
-import { DEFAULT_HUB_USER } from './support/hub.js';
-import { blobsOf, sha256 } from './support/images.js';
-import { findFreePort } from './support/ports.js';
-import { startTestUpstream, type TestUpstream } from './support/upstream.js';
+import { createAppCore } from '../../main/core/app-core.js';
+import type { AppCore } from '../../main/core/app-host.js';
+import type { AppSettings } from '../../main/shared/contract.js';
+import { sessionKeychain } from '../../main/core/memory-stores.js';
+import { DEFAULT_HUB_USER } from '../support/hub.js';
+import { blobsOf, sha256 } from '../support/images.js';
+import { findFreePort } from '../support/ports.js';
+import { startTestUpstream, type TestUpstream } from '../support/upstream.js';
 
 let upstream: TestUpstream;
 

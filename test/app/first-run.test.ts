@@ -7,13 +7,13 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { createAppCore } from '../main/core/app-core.js';
-import type { AppCore } from '../main/core/app-host.js';
-import { newInstallCacheDir, osCacheDir } from '../main/core/data-dir.js';
-import type { FirstRunDefaults } from '../main/core/first-run.js';
-import { sessionKeychain } from '../main/core/memory-stores.js';
-import { describeState } from '../main/headless/run-headless.js';
-import { findFreePort } from './support/ports.js';
+import { createAppCore } from '../../main/core/app-core.js';
+import type { AppCore } from '../../main/core/app-host.js';
+import { newInstallCacheDir, osCacheDir } from '../../main/core/data-dir.js';
+import type { FirstRunDefaults } from '../../main/core/first-run.js';
+import { sessionKeychain } from '../../main/core/memory-stores.js';
+import { describeState } from '../../main/headless/run-headless.js';
+import { findFreePort } from '../support/ports.js';
 
 test('the OS cache location on each platform, XDG_CACHE_HOME honoured on Linux', () => {
   assert.equal(osCacheDir('linux', {}, '/home/ada'), '/home/ada/.cache/dockmirror');

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { test, type TestContext } from 'node:test';
-import { keychainCallMessage, keytarMissingMessage, noSecretServiceMessage } from '../main/core/keychain.js';
+import { keychainCallMessage, keytarMissingMessage, noSecretServiceMessage } from '../../main/core/keychain.js';
 
-const probe = fileURLToPath(new URL('./support/keychain-probe.js', import.meta.url));
-const keytarPackage = fileURLToPath(new URL('../../node_modules/keytar/', import.meta.url));
+const probe = fileURLToPath(new URL('../support/keychain-probe.js', import.meta.url));
+const keytarPackage = fileURLToPath(new URL('../../../node_modules/keytar/', import.meta.url));
 
 async function home(t: TestContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'dm-keytar-'));

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test, type TestContext } from 'node:test';
-import { findFreePort } from './support/ports.js';
+import { findFreePort } from '../support/ports.js';
 
-const child = fileURLToPath(new URL('./support/keychain-session.js', import.meta.url));
+const child = fileURLToPath(new URL('../support/keychain-session.js', import.meta.url));
 const user = 'keychain-tester';
 const token = `dckr_pat_${Math.random().toString(36).slice(2)}${Date.now()}`;
 

@@ -5,7 +5,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { defaultLogRotation, openAppLog } from '../main/core/app-logger.js';
+import { defaultLogRotation, openAppLog } from '../../main/core/app-logger.js';
 
 async function logFiles(dataDir: string): Promise<string[]> {
   return (await readdir(join(dataDir, 'logs'))).filter((name) => name.endsWith('.log')).sort();

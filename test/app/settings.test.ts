@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Conf from 'conf';
-import { defaultSettings, readSettings, settingsMigrations, settingsSchema, settingsVersion, validateSettings } from '../main/core/settings.js';
+import { defaultSettings, readSettings, settingsMigrations, settingsSchema, settingsVersion, validateSettings } from '../../main/core/settings.js';
 
 test('an 0.1 settings file is migrated and read over the defaults', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'dm-settings-'));

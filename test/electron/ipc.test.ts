@@ -4,13 +4,13 @@
 import assert from 'node:assert/strict';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
-import { apiMethodNames } from '../main/core/api-validation.js';
-import type { AppState, DockmirrorApi, MirrorEvent } from '../main/shared/contract.js';
-import { CoreError } from '../main/core/core-error.js';
-import { eventChannel, invokeChannel, stateChannel } from '../main/electron/channels.js';
-import { createSenderCheck, forwardToWindow, isRendererUrl, registerIpcHandlers } from '../main/electron/ipc.js';
-import { sampleState } from './support/app-state.js';
-import { FakeIpcMain, FakeWebContents, type FakeSender } from './support/fake-electron.js';
+import { apiMethodNames } from '../../main/core/api-validation.js';
+import type { AppState, DockmirrorApi, MirrorEvent } from '../../main/shared/contract.js';
+import { CoreError } from '../../main/core/core-error.js';
+import { eventChannel, invokeChannel, stateChannel } from '../../main/electron/channels.js';
+import { createSenderCheck, forwardToWindow, isRendererUrl, registerIpcHandlers } from '../../main/electron/ipc.js';
+import { sampleState } from '../support/app-state.js';
+import { FakeIpcMain, FakeWebContents, type FakeSender } from '../support/fake-electron.js';
 
 const rendererUrl = pathToFileURL('/opt/Dockmirror/resources/app.asar/dist/renderer/index.html').href;
 const own: FakeSender = { id: 7, frameUrl: rendererUrl };

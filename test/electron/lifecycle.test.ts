@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import Conf from 'conf';
 import type { BaseWindow, BrowserWindow, Dialog, Shell } from 'electron';
-import { readSettings } from '../main/core/settings.js';
-import { appPaths, desktopDataDir } from '../main/electron/app-paths.js';
-import { desktopCapabilities } from '../main/electron/desktop.js';
-import { installGracefulQuit, keepInTrayOnClose, revealWindow } from '../main/electron/lifecycle.js';
-import { autostartEntry, launchAtLoginSetter } from '../main/electron/login-item.js';
-import { electronStoreOptions } from '../main/electron/store-options.js';
+import { readSettings } from '../../main/core/settings.js';
+import { appPaths, desktopDataDir } from '../../main/electron/app-paths.js';
+import { desktopCapabilities } from '../../main/electron/desktop.js';
+import { installGracefulQuit, keepInTrayOnClose, revealWindow } from '../../main/electron/lifecycle.js';
+import { autostartEntry, launchAtLoginSetter } from '../../main/electron/login-item.js';
+import { electronStoreOptions } from '../../main/electron/store-options.js';
 
 /** Electron's app as far as quitting goes: quit() emits before-quit, and quits unless prevented. */
 class FakeApp extends EventEmitter {

@@ -10,13 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { apiMethodNames } from '../main/core/api-validation.js';
-import { invokeChannel } from '../main/electron/channels.js';
-import { engineNodeFlags } from '../mirror/process-flags.js';
-import { findFreePort } from './support/ports.js';
+import { apiMethodNames } from '../../main/core/api-validation.js';
+import { invokeChannel } from '../../main/electron/channels.js';
+import { engineNodeFlags } from '../../mirror/process-flags.js';
+import { findFreePort } from '../support/ports.js';
 
-const child = fileURLToPath(new URL('./support/electron-main-child.js', import.meta.url));
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const child = fileURLToPath(new URL('../support/electron-main-child.js', import.meta.url));
+const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 async function runMain(env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
   const proc = spawn(process.execPath, [child], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test, type TestContext } from 'node:test';
-import { noTrayMessage, noTrayNotice, sessionBusHasOwner, statusNotifierWatcher } from '../main/electron/no-tray.js';
-import { findFreePort } from './support/ports.js';
+import { noTrayMessage, noTrayNotice, sessionBusHasOwner, statusNotifierWatcher } from '../../main/electron/no-tray.js';
+import { findFreePort } from '../support/ports.js';
 
 /** A session bus of the test's own that activates nothing, so nothing can own the watcher. */
 async function startBus(t: TestContext): Promise<string> {
@@ -87,7 +87,7 @@ test('the Electron main process on a trayless GNOME: the notice in the window, Q
   await mkdir(dataDir, { recursive: true });
   const port = await findFreePort();
   await writeFile(join(dataDir, 'config.json'), JSON.stringify({ listenHost: '127.0.0.1', port, upstream: 'http://127.0.0.1:1' }));
-  const child = fileURLToPath(new URL('./support/electron-main-child.js', import.meta.url));
+  const child = fileURLToPath(new URL('../support/electron-main-child.js', import.meta.url));
   const env = {
     ...process.env, STUB_APP_DATA: join(home, 'appdata'), HOME: home, DOCKMIRROR_DATA_DIR: '', XDG_CACHE_HOME: join(home, 'cache'),
     XDG_CURRENT_DESKTOP: 'GNOME', DBUS_SESSION_BUS_ADDRESS: address, STUB_END: 'window-quit',

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { installGracefulQuit, quitWhenOsEnds } from '../main/electron/lifecycle.js';
-import { findFreePort } from './support/ports.js';
+import { installGracefulQuit, quitWhenOsEnds } from '../../main/electron/lifecycle.js';
+import { findFreePort } from '../support/ports.js';
 
 /** Electron's app as far as quitting goes: quit() emits before-quit, and quits unless prevented. */
 class FakeApp extends EventEmitter {
@@ -96,7 +96,7 @@ test('the Electron main process quits cleanly on powerMonitor shutdown (electron
   await mkdir(dataDir, { recursive: true });
   const port = await findFreePort();
   await writeFile(join(dataDir, 'config.json'), JSON.stringify({ listenHost: '127.0.0.1', port, upstream: 'http://127.0.0.1:1' }));
-  const child = fileURLToPath(new URL('./support/electron-main-child.js', import.meta.url));
+  const child = fileURLToPath(new URL('../support/electron-main-child.js', import.meta.url));
   const env = { ...process.env, STUB_APP_DATA: join(home, 'appdata'), HOME: home, DOCKMIRROR_DATA_DIR: '', XDG_CACHE_HOME: join(home, 'cache'), STUB_END: 'os-shutdown' };
   const proc = spawn(process.execPath, [child], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

@@ -1,16 +1,16 @@
 // Packaging without the Electron downloads: the electron-builder config against
 // electron-builder's own JSON schema, no identity committed in it, and every PNG icon it ships
-// checked as a real PNG of its size. The .ico files: build-icons.test.ts; the build itself:
-// build-dir.test.ts; electronegativity: build-electronegativity.test.ts.
+// checked as a real PNG of its size. The .ico files: test/build/icons.test.ts; the build itself:
+// test/build/dir.test.ts; electronegativity: test/build/electronegativity.test.ts.
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import Ajv from 'ajv';
-import { readPng } from './support/png.js';
+import { readPng } from '../support/png.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const root = fileURLToPath(new URL('../../../', import.meta.url));
 const readJson = async (path: string) => JSON.parse(await readFile(join(root, path), 'utf8')) as Record<string, unknown>;
 
 async function builderSchemaValidator() {
@@ -74,7 +74,7 @@ function promisedSize(file: string): number {
 test('every icon the config names or ships is a real PNG of its size; templates are black and alpha', async () => {
   const config = await readJson('build/electron-builder.json');
   const named = ['linux', 'mac', 'win'].map((platform) => (config[platform] as { icon: string }).icon);
-  // The .ico files are read by test/build-icons.test.ts.
+  // The .ico files are read by test/build/icons.test.ts.
   const namedPngs = named.filter((icon) => icon.endsWith('.png'));
   const [resources] = config['extraResources'] as Array<{ from: string; filter: string[] }>;
   assert.deepEqual(resources!.filter, ['*.png', '*.ico']);

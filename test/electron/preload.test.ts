@@ -9,15 +9,15 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { compileFunction } from 'node:vm';
 import { test, type TestContext } from 'node:test';
-import { createAppCore } from '../main/core/app-core.js';
-import { apiMethodNames } from '../main/core/api-validation.js';
-import type { AppState, DockmirrorApi } from '../main/shared/contract.js';
-import { memorySettingsStore, sessionKeychain } from '../main/core/memory-stores.js';
-import { eventChannel, stateChannel } from '../main/electron/channels.js';
-import { createSenderCheck, forwardToWindow, registerIpcHandlers } from '../main/electron/ipc.js';
-import { FakeIpcMain, FakeWebContents } from './support/fake-electron.js';
+import { createAppCore } from '../../main/core/app-core.js';
+import { apiMethodNames } from '../../main/core/api-validation.js';
+import type { AppState, DockmirrorApi } from '../../main/shared/contract.js';
+import { memorySettingsStore, sessionKeychain } from '../../main/core/memory-stores.js';
+import { eventChannel, stateChannel } from '../../main/electron/channels.js';
+import { createSenderCheck, forwardToWindow, registerIpcHandlers } from '../../main/electron/ipc.js';
+import { FakeIpcMain, FakeWebContents } from '../support/fake-electron.js';
 
-const preloadFile = fileURLToPath(new URL('../main/preload.cjs', import.meta.url));
+const preloadFile = fileURLToPath(new URL('../../main/preload.cjs', import.meta.url));
 const rendererUrl = pathToFileURL('/app/dist/renderer/index.html').href;
 
 interface Loaded {

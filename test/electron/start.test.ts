@@ -8,9 +8,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { downloadMirror, electronPackageCopy, repoRoot } from './support/electron-package.js';
+import { downloadMirror, electronPackageCopy, repoRoot } from '../support/electron-package.js';
 
-const cliUrl = new URL('../main/cli/cli.js', import.meta.url).href;
+const cliUrl = new URL('../../main/cli/cli.js', import.meta.url).href;
 const script = `const { main } = await import(${JSON.stringify(cliUrl)}); process.exitCode = await main(process.argv.slice(1));`;
 
 interface Started {

@@ -4,11 +4,11 @@
 // per interval with the latest numbers.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { AppState } from '../main/shared/contract.js';
-import { createTray, type TrayElectron } from '../main/electron/tray.js';
-import type { TrayClock } from '../main/electron/tray-presenter.js';
-import { FakeTray, Menu, nativeImage } from './support/electron-stub.js';
-import { sampleState, stoppedState } from './support/app-state.js';
+import type { AppState } from '../../main/shared/contract.js';
+import { createTray, type TrayElectron } from '../../main/electron/tray.js';
+import type { TrayClock } from '../../main/electron/tray-presenter.js';
+import { FakeTray, Menu, nativeImage } from '../support/electron-stub.js';
+import { sampleState, stoppedState } from '../support/app-state.js';
 
 class ManualClock implements TrayClock {
   time = 0;

@@ -5,14 +5,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import type { AppSettings, AppState } from '../main/shared/contract.js';
-import { CoreError } from '../main/core/core-error.js';
-import { runTrayAction, type TrayActionDeps } from '../main/electron/tray-actions.js';
-import { formatBytes } from '../main/shared/format.js';
-import { trayIconFile, trayIconState, trayMenu, trayStatusLine, trayTooltip, type TrayMenuItem } from '../main/electron/tray-menu.js';
-import { failedState, sampleState, stoppedState } from './support/app-state.js';
+import type { AppSettings, AppState } from '../../main/shared/contract.js';
+import { CoreError } from '../../main/core/core-error.js';
+import { runTrayAction, type TrayActionDeps } from '../../main/electron/tray-actions.js';
+import { formatBytes } from '../../main/shared/format.js';
+import { trayIconFile, trayIconState, trayMenu, trayStatusLine, trayTooltip, type TrayMenuItem } from '../../main/electron/tray-menu.js';
+import { failedState, sampleState, stoppedState } from '../support/app-state.js';
 
-const trayIcons = fileURLToPath(new URL('../../build/icons/tray/', import.meta.url));
+const trayIcons = fileURLToPath(new URL('../../../build/icons/tray/', import.meta.url));
 
 function item(menu: TrayMenuItem[], label: string): TrayMenuItem {
   const found = menu.find((entry) => entry.label === label);

@@ -9,15 +9,15 @@ import { access } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { chromium } from 'playwright-core';
-import { startHeadless } from '../main/headless/server.js';
-import { noTrayMessage } from '../main/electron/no-tray.js';
-import { FakeApi } from './headless-fake-api.js';
+import { startHeadless } from '../../main/headless/server.js';
+import { noTrayMessage } from '../../main/electron/no-tray.js';
+import { FakeApi } from '../support/fake-api.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
 test('the overview shows the notices as status lines, apart from the problems', async (t) => {
   await access(CHROMIUM); // a missing browser fails the test, never skips it
-  await access(fileURLToPath(new URL('../renderer/index.html', import.meta.url)));
+  await access(fileURLToPath(new URL('../../renderer/index.html', import.meta.url)));
   const dir = await mkdtemp(join(tmpdir(), 'dm-notices-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const api = new FakeApi(dir);

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import type { BrowserWindowConstructorOptions, Session, WebContents } from 'electron';
-import { blockedRequestUrls, createSecureWindow, hardenSession, hardenWebContents } from '../main/electron/window.js';
+import { blockedRequestUrls, createSecureWindow, hardenSession, hardenWebContents } from '../../main/electron/window.js';
 
 const rendererUrl = pathToFileURL('/opt/Dockmirror/resources/app.asar/dist/renderer/index.html').href;
 
@@ -131,7 +131,7 @@ test('the page cannot reach the network: every http, https and websocket request
 });
 
 test('the renderer page carries a strict Content-Security-Policy', async () => {
-  const html = await readFile(fileURLToPath(new URL('../../renderer/static/index.html', import.meta.url)), 'utf8');
+  const html = await readFile(fileURLToPath(new URL('../../../renderer/static/index.html', import.meta.url)), 'utf8');
   const meta = /<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]+)"/i.exec(html);
   assert.ok(meta, 'index.html has a CSP meta tag');
   const directives = new Map(

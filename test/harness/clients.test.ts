@@ -22,9 +22,9 @@ import {
   spawnDaemon,
   writeOwner,
   type RunningDockerd,
-} from './support/clients/index.js';
-import { blobsOf, hostPlatform, pushStandardImages, type PushedImageManifest, type StandardImages } from './support/images.js';
-import { startRegistry, type RunningRegistry } from './support/registry.js';
+} from '../support/clients/index.js';
+import { blobsOf, hostPlatform, pushStandardImages, type PushedImageManifest, type StandardImages } from '../support/images.js';
+import { startRegistry, type RunningRegistry } from '../support/registry.js';
 
 // `docker.io/library/alpine-test` is served by the "mirror" as `library/alpine-test`.
 const ALPINE = 'docker.io/library/alpine-test:latest';

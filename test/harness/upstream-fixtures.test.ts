@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { DEFAULT_HUB_USER, startHub, type HubStandIn } from './support/hub.js';
-import { blobsOf, hostPlatform, MEDIA_TYPES, pushRandomImage, sha256, type PushedImage } from './support/images.js';
-import { startTestUpstream, type TestUpstream } from './support/upstream.js';
+import { DEFAULT_HUB_USER, startHub, type HubStandIn } from '../support/hub.js';
+import { blobsOf, hostPlatform, MEDIA_TYPES, pushRandomImage, sha256, type PushedImage } from '../support/images.js';
+import { startTestUpstream, type TestUpstream } from '../support/upstream.js';
 
 const run = promisify(execFile);
 const SKOPEO = '/usr/bin/skopeo';

@@ -8,10 +8,10 @@ import { BlockList } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { validateSettings, defaultSettings } from '../main/core/settings.js';
-import { CidrError, parseCidr, parseCidrList } from '../mirror/cidr.js';
-import { ClientFilter } from '../mirror/http/client-filter.js';
-import { spawnCli } from './support/cli-process.js';
+import { validateSettings, defaultSettings } from '../../main/core/settings.js';
+import { CidrError, parseCidr, parseCidrList } from '../../mirror/cidr.js';
+import { ClientFilter } from '../../mirror/http/client-filter.js';
+import { spawnCli } from '../support/cli-process.js';
 
 let workDir: string;
 before(async () => (workDir = await mkdtemp(join(tmpdir(), 'dockmirror-lan-cidr-'))));

@@ -9,13 +9,13 @@ import type { NetworkInterfaceInfo } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { createAppCore } from '../main/core/app-core.js';
-import { memorySettingsStore, sessionKeychain } from '../main/core/memory-stores.js';
-import { defaultSettings } from '../main/core/settings.js';
-import { allowlistWarning, defaultAllowlist, mirrorAddresses, privateRanges, type InterfaceTable } from '../mirror/lan-addresses.js';
-import { spawnCli, type CliProcess } from './support/cli-process.js';
-import { createLanHost, type LanHost } from './support/clients/index.js';
-import { requireBinary } from './support/clients/process.js';
+import { createAppCore } from '../../main/core/app-core.js';
+import { memorySettingsStore, sessionKeychain } from '../../main/core/memory-stores.js';
+import { defaultSettings } from '../../main/core/settings.js';
+import { allowlistWarning, defaultAllowlist, mirrorAddresses, privateRanges, type InterfaceTable } from '../../mirror/lan-addresses.js';
+import { spawnCli, type CliProcess } from '../support/cli-process.js';
+import { createLanHost, type LanHost } from '../support/clients/index.js';
+import { requireBinary } from '../support/clients/process.js';
 
 const info = (address: string, cidr: string, family: 'IPv4' | 'IPv6', internal = false) =>
   ({ address, cidr, family, internal, netmask: '', mac: '00:00:00:00:00:00', ...(family === 'IPv6' ? { scopeid: 0 } : {}) }) as NetworkInterfaceInfo;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { daemonJsonSnippet, hostSnippets, mergeDaemonJson, mirrorUrlFor, parseMirrorUrl, parseStrictJson } from '../main/shared/snippets.js';
+import { daemonJsonSnippet, hostSnippets, mergeDaemonJson, mirrorUrlFor, parseMirrorUrl, parseStrictJson } from '../../main/shared/snippets.js';
 
 const lan = 'http://192.168.1.20:5000';
 const v6 = mirrorUrlFor('fd00::20', 5000);

@@ -2,7 +2,7 @@
 // would add nothing but start-up time; directory listing and path checks use the real disk.
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { AppSettings, AppState, CachedRepository, DockmirrorApi, MirrorEvent, RecentClient } from '../main/shared/contract.js';
+import type { AppSettings, AppState, CachedRepository, DockmirrorApi, MirrorEvent, RecentClient } from '../../main/shared/contract.js';
 
 class CoreError extends Error {
   constructor(readonly code: string, message: string) {

@@ -10,20 +10,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
-import { createAppCore } from '../main/core/app-core.js';
-import { sessionKeychain } from '../main/core/memory-stores.js';
-import { startHeadless } from '../main/headless/server.js';
-import { mirrorUrlFor } from '../main/shared/snippets.js';
-import { startDockerd, type RunningDockerd } from './support/clients/dockerd.js';
-import { findFreePort } from './support/ports.js';
-import { startTestUpstream, type TestUpstream } from './support/upstream.js';
+import { createAppCore } from '../../main/core/app-core.js';
+import { sessionKeychain } from '../../main/core/memory-stores.js';
+import { startHeadless } from '../../main/headless/server.js';
+import { mirrorUrlFor } from '../../main/shared/snippets.js';
+import { startDockerd, type RunningDockerd } from '../support/clients/dockerd.js';
+import { findFreePort } from '../support/ports.js';
+import { startTestUpstream, type TestUpstream } from '../support/upstream.js';
 
 declare const document: { querySelector(selector: string): { textContent: string | null } | null };
 declare const navigator: { clipboard: { readText(): Promise<string> } };
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const artifacts = fileURLToPath(new URL('../../test/artifacts/', import.meta.url));
+const artifacts = fileURLToPath(new URL('../../../test/artifacts/', import.meta.url));
 
 let dir: string;
 let upstream: TestUpstream | undefined;

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import type { PullEvent, RequestEvent } from '../mirror/public-types.js';
-import { startHeadless, type HeadlessServer } from '../main/headless/server.js';
-import { FakeApi } from './headless-fake-api.js';
+import type { PullEvent, RequestEvent } from '../../mirror/public-types.js';
+import { startHeadless, type HeadlessServer } from '../../main/headless/server.js';
+import { FakeApi } from '../support/fake-api.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -41,14 +41,14 @@ declare function getComputedStyle(el: El): { backgroundColor: string };
 type HTMLInputElement = El;
 type HTMLOptionElement = El;
 
-const artifacts = fileURLToPath(new URL('../../test/artifacts/', import.meta.url));
+const artifacts = fileURLToPath(new URL('../../../test/artifacts/', import.meta.url));
 
 let browser: Browser;
 let dir: string;
 
 before(async () => {
   await access(CHROMIUM); // a missing browser fails the file, never skips it
-  await access(fileURLToPath(new URL('../renderer/index.html', import.meta.url))).catch(() => {
+  await access(fileURLToPath(new URL('../../renderer/index.html', import.meta.url))).catch(() => {
     throw new Error('dist/renderer is not built: run "npm run build" first.');
   });
   await mkdir(artifacts, { recursive: true });

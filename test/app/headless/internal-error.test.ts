@@ -10,9 +10,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { findFreePort } from './support/ports.js';
+import { findFreePort } from '../../support/ports.js';
 
-const bin = join(import.meta.dirname, '..', '..', 'build', 'dockmirror.js');
+const bin = join(import.meta.dirname, '..', '..', '..', '..', 'build', 'dockmirror.js');
 /** Nothing listens there: every answer in this test comes from the cache. */
 const upstream = 'http://127.0.0.1:9';
 const registryFolder = '127.0.0.1_9';
@@ -100,7 +100,7 @@ test('an unexpected error in one request is logged with its stack in the headles
     assert.equal(response.status, 500);
     assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
     const parsed = JSON.parse(body) as { errors: { code: string; message: string }[] };
-    assert.equal(parsed.errors[0]?.code, 'UNAVAILABLE');
+    assert.equal(parsed.errors[0]?.code, 'INTERNAL');
     assert.match(parsed.errors[0]!.message, /internal error/);
     assert.equal(response.headers.get('x-injected'), null);
     assert.doesNotMatch(body, /\n\s+at |ERR_INVALID_CHAR|Invalid character|\.js:\d+/, 'the stack or the error reached the wire');

@@ -7,9 +7,9 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { findFreePort } from './support/ports.js';
+import { findFreePort } from '../../support/ports.js';
 
-const bin = join(import.meta.dirname, '..', '..', 'build', 'dockmirror.js');
+const bin = join(import.meta.dirname, '..', '..', '..', '..', 'build', 'dockmirror.js');
 
 function run(t: TestContext, args: string[], env: NodeJS.ProcessEnv) {
   const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DISPLAY: '', WAYLAND_DISPLAY: '', ...env } });

@@ -7,9 +7,9 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHeadless } from '../main/headless/server.js';
-import { parseUiAddress } from '../main/cli/listen-address.js';
-import { FakeApi } from './headless-fake-api.js';
+import { startHeadless } from '../../../main/headless/server.js';
+import { parseUiAddress } from '../../../main/cli/listen-address.js';
+import { FakeApi } from '../../support/fake-api.js';
 
 async function setup(t: import('node:test').TestContext) {
   const dir = await mkdtemp(join(tmpdir(), 'dmx-headless-'));

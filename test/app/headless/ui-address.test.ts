@@ -8,12 +8,12 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { startHeadless } from '../main/headless/server.js';
-import { spawnCli, type CliProcess } from './support/cli-process.js';
-import { createLanHost, type LanHost } from './support/clients/index.js';
-import { requireBinary } from './support/clients/process.js';
-import { FakeApi } from './headless-fake-api.js';
-import { findFreePort } from './support/ports.js';
+import { startHeadless } from '../../../main/headless/server.js';
+import { spawnCli, type CliProcess } from '../../support/cli-process.js';
+import { createLanHost, type LanHost } from '../../support/clients/index.js';
+import { requireBinary } from '../../support/clients/process.js';
+import { FakeApi } from '../../support/fake-api.js';
+import { findFreePort } from '../../support/ports.js';
 
 let workDir: string;
 let lan: LanHost;

@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Agent, request } from 'undici';
-import { LoginThrottle } from '../mirror/http/login-throttle.js';
-import { RegistryError } from '../mirror/errors.js';
-import { startEngineProcess, type EngineProcess } from './support/cli-process.js';
-import { DEFAULT_HUB_USER } from './support/hub.js';
-import { startTestUpstream, type TestUpstream } from './support/upstream.js';
+import { LoginThrottle } from '../../../mirror/http/login-throttle.js';
+import { RegistryError } from '../../../mirror/errors.js';
+import { startEngineProcess, type EngineProcess } from '../../support/cli-process.js';
+import { DEFAULT_HUB_USER } from '../../support/hub.js';
+import { startTestUpstream, type TestUpstream } from '../../support/upstream.js';
 
 const login = { username: 'lan', password: 'correct horse battery staple' };
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;

@@ -7,12 +7,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
-import { AccessPolicy } from '../mirror/access-policy.js';
-import { createMirror, type MirrorEngine, type MirrorOptions } from '../mirror/index.js';
-import { UpstreamClient } from '../mirror/upstream/client.js';
-import { startHostileFront, type HostileFront } from './support/hostile-front.js';
-import { DEFAULT_HUB_USER } from './support/hub.js';
-import { startTestUpstream, type TestUpstream } from './support/upstream.js';
+import { AccessPolicy } from '../../../mirror/access-policy.js';
+import { createMirror, type MirrorEngine, type MirrorOptions } from '../../../mirror/index.js';
+import { UpstreamClient } from '../../../mirror/upstream/client.js';
+import { startHostileFront, type HostileFront } from '../../support/hostile-front.js';
+import { DEFAULT_HUB_USER } from '../../support/hub.js';
+import { startTestUpstream, type TestUpstream } from '../../support/upstream.js';
 
 let upstream: TestUpstream;
 let front: HostileFront;

@@ -7,10 +7,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
-import { createMirror, type MirrorEngine, type MirrorOptions } from '../mirror/index.js';
-import { startHostileFront, type HostileFront } from './support/hostile-front.js';
-import { sha256 } from './support/images.js';
-import { startTestUpstream, type TestUpstream } from './support/upstream.js';
+import { createMirror, type MirrorEngine, type MirrorOptions } from '../../../mirror/index.js';
+import { startHostileFront, type HostileFront } from '../../support/hostile-front.js';
+import { sha256 } from '../../support/images.js';
+import { startTestUpstream, type TestUpstream } from '../../support/upstream.js';
 
 let upstream: TestUpstream;
 let front: HostileFront;

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
-import { addressScope, DestinationPolicy } from '../mirror/upstream/destinations.js';
-import { refusedAddressCode, UpstreamHttp } from '../mirror/upstream/http-request.js';
+import { addressScope, DestinationPolicy } from '../../../mirror/upstream/destinations.js';
+import { refusedAddressCode, UpstreamHttp } from '../../../mirror/upstream/http-request.js';
 
 const own = [{ host: '0.0.0.0', port: 5000 }];
 

@@ -6,9 +6,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
-import { createMirror, type MirrorEngine } from '../mirror/index.js';
-import { startHostileFront, type FrontAction, type HostileFront } from './support/hostile-front.js';
-import { startTestUpstream, type TestUpstream } from './support/upstream.js';
+import { createMirror, type MirrorEngine } from '../../../mirror/index.js';
+import { startHostileFront, type FrontAction, type HostileFront } from '../../support/hostile-front.js';
+import { startTestUpstream, type TestUpstream } from '../../support/upstream.js';
 
 let upstream: TestUpstream;
 let front: HostileFront;

@@ -7,11 +7,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
-import { createMirror, testUpstreamCredentials, type MirrorEngine, type MirrorEvent, type MirrorOptions } from '../mirror/index.js';
-import { startHostileFront, startRecorder, type HostileFront } from './support/hostile-front.js';
-import { DEFAULT_HUB_USER, startHub } from './support/hub.js';
-import { sha256 } from './support/images.js';
-import { startTestUpstream, type TestUpstream } from './support/upstream.js';
+import { createMirror, testUpstreamCredentials, type MirrorEngine, type MirrorEvent, type MirrorOptions } from '../../../mirror/index.js';
+import { startHostileFront, startRecorder, type HostileFront } from '../../support/hostile-front.js';
+import { DEFAULT_HUB_USER, startHub } from '../../support/hub.js';
+import { sha256 } from '../../support/images.js';
+import { startTestUpstream, type TestUpstream } from '../../support/upstream.js';
 
 let upstream: TestUpstream;
 let front: HostileFront;
