@@ -1,21 +1,9 @@
 // A window may act on a CoreError's code, so every code main/ raises must be one of the table's.
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { relative } from 'node:path';
 import { test } from 'node:test';
 import { coreErrorCodes } from '../../main/core/core-error.js';
-
-const root = resolve(import.meta.dirname, '..', '..', '..');
-
-async function sources(dir: string): Promise<string[]> {
-  const files: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) files.push(...(await sources(path)));
-    else if (/\.c?ts$/.test(entry.name)) files.push(path);
-  }
-  return files;
-}
+import { repoRoot as root, sourcesWithText } from '../support/source-files.js';
 
 /** The literal codes of `new CoreError('…'` in a source, and any CoreError built from a non-literal. */
 function thrownCodes(source: string): { codes: string[]; unchecked: string[] } {
@@ -33,8 +21,8 @@ test('the scan finds literal codes and flags a code it cannot read', () => {
 test("every code thrown in main/ is in core-error.ts's table", async () => {
   const unknown: string[] = [];
   let seen = 0;
-  for (const file of await sources(join(root, 'main'))) {
-    const { codes, unchecked } = thrownCodes(await readFile(file, 'utf8'));
+  for (const { file, text } of await sourcesWithText('main')) {
+    const { codes, unchecked } = thrownCodes(text);
     seen += codes.length;
     for (const code of codes) if (!Object.hasOwn(coreErrorCodes, code)) unknown.push(`${relative(root, file)}: ${code}`);
     for (const call of unchecked) unknown.push(`${relative(root, file)}: ${call}`);

@@ -1,21 +1,9 @@
 // The engine is plain Node that the app, the CLI and the headless mode host: nothing in mirror/
 // may reach up into main/ or load Electron, or the engine could no longer run without the app.
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { test } from 'node:test';
-
-const root = resolve(import.meta.dirname, '..', '..', '..');
-
-async function sourceFiles(dir: string): Promise<string[]> {
-  const files: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) files.push(...(await sourceFiles(path)));
-    else if (/\.c?ts$/.test(entry.name)) files.push(path);
-  }
-  return files;
-}
+import { repoRoot as root, sourcesWithText } from '../support/source-files.js';
 
 /** Every quoted relative path or module name, so an import hidden in a string variable counts too. */
 function referencedModules(source: string): string[] {
@@ -32,16 +20,15 @@ export function upwardReferences(file: string, source: string): string[] {
 
 test('the checker sees an upward import, a hidden one and electron', () => {
   const file = join(root, 'mirror', 'http', 'server.ts');
-  assert.deepEqual(upwardReferences(file, "import { x } from '../../main/shared/contract.js';"), ['mirror/http/server.ts: ../../main/core/contract.js']);
+  assert.deepEqual(upwardReferences(file, "import { x } from '../../main/shared/contract.js';"), ['mirror/http/server.ts: ../../main/shared/contract.js']);
   assert.equal(upwardReferences(file, "const launcher = '../../main/launch.js'; await import(launcher);").length, 1);
   assert.equal(upwardReferences(file, "import { app } from 'electron';").length, 1);
   assert.deepEqual(upwardReferences(file, "import { a } from './route.js'; import { b } from '../store/paths.js';"), []);
 });
 
 test('no file in mirror/ imports from main/ or loads electron', async () => {
-  const files = await sourceFiles(join(root, 'mirror'));
+  const files = await sourcesWithText('mirror');
   assert.ok(files.length > 30, `expected the engine's sources under ${root}/mirror, found ${files.length}`);
-  const found: string[] = [];
-  for (const file of files) found.push(...upwardReferences(file, await readFile(file, 'utf8')));
+  const found = files.flatMap(({ file, text }) => upwardReferences(file, text));
   assert.deepEqual(found, []);
 });
