@@ -62,6 +62,8 @@ export interface BlobServiceOptions {
 
 export class BlobService {
   private readonly downloads = new Map<string, BlobDownload>();
+  /** What runs after each download ended (its repository link), which settle() must wait for too. */
+  private readonly afterDownloads = new Set<Promise<void>>();
 
   constructor(private readonly options: BlobServiceOptions) {}
 
@@ -168,6 +170,8 @@ export class BlobService {
   /** Waits for every running download to end (used on shutdown). */
   async settle(): Promise<void> {
     await Promise.allSettled([...this.downloads.values()].map((d) => d.finished));
+    // A link written after the caller removed the cache folder would leave it half deleted.
+    await Promise.allSettled([...this.afterDownloads]);
   }
 
   private startDownload(repository: string, digest: string): BlobDownload {
@@ -181,7 +185,7 @@ export class BlobService {
     });
     this.downloads.set(digest, download);
     download.start();
-    download.finished
+    const after = download.finished
       .then(async () => {
         this.options.guard.writeSucceeded();
         await this.options.records.addLink(this.options.registry, repository, digest).catch(() => {});
@@ -190,7 +194,11 @@ export class BlobService {
       .catch(() => {
         if (download.localWriteError) this.options.guard.writeFailed(download.localWriteError);
       })
-      .finally(() => this.downloads.delete(digest));
+      .finally(() => {
+        this.downloads.delete(digest);
+        this.afterDownloads.delete(after);
+      });
+    this.afterDownloads.add(after);
     return download;
   }
 
