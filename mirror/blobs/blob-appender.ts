@@ -1,22 +1,16 @@
 // Appends a download's bytes to its temp file without holding up the network: chunks queue
 // while a write is in flight and go out together in one writev. Writing each chunk and
 // waiting for it before reading the next stalled the upstream socket on every disk round trip.
-// A write starts only once `minBatchBytes` are queued (or on flush): on a fast disk the old
-// "write as soon as anything is queued" sent one 64 KiB socket read per writev, and each
-// writev is a round trip to libuv's thread pool (a wake-up, a context switch and a promise).
 import type { FileHandle } from 'node:fs/promises';
 
 /** Chunks per writev, well under the kernel's IOV_MAX. */
 const maxBatch = 256;
-/** Queued bytes that start a write: 8 upstream socket reads of 64 KiB. */
-export const minBatchBytes = 512 * 1024;
 
 export class BlobAppender {
   private queue: Buffer[] = [];
   private queuedBytes = 0;
   private writing: Promise<void> | undefined;
   private failure: unknown;
-  private flushing = false;
 
   /** `onWritten` runs after each batch reached the file, with the bytes it held. */
   constructor(
@@ -39,20 +33,18 @@ export class BlobAppender {
     if (this.failure !== undefined || chunk.length === 0) return;
     this.queue.push(chunk);
     this.queuedBytes += chunk.length;
-    if (this.queuedBytes >= minBatchBytes) this.writing ??= this.drain();
+    this.writing ??= this.drain();
   }
 
-  /** Writes what is queued, however little, and resolves once everything appended is in the file; rejects with the write error if one failed. */
+  /** Resolves once everything appended is in the file; rejects with the write error if one failed. */
   async flushed(): Promise<void> {
-    this.flushing = true;
-    if (this.queue.length > 0) this.writing ??= this.drain();
     while (this.writing) await this.writing;
     if (this.failure !== undefined) throw this.failure;
   }
 
   private async drain(): Promise<void> {
     try {
-      while (this.queue.length > 0 && (this.flushing || this.queuedBytes >= minBatchBytes)) {
+      while (this.queue.length > 0) {
         const batch = this.queue.splice(0, maxBatch);
         const bytes = await writeAll(this.file, batch, this.position);
         this.position += bytes;

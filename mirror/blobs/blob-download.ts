@@ -8,7 +8,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { BlobAppender, minBatchBytes } from './blob-appender.js';
+import { BlobAppender } from './blob-appender.js';
 import { RecentChunks } from './recent-chunks.js';
 import { RegistryError } from '../errors.js';
 import type { BlobStore } from '../store/blob-store.js';
@@ -16,8 +16,8 @@ import { diskErrorCode } from '../store/disk-errors.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { badUpstream } from '../upstream/failures.js';
 
-/** How far the disk may fall behind the network before the upstream body is paused: a few of the appender's batches. */
-const maxQueuedBytes = 4 * minBatchBytes;
+/** How far the disk may fall behind the network before the upstream body is paused. */
+const maxQueuedBytes = 1024 * 1024;
 /** Bytes already in the file that stay in memory for readers close behind the download. */
 const recentBytes = 512 * 1024;
 
