@@ -170,6 +170,7 @@ export class Mirror implements MirrorEngine {
           cacheBlobs: this.store.count,
           cacheMaxBytes: this.options.maxSizeBytes ?? null,
           rateLimitRemaining: this.rateLimit?.remaining ?? null,
+          sendBuffersLentBytes: this.sendBuffers.lentNow,
         }),
       health: () => checkHealth(this.store, this.guard, this.problems),
       onRequest: (event) => this.recordRequest(event),

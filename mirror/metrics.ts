@@ -29,7 +29,7 @@ const descriptions: Record<keyof MirrorCounters, string> = {
 
 export function renderPrometheus(
   counters: MirrorCounters,
-  gauges: { cacheBytes: number; cacheBlobs: number; cacheMaxBytes: number | null; rateLimitRemaining: number | null },
+  gauges: { cacheBytes: number; cacheBlobs: number; cacheMaxBytes: number | null; rateLimitRemaining: number | null; sendBuffersLentBytes: number },
 ): string {
   const lines: string[] = [];
   for (const key of Object.keys(descriptions) as (keyof MirrorCounters)[]) {
@@ -43,6 +43,8 @@ export function renderPrometheus(
   gauge('dockmirror_cache_bytes', 'Bytes held in the cache.', gauges.cacheBytes);
   gauge('dockmirror_cache_blobs', 'Blobs held in the cache.', gauges.cacheBlobs);
   gauge('dockmirror_cache_max_bytes', 'Configured cache size cap.', gauges.cacheMaxBytes);
+  // What clients that stopped reading can pin: bounded by the pool's budget, whatever their order.
+  gauge('dockmirror_send_buffers_lent_bytes', 'Bytes of send buffers handed to sockets and not yet returned.', gauges.sendBuffersLentBytes);
   gauge('dockmirror_upstream_ratelimit_remaining', 'Pulls left in the upstream rate-limit window.', gauges.rateLimitRemaining);
   return `${lines.join('\n')}\n`;
 }

@@ -74,7 +74,7 @@ export async function sendChunks(source: ChunkSource, response: ServerResponse, 
   // A config blob of a few KiB gets a buffer its size and does not count against the pool.
   const left = source.bytesLeft?.();
   const small = left !== undefined && left < 64 * 1024;
-  const leave = small ? () => {} : pool.open();
+  const lease = small ? undefined : pool.open();
   let inFlight = 0;
   let corked = false;
   let failure: Error | undefined;
@@ -97,18 +97,19 @@ export async function sendChunks(source: ChunkSource, response: ServerResponse, 
   response.once('close', onClose);
   try {
     for (;;) {
-      const { size, count } = small ? { size: Math.max(1, left), count: 1 } : pool.allowance();
+      const { size, count } = lease ? lease.allowance() : { size: Math.max(1, left ?? 1), count: 1 };
       await until(() => inFlight <= (count - 1) * size);
-      const buffer = small ? Buffer.allocUnsafe(size) : pool.take(size);
+      const buffer = lease ? lease.take(size) : Buffer.allocUnsafe(size);
+      const giveBack = (): void => lease?.give(buffer);
       let chunk: Buffer | null;
       try {
         chunk = await source.next(buffer);
       } catch (error) {
-        pool.give(buffer);
+        giveBack();
         throw failure ?? error;
       }
       const filled = chunk !== null && chunk.buffer === buffer.buffer;
-      if (!filled) pool.give(buffer);
+      if (!filled) giveBack();
       if (failure) throw failure;
       if (chunk === null) break;
       const bytes = chunk.length;
@@ -126,7 +127,7 @@ export async function sendChunks(source: ChunkSource, response: ServerResponse, 
       }
       response.write(chunk, (error) => {
         inFlight -= bytes;
-        if (filled) pool.give(buffer);
+        if (filled) giveBack();
         if (error) failure ??= error;
         else onSent(bytes);
         signal();
@@ -136,7 +137,7 @@ export async function sendChunks(source: ChunkSource, response: ServerResponse, 
     response.off('close', onClose);
     response.end();
   } finally {
-    leave();
+    lease?.close();
     response.off('close', onClose);
     await source.close();
   }

@@ -16,23 +16,47 @@ export interface PullResult {
   /** `sha256:<hex>` of the body, when hashing was asked for. */
   digest?: string;
   ms: number;
+  /** From the request to the body's first bytes. */
+  firstByteMs?: number;
 }
 
-async function drain(body: AsyncIterable<Buffer>, hash: boolean): Promise<{ bytes: number; digest?: string }> {
-  const hasher = hash ? createHash('sha256') : undefined;
+interface DrainOptions {
+  hash: boolean;
+  started: number;
+  /** Reads no faster than this, as a client on a slow link would. */
+  bytesPerSecond?: number;
+  /** Stops reading (and closes) after this long; the result then says how far it got. */
+  stopAfterMs?: number;
+}
+
+async function drain(body: AsyncIterable<Buffer>, options: DrainOptions): Promise<{ bytes: number; digest?: string; firstByteMs?: number }> {
+  const hasher = options.hash ? createHash('sha256') : undefined;
   let bytes = 0;
+  let firstByteMs: number | undefined;
   for await (const chunk of body) {
+    firstByteMs ??= performance.now() - options.started;
     bytes += chunk.length;
     hasher?.update(chunk);
+    const elapsed = performance.now() - options.started;
+    if (options.stopAfterMs !== undefined && elapsed > options.stopAfterMs) return { bytes, firstByteMs };
+    if (options.bytesPerSecond !== undefined) {
+      const due = (bytes / options.bytesPerSecond) * 1000 - elapsed;
+      if (due > 0) await new Promise((resolve) => setTimeout(resolve, due));
+    }
   }
-  return { bytes, digest: hasher ? `sha256:${hasher.digest('hex')}` : undefined };
+  return { bytes, digest: hasher ? `sha256:${hasher.digest('hex')}` : undefined, firstByteMs };
 }
 
 /** GETs a URL and reads the whole body. */
-export async function pull(dispatcher: Dispatcher, url: string, options: { hash?: boolean; headers?: Record<string, string> } = {}): Promise<PullResult> {
+export async function pull(
+  dispatcher: Dispatcher,
+  url: string,
+  options: { hash?: boolean; headers?: Record<string, string>; bytesPerSecond?: number; stopAfterMs?: number } = {},
+): Promise<PullResult> {
   const started = performance.now();
   const response = await request(url, { dispatcher, headers: options.headers });
-  const read = await drain(response.body, options.hash ?? false);
+  const read = await drain(response.body, { hash: options.hash ?? false, started, bytesPerSecond: options.bytesPerSecond, stopAfterMs: options.stopAfterMs });
+  if (read.digest === undefined && options.hash) response.body.destroy();
   return { status: response.statusCode, ...read, ms: performance.now() - started };
 }
 
@@ -72,7 +96,7 @@ export async function pullDirect(dispatcher: Dispatcher, hubUrl: string, reposit
     if (typeof location !== 'string') throw new Error('The Hub stand-in redirected without a Location.');
     response = await request(new URL(location, blobUrl), { dispatcher });
   }
-  const read = await drain(response.body, true);
+  const read = await drain(response.body, { hash: true, started });
   return { status: response.statusCode, ...read, ms: performance.now() - started };
 }
 

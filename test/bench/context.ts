@@ -12,6 +12,8 @@ export interface BenchImages {
   medium?: PushedImageManifest;
   /** 1 GiB layer (quick: 32 MiB): peak RSS. */
   large?: PushedImageManifest;
+  /** 4 GiB layer by default (--huge-mib): issue 16's large layer. */
+  huge?: PushedImageManifest;
 }
 
 export interface BenchContext {

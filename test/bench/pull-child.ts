@@ -4,7 +4,7 @@
 import { Agent } from 'undici';
 import { pull, pullDirect, type PullResult } from './client.js';
 
-export type PullRequest = { kind: 'direct'; hubUrl: string; repository: string; digest: string } | { kind: 'mirror'; url: string };
+export type PullRequest = { kind: 'direct'; hubUrl: string; repository: string; digest: string } | { kind: 'mirror'; url: string; bytesPerSecond?: number; stopAfterMs?: number };
 
 async function main(): Promise<void> {
   const request = JSON.parse(process.argv[2] ?? 'null') as PullRequest | null;
@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   const agent = new Agent();
   try {
     const result: PullResult =
-      request.kind === 'direct' ? await pullDirect(agent, request.hubUrl, request.repository, request.digest) : await pull(agent, request.url, { hash: true });
+      request.kind === 'direct' ? await pullDirect(agent, request.hubUrl, request.repository, request.digest) : await pull(agent, request.url, { hash: true, bytesPerSecond: request.bytesPerSecond, stopAfterMs: request.stopAfterMs });
     process.stdout.write(JSON.stringify(result));
   } finally {
     await agent.close();

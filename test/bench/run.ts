@@ -9,6 +9,9 @@ import { engineProcessRss } from './engine-process-scenario.js';
 import { mixedLoad, peakRss } from './memory-scenarios.js';
 import { digestManifest, tagManifest } from './manifest-scenarios.js';
 import { stuckClients } from './stuck-scenario.js';
+import { coldCores, coldUnshaped } from './cold-path-scenarios.js';
+import { largeLayer } from './large-layer-scenario.js';
+import { warmVersusNginx } from './warm-nginx-scenario.js';
 import { parseBenchOptions, USAGE, type BenchOptions, type ScenarioName } from './options.js';
 import { MiB, renderTable, type Row } from './report.js';
 
@@ -22,6 +25,10 @@ const RUNNERS: Record<ScenarioName, (ctx: BenchContext) => Promise<Row[]>> = {
   load: (ctx) => mixedLoad(ctx),
   'engine-rss': (ctx) => engineProcessRss(ctx),
   stuck: stuckClients,
+  'cold-unshaped': (ctx) => coldUnshaped(ctx),
+  cores: (ctx) => coldCores(ctx),
+  large: largeLayer,
+  'warm-nginx': (ctx) => warmVersusNginx(ctx),
 };
 
 const NEEDS: Record<ScenarioName, (keyof BenchImages)[]> = {
@@ -35,10 +42,15 @@ const NEEDS: Record<ScenarioName, (keyof BenchImages)[]> = {
   load: ['small'],
   'engine-rss': ['large'],
   stuck: ['small'],
+  'cold-unshaped': ['medium', 'small'],
+  cores: ['medium', 'small'],
+  large: ['huge'],
+  'warm-nginx': ['medium'],
 };
 
-function sizes(quick: boolean): Record<keyof BenchImages, number> {
-  return quick ? { small: 4 * MiB, medium: 16 * MiB, large: 32 * MiB } : { small: 64 * MiB, medium: 256 * MiB, large: 1024 * MiB };
+function sizes(options: BenchOptions): Record<keyof BenchImages, number> {
+  const huge = options.hugeMib * MiB;
+  return options.quick ? { small: 4 * MiB, medium: 16 * MiB, large: 32 * MiB, huge } : { small: 64 * MiB, medium: 256 * MiB, large: 1024 * MiB, huge };
 }
 
 function log(line: string): void {
@@ -47,7 +59,7 @@ function log(line: string): void {
 
 async function pushImages(registryUrl: string, options: BenchOptions): Promise<BenchImages> {
   const wanted = [...new Set(options.scenarios.flatMap((name) => NEEDS[name]))];
-  const size = sizes(options.quick);
+  const size = sizes(options);
   const images: BenchImages = {};
   // One at a time: random bytes, gzip and two hashes already fill a core each.
   for (const key of wanted) {
