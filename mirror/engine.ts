@@ -164,6 +164,7 @@ export class Mirror implements MirrorEngine {
       sendBuffers: this.sendBuffers,
       limits: new ConnectionLimits(await connectionLimitSettings({ ...this.options.connectionLimits, sendTimeoutMs: this.options.httpTimeouts?.sendMs })),
       namespace: this.namespace,
+      hostRoutes: this.options.hostRoutes,
       metrics: () =>
         renderPrometheus(this.counters, {
           cacheBytes: this.store.totalBytes,

@@ -1,0 +1,45 @@
+// What a setup script tells the mirror at its end, read strictly: every field is short printable
+// text, since it is shown in the window and the tray and kept in the app's data folder.
+import { setupRuntimes, type SetupRuntime } from './runtime-scripts.js';
+
+export interface HostReport {
+  client: string;
+  /** Whether the allowlist serves the client (a refused host is listed with the fix). */
+  allowed: boolean;
+  hostname: string;
+  runtime: SetupRuntime;
+  version: string;
+  /** The files the script changed, space-separated; empty when nothing needed changing. */
+  configured: string;
+  /** Set when the script wrote under another root (an image build), not the host's own /etc. */
+  root: string;
+  /** The HTTP status the host got for /v2/, or 000 when it could not connect. */
+  check: string;
+}
+
+const maxField = 200;
+
+function clean(value: string | null): string {
+  // Control characters would let a host write lines of its own into the log or the tray.
+  return (value ?? '').replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').trim().slice(0, maxField);
+}
+
+export function parseHostReport(body: Buffer, client: string, allowed: boolean): { ok: true; value: HostReport } | { ok: false; message: string } {
+  const fields = new URLSearchParams(body.toString('utf8'));
+  const runtime = fields.get('runtime') ?? '';
+  if (!(setupRuntimes as readonly string[]).includes(runtime)) return { ok: false, message: `The report names no runtime this mirror knows (${setupRuntimes.join(', ')}).` };
+  const check = clean(fields.get('check'));
+  return {
+    ok: true,
+    value: {
+      client,
+      allowed,
+      hostname: clean(fields.get('hostname')),
+      runtime: runtime as SetupRuntime,
+      version: clean(fields.get('version')),
+      configured: clean(fields.get('configured')),
+      root: clean(fields.get('root')),
+      check: /^\d{3}$/.test(check) ? check : '000',
+    },
+  };
+}
