@@ -195,3 +195,74 @@ describe('the docker script against daemon.json files', () => {
     assert.match(report.configured, /daemon\.json/);
   });
 });
+
+describe('containerd and podman with the files their scripts write', () => {
+  const ALPINE = 'docker.io/library/alpine-test:latest';
+  const pulledByLanHost = (since: number): MirrorEvent[] =>
+    events.slice(since).filter((e) => e.type === 'request' && e.client === lan.lanAddress && e.kind === 'blob' && e.status === 200);
+
+  test('ctr --hosts-dir with the script\'s certs.d pulls through the mirror; config_path is named when missing', async (t) => {
+    const root = join(workDir, 'root-containerd');
+    const { path } = await fetchScript('containerd');
+    const run = await runScript(path, ['--root', root]);
+    assert.equal(run.code, 0, run.output);
+    assert.match(run.stdout, /config_path = "\/etc\/containerd\/certs\.d"/);
+    const again = await runScript(path, ['--root', root]);
+    assert.match(again.stdout, /Unchanged: .*certs\.d\/docker\.io\/hosts\.toml/);
+    assert.doesNotMatch(again.stdout, /Changed:/);
+    const containerd = await startContainerd({ netnsPath: lan.nsPath });
+    t.after(() => containerd.stop());
+    const since = events.length;
+    const pulled = await containerd.pull(ALPINE, { hostsDir: join(root, 'etc/containerd/certs.d') });
+    assert.ok(pulled.ok, pulled.output);
+    // ctr fetches in its own process, which runs on this side of the veth; the daemon is the LAN host's.
+    const blobs = events.slice(since).filter((e) => e.type === 'request' && e.kind === 'blob' && e.status === 200);
+    assert.ok(blobs.length >= 2, 'ctr fetched its blobs from the mirror');
+    assert.ok(reports.some((r) => r.runtime === 'containerd' && /^\d+\.\d+/.test(r.version)), JSON.stringify(reports));
+  });
+
+  test('a hosts.toml Dockmirror did not write is left alone, with the text to merge', async () => {
+    const root = join(workDir, 'root-containerd-foreign');
+    const file = join(root, 'etc/containerd/certs.d/docker.io/hosts.toml');
+    await mkdir(join(file, '..'), { recursive: true });
+    await writeFile(file, 'server = "https://registry-1.docker.io"\n');
+    const { path } = await fetchScript('containerd');
+    const run = await runScript(path, ['--root', root]);
+    assert.equal(run.code, 1, run.output);
+    assert.match(run.stderr, /was not written by Dockmirror/);
+    assert.equal(await readFile(file, 'utf8'), 'server = "https://registry-1.docker.io"\n');
+  });
+
+  test('podman in the namespace pulls through the mirror with the drop-in', async () => {
+    await requireBinary('/usr/bin/podman');
+    const root = join(workDir, 'root-podman');
+    await mkdir(join(root, 'etc'), { recursive: true });
+    // The host's own containers config, so podman finds its policy; the drop-in goes into the copy.
+    await runCommand('/bin/cp', ['-r', '/etc/containers', join(root, 'etc')]);
+    await rm(join(root, 'etc/containers/registries.conf.d'), { recursive: true, force: true });
+    const { path } = await fetchScript('podman');
+    const run = await runScript(path, ['--root', root]);
+    assert.equal(run.code, 0, run.output);
+    const since = events.length;
+    const storage = join(workDir, 'podman-storage');
+    // A mount namespace shows podman the copy as /etc/containers; the machine's own stays untouched.
+    const pulled = await lan.exec('/usr/bin/unshare', [
+      '-m', '/bin/sh', '-c',
+      'mount --bind "$1/etc/containers" /etc/containers && exec podman --root "$2/root" --runroot "$2/run" --storage-driver vfs --cgroup-manager cgroupfs --events-backend file pull -q "$3"',
+      'sh', root, storage, ALPINE,
+    ]);
+    await runCommand('/bin/rm', ['-rf', storage]);
+    assert.ok(pulled.ok, pulled.output);
+    assert.ok(pulledByLanHost(since).length >= 2, 'podman fetched its blobs from the mirror');
+    assert.ok(reports.some((r) => r.runtime === 'podman'), JSON.stringify(reports));
+  });
+
+  test('k3s: registries.yaml names the mirror for docker.io', async () => {
+    const root = join(workDir, 'root-k3s');
+    const { path } = await fetchScript('k3s');
+    const run = await runScript(path, ['--root', root]);
+    assert.equal(run.code, 0, run.output);
+    const yaml = await readFile(join(root, 'etc/rancher/k3s/registries.yaml'), 'utf8');
+    assert.match(yaml, new RegExp(`^mirrors:\\n  docker\\.io:\\n    endpoint:\\n      - "${mirrorUrl.replace(/\./g, '\\.')}"$`, 'm'));
+  });
+});
