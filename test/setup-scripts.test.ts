@@ -266,3 +266,27 @@ describe('containerd and podman with the files their scripts write', () => {
     assert.match(yaml, new RegExp(`^mirrors:\\n  docker\\.io:\\n    endpoint:\\n      - "${mirrorUrl.replace(/\./g, '\\.')}"$`, 'm'));
   });
 });
+
+test('a host the allowlist refuses still gets the script, which names the entry to add and exits 3', async (t) => {
+  const refusedReports: HostReport[] = [];
+  const refusing = createMirror({
+    cacheDir: join(workDir, 'cache-refusing'),
+    upstream: upstream.url,
+    registryName: 'docker.io',
+    minFreeBytes: 0,
+    allowlist: ['127.0.0.0/8'],
+    hostRoutes: createSetupRoutes({ ownAddresses: () => [lan.hostAddress], registries: () => ['docker.io'], loginRequired: () => true, onReport: (r) => refusedReports.push(r) }),
+  });
+  const { port } = await refusing.start({ host: lan.hostAddress, port: 0 });
+  t.after(() => refusing.stop());
+  const script = join(workDir, 'refused.sh');
+  const fetched = await lan.exec(CURL, ['-fsSL', '-o', script, `http://${lan.hostAddress}:${port}/setup/docker`]);
+  assert.ok(fetched.ok, fetched.output);
+  const text = await readFile(script, 'utf8');
+  assert.match(text, new RegExp(`docker login ${lan.hostAddress.replace(/\./g, '\\.')}:${port}`));
+  const root = join(workDir, 'root-refused');
+  const run = await runScript(script, ['--root', root]);
+  assert.equal(run.code, 3, run.output);
+  assert.ok(run.stdout.includes(`The mirror refuses this host's address ${lan.lanAddress}. Add ${lan.lanAddress}/32`), run.output);
+  assert.equal(refusedReports[0]?.allowed, false);
+});
