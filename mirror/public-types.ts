@@ -49,7 +49,21 @@ export interface PullEvent {
   summary: string;
 }
 
-export type MirrorEvent = RequestEvent | PullEvent;
+/** Something a host route announced (a LAN host reporting its setup), passed to subscribers as is. */
+export interface HostRouteEvent {
+  type: 'host-route';
+  id: string;
+  time: string;
+  client: string;
+  /** Whether the allowlist serves the client. */
+  allowed: boolean;
+  /** What the host route calls it, e.g. `setup-report`. */
+  name: string;
+  /** Short printable fields the host route chose; never a secret. */
+  detail: Record<string, string>;
+}
+
+export type MirrorEvent = RequestEvent | PullEvent | HostRouteEvent;
 
 export interface RateLimitState {
   limit: number;
@@ -234,6 +248,8 @@ export interface HostRouteReply {
   contentType: string;
   body: string;
   headers?: Record<string, string>;
+  /** Passed to the engine's subscribers as a HostRouteEvent (so it crosses to the app like any event). */
+  announce?: { name: string; detail: Record<string, string> };
 }
 
 /**

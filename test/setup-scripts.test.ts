@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createMirror, type MirrorEngine, type MirrorEvent } from '../mirror/index.js';
-import type { HostReport } from '../main/shared/setup/host-report.js';
+import { hostReportFromEvent, type HostReport } from '../main/shared/setup/host-report.js';
+import { ConnectedHosts } from '../main/core/connected-hosts.js';
 import { createSetupRoutes } from '../main/shared/setup/setup-routes.js';
 import { createLanHost, requireBinary, runCommand, startContainerd, startDockerd, type LanHost } from './support/clients/index.js';
 import { startTestUpstream, type TestUpstream } from './support/upstream.js';
@@ -23,8 +24,10 @@ let lan: LanHost;
 let mirror: MirrorEngine;
 let mirrorUrl: string;
 let workDir: string;
-const reports: HostReport[] = [];
 const events: MirrorEvent[] = [];
+/** Setup reports, as the engine passed them to its subscribers. */
+const reportsIn = (list: readonly MirrorEvent[]): HostReport[] =>
+  list.flatMap((event) => (event.type === 'host-route' ? [hostReportFromEvent(event)].filter((r): r is HostReport => r !== null) : []));
 
 before(async () => {
   for (const binary of [DASH, CURL, SHELLCHECK]) await requireBinary(binary);
@@ -40,7 +43,6 @@ before(async () => {
       ownAddresses: () => [lan.hostAddress],
       registries: () => ['docker.io'],
       loginRequired: () => false,
-      onReport: (report) => reports.push(report),
     }),
   });
   mirror.subscribe((event) => events.push(event));
@@ -54,6 +56,14 @@ after(async () => {
   await upstream?.close();
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Gave up waiting for ${what}.`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 /** Fetches a script from inside the namespace, as a LAN host would, into a file of the work dir. */
 async function fetchScript(runtime: string, extraCurlArgs: readonly string[] = []): Promise<{ path: string; text: string }> {
@@ -187,12 +197,29 @@ describe('the docker script against daemon.json files', () => {
     assert.ok(pulled.ok, pulled.output);
     const fromHost = events.filter((e) => e.type === 'request' && e.client === lan.lanAddress && e.kind === 'blob' && e.status === 200);
     assert.ok(fromHost.length >= 2, 'the namespace pulled its blobs through the mirror');
-    const report = reports.find((r) => r.runtime === 'docker' && r.root === root);
-    assert.ok(report, JSON.stringify(reports));
+    const report = reportsIn(events).find((r) => r.runtime === 'docker' && r.root === root);
+    assert.ok(report, JSON.stringify(reportsIn(events)));
     assert.equal(report.client, lan.lanAddress);
     assert.equal(report.allowed, true);
     assert.match(report.version, /^\d+\.\d+/);
     assert.match(report.configured, /daemon\.json/);
+
+    // The connected-hosts list, from the same events, written to a data folder and read back as after a restart.
+    await waitFor(() => events.some((e) => e.type === 'pull' && e.client === lan.lanAddress), 'the pull summary from the LAN host');
+    const dataDir = join(workDir, 'data');
+    await mkdir(dataDir, { recursive: true });
+    const hosts = new ConnectedHosts(dataDir);
+    for (const event of events) hosts.record(event);
+    await hosts.save();
+    const restarted = new ConnectedHosts(dataDir);
+    await restarted.load();
+    const listed = restarted.list().find((h) => h.address === lan.lanAddress);
+    assert.ok(listed, JSON.stringify(restarted.list()));
+    assert.equal(listed.runtime, 'docker');
+    assert.equal(listed.version, report.version);
+    assert.ok(listed.setUpAt && listed.lastPullAt, JSON.stringify(listed));
+    assert.ok(listed.pulls >= 1 && listed.bytesServed > 0, JSON.stringify(listed));
+    assert.equal(listed.refused, false);
   });
 });
 
@@ -218,7 +245,7 @@ describe('containerd and podman with the files their scripts write', () => {
     // ctr fetches in its own process, which runs on this side of the veth; the daemon is the LAN host's.
     const blobs = events.slice(since).filter((e) => e.type === 'request' && e.kind === 'blob' && e.status === 200);
     assert.ok(blobs.length >= 2, 'ctr fetched its blobs from the mirror');
-    assert.ok(reports.some((r) => r.runtime === 'containerd' && /^\d+\.\d+/.test(r.version)), JSON.stringify(reports));
+    assert.ok(reportsIn(events).some((r) => r.runtime === 'containerd' && /^\d+\.\d+/.test(r.version)), JSON.stringify(reportsIn(events)));
   });
 
   test('a hosts.toml Dockmirror did not write is left alone, with the text to merge', async () => {
@@ -254,7 +281,7 @@ describe('containerd and podman with the files their scripts write', () => {
     await runCommand('/bin/rm', ['-rf', storage]);
     assert.ok(pulled.ok, pulled.output);
     assert.ok(pulledByLanHost(since).length >= 2, 'podman fetched its blobs from the mirror');
-    assert.ok(reports.some((r) => r.runtime === 'podman'), JSON.stringify(reports));
+    assert.ok(reportsIn(events).some((r) => r.runtime === 'podman'), JSON.stringify(reportsIn(events)));
   });
 
   test('k3s: registries.yaml names the mirror for docker.io', async () => {
@@ -268,15 +295,16 @@ describe('containerd and podman with the files their scripts write', () => {
 });
 
 test('a host the allowlist refuses still gets the script, which names the entry to add and exits 3', async (t) => {
-  const refusedReports: HostReport[] = [];
+  const refusedEvents: MirrorEvent[] = [];
   const refusing = createMirror({
     cacheDir: join(workDir, 'cache-refusing'),
     upstream: upstream.url,
     registryName: 'docker.io',
     minFreeBytes: 0,
     allowlist: ['127.0.0.0/8'],
-    hostRoutes: createSetupRoutes({ ownAddresses: () => [lan.hostAddress], registries: () => ['docker.io'], loginRequired: () => true, onReport: (r) => refusedReports.push(r) }),
+    hostRoutes: createSetupRoutes({ ownAddresses: () => [lan.hostAddress], registries: () => ['docker.io'], loginRequired: () => true }),
   });
+  refusing.subscribe((event) => refusedEvents.push(event));
   const { port } = await refusing.start({ host: lan.hostAddress, port: 0 });
   t.after(() => refusing.stop());
   const script = join(workDir, 'refused.sh');
@@ -288,5 +316,10 @@ test('a host the allowlist refuses still gets the script, which names the entry 
   const run = await runScript(script, ['--root', root]);
   assert.equal(run.code, 3, run.output);
   assert.ok(run.stdout.includes(`The mirror refuses this host's address ${lan.lanAddress}. Add ${lan.lanAddress}/32`), run.output);
-  assert.equal(refusedReports[0]?.allowed, false);
+  assert.equal(reportsIn(refusedEvents)[0]?.allowed, false);
+  const hosts = new ConnectedHosts(workDir);
+  for (const event of refusedEvents) hosts.record(event);
+  const listed = hosts.list().find((h) => h.address === lan.lanAddress);
+  assert.equal(listed?.refused, true, JSON.stringify(hosts.list()));
+  assert.equal(listed?.fix, `Add ${lan.lanAddress}/32 (or its network) to the allowlist in Settings.`);
 });

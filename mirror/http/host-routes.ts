@@ -2,7 +2,8 @@
 // host, with the request body read up to a limit. The engine knows nothing of what they answer;
 // it only keeps the body bounded and turns the host's reply into a Reply.
 import type { IncomingMessage } from 'node:http';
-import type { HostRoutes } from '../public-types.js';
+import { randomUUID } from 'node:crypto';
+import type { HostRouteEvent, HostRoutes } from '../public-types.js';
 import { displayAddress } from './client-filter.js';
 import type { Reply } from './reply.js';
 
@@ -18,22 +19,24 @@ function pathOf(rawUrl: string): string {
   return queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart);
 }
 
-export async function answerHostRoute(routes: HostRoutes, request: IncomingMessage, allowed: boolean): Promise<Reply> {
+export async function answerHostRoute(routes: HostRoutes, request: IncomingMessage, allowed: boolean, announce: (event: HostRouteEvent) => void): Promise<Reply> {
   const rawUrl = request.url ?? '/';
   const body = await readBounded(request, routes.maxBodyBytes);
   if (body === null) return textReply(413, `The request body is larger than ${routes.maxBodyBytes} bytes.\n`);
   const queryStart = rawUrl.indexOf('?');
   const host = request.headers.host;
+  const client = displayAddress(request.socket.remoteAddress);
   const reply = await routes.handle({
     method: request.method ?? 'GET',
     path: pathOf(rawUrl),
     query: queryStart === -1 ? '' : rawUrl.slice(queryStart + 1),
     hostHeader: typeof host === 'string' ? host : undefined,
     local: { address: request.socket.localAddress ?? '', port: request.socket.localPort ?? 0 },
-    client: displayAddress(request.socket.remoteAddress),
+    client,
     allowed,
     body,
   });
+  if (reply.announce) announce({ type: 'host-route', id: randomUUID(), time: new Date().toISOString(), client, allowed, ...reply.announce });
   const bytes = Buffer.from(reply.body, 'utf8');
   return {
     status: reply.status,

@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import type { AccessPolicy } from '../access-policy.js';
 import type { BufferPool } from '../blobs/buffer-pool.js';
 import { RegistryError } from '../errors.js';
-import type { HostRoutes, RequestEvent, RequestKind } from '../public-types.js';
+import type { HostRouteEvent, HostRoutes, RequestEvent, RequestKind } from '../public-types.js';
 import { displayAddress, type ClientFilter } from './client-filter.js';
 import type { ConnectionLimits } from './connection-limits.js';
 import { answerHostRoute, isHostRoute } from './host-routes.js';
@@ -35,6 +35,7 @@ export interface RegistryServerOptions {
   logins?: LoginThrottle;
   /** The host's own routes (setup scripts), answered before the allowlist; see HostRoutes. */
   hostRoutes?: HostRoutes;
+  onHostEvent?: (event: HostRouteEvent) => void;
 }
 
 type ServeOptions = RegistryServerOptions & { logins: LoginThrottle };
@@ -169,7 +170,7 @@ async function answer(options: ServeOptions, request: IncomingMessage, method: s
     });
   }
   const allowed = options.filter().allows(request.socket.remoteAddress);
-  if (isHostRoute(options.hostRoutes, request.url ?? '/')) return answerHostRoute(options.hostRoutes, request, allowed);
+  if (isHostRoute(options.hostRoutes, request.url ?? '/')) return answerHostRoute(options.hostRoutes, request, allowed, (e) => options.onHostEvent?.(e));
   if (!allowed) {
     throw new RegistryError('DENIED', `this mirror does not serve clients at ${event.client}; add its network to the mirror's allowlist`);
   }

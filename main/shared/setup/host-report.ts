@@ -1,6 +1,10 @@
 // What a setup script tells the mirror at its end, read strictly: every field is short printable
 // text, since it is shown in the window and the tray and kept in the app's data folder.
+import type { HostRouteEvent } from '../../../mirror/public-types.js';
 import { setupRuntimes, type SetupRuntime } from './runtime-scripts.js';
+
+/** The HostRouteEvent name a setup report travels under. */
+export const setupReportEvent = 'setup-report';
 
 export interface HostReport {
   client: string;
@@ -42,4 +46,17 @@ export function parseHostReport(body: Buffer, client: string, allowed: boolean):
       check: /^\d{3}$/.test(check) ? check : '000',
     },
   };
+}
+
+/** The report's fields as the event's detail (client and allowed travel in the event itself). */
+export function reportDetail(report: HostReport): Record<string, string> {
+  const { client: _client, allowed: _allowed, ...detail } = report;
+  return detail;
+}
+
+/** The report an event carries, checked again: it may have crossed a process boundary. */
+export function hostReportFromEvent(event: HostRouteEvent): HostReport | null {
+  if (event.name !== setupReportEvent) return null;
+  const parsed = parseHostReport(Buffer.from(new URLSearchParams(event.detail).toString()), event.client, event.allowed);
+  return parsed.ok ? parsed.value : null;
 }

@@ -4,7 +4,7 @@
 import type { HostRouteReply, HostRouteRequest, HostRoutes } from '../../../mirror/public-types.js';
 import { mergeDaemonJson } from '../../../mirror/snippets.js';
 import { scriptMirrorUrl } from './mirror-host.js';
-import { parseHostReport, type HostReport } from './host-report.js';
+import { parseHostReport, reportDetail, setupReportEvent, type HostReport } from './host-report.js';
 import { oneLiner, runtimeScript, setupRuntimes, type SetupRuntime } from './runtime-scripts.js';
 
 export interface SetupRoutesOptions {
@@ -13,8 +13,6 @@ export interface SetupRoutesOptions {
   /** The registries the mirror serves, as clients name them. */
   registries(): string[];
   loginRequired(): boolean;
-  /** A host ran a script and told the mirror what it set up. */
-  onReport(report: HostReport): void;
 }
 
 /** daemon.json files are a few KiB; reports a few hundred bytes. */
@@ -50,8 +48,8 @@ function route(options: SetupRoutesOptions, request: HostRouteRequest): HostRout
   if (path === '/setup/report' && request.method === 'POST') {
     const report = parseHostReport(request.body, request.client, request.allowed);
     if (!report.ok) return text(400, `${report.message}\n`);
-    options.onReport(report.value);
-    return text(200, `${reportAnswer(report.value)}\n`);
+    // Announced as a host-route event, so it reaches the app through the engine's event stream.
+    return { ...text(200, `${reportAnswer(report.value)}\n`), announce: { name: setupReportEvent, detail: reportDetail(report.value) } };
   }
   if (path === '/setup' || isRuntime(runtime) || path === '/setup/docker/merge' || path === '/setup/report') {
     return { ...text(405, `${request.method.slice(0, 20)} is not supported here.\n`), headers: { allow: path === '/setup/docker/merge' || path === '/setup/report' ? 'POST' : 'GET, HEAD' } };
