@@ -9,6 +9,7 @@ import { openAppLog, type AppLog } from './app-logger.js';
 import { checkCachePath, listDirectory } from './cache-folder.js';
 import { CacheSwitch } from './cache-switch.js';
 import type { AppNotice, AppProblem, AppSettings, AppState, CacheMoveMode, CredentialStatus, HealthProblem, MirrorEvent } from './contract.js';
+import { ConnectedHosts } from './connected-hosts.js';
 import { CoreError, toCoreError } from './core-error.js';
 import { Credentials } from './credentials.js';
 import { EventLog } from './event-log.js';
@@ -39,6 +40,7 @@ class Core implements AppCore {
   private cacheSwitch!: CacheSwitch;
   private readonly credentials: Credentials;
   private readonly events: EventLog;
+  private readonly hosts: ConnectedHosts;
   private credentialStatus: CredentialStatus = { keychainAvailable: false, savedFor: null };
   private startFailure: HealthProblem | null = null;
   private notices: AppNotice[] = [];
@@ -52,6 +54,7 @@ class Core implements AppCore {
   constructor(private readonly options: AppCoreOptions & CoreTestHooks) {
     this.credentials = new Credentials(options.keychain, testUpstreamCredentials);
     this.events = new EventLog(options.eventBufferSize);
+    this.hosts = new ConnectedHosts(options.dataDir, (error) => this.logger?.warn({ err: error }, 'could not save the connected hosts'));
     this.opened = this.open();
   }
 
@@ -78,6 +81,7 @@ class Core implements AppCore {
     // An engine process that dies or comes back changes what the window and tray must show.
     this.options.engines?.onHealthChange(() => this.publish());
     this.credentialStatus = await this.credentials.status();
+    await this.hosts.load();
     this.lastState = this.snapshot();
   }
 
@@ -237,6 +241,7 @@ class Core implements AppCore {
       clearTimeout(this.stateTimer);
       await this.runner?.close();
       await this.options.engines?.close();
+      await this.hosts.flush();
       this.logger?.info('Dockmirror stopped');
       await this.log?.close();
     })();
@@ -256,6 +261,7 @@ class Core implements AppCore {
 
   private onMirrorEvent(event: MirrorEvent): void {
     this.events.add(event);
+    this.hosts.take(event);
     for (const listener of this.eventListeners) listener(event);
     this.stateTimer ??= setTimeout(() => {
       this.stateTimer = undefined;
@@ -273,7 +279,7 @@ class Core implements AppCore {
     if (!this.credentialStatus.keychainAvailable && this.credentialStatus.message) {
       problems.push({ code: 'keychain-unavailable', message: this.credentialStatus.message, since: new Date(0).toISOString() });
     }
-    const state: AppState = { settings, mirror, credentials: { ...this.credentialStatus }, addresses: mirrorAddresses({ host: settings.listenHost, port }), problems, notices: [...this.notices] };
+    const state: AppState = { settings, mirror, credentials: { ...this.credentialStatus }, addresses: mirrorAddresses({ host: settings.listenHost, port }), problems, notices: [...this.notices], connectedHosts: this.hosts.list() };
     if (this.runner.suggestedPort !== undefined) state.suggestedPort = this.runner.suggestedPort;
     return state;
   }

@@ -64,10 +64,39 @@ export function refusalFix(address: string): string {
   return `Add ${address}${address.includes(':') ? '/128' : '/32'} (or its network) to the allowlist in Settings.`;
 }
 
+/** Pulls come in bursts; the file is rewritten at most this often. */
+const saveDelayMs = 2_000;
+
 export class ConnectedHosts {
   private readonly hosts = new Map<string, ConnectedHost>();
+  private saveTimer: NodeJS.Timeout | undefined;
+  private saving: Promise<void> = Promise.resolve();
 
-  constructor(private readonly dataDir: string) {}
+  constructor(
+    private readonly dataDir: string,
+    private readonly onSaveError: (error: unknown) => void = () => {},
+  ) {}
+
+  /** record() plus a save soon after, for the app; true when the list changed. */
+  take(event: MirrorEvent): boolean {
+    const changed = this.record(event);
+    if (changed) {
+      this.saveTimer ??= setTimeout(() => {
+        this.saveTimer = undefined;
+        this.saving = this.saving.then(() => this.save()).catch(this.onSaveError);
+      }, saveDelayMs);
+    }
+    return changed;
+  }
+
+  /** Writes what a pending save would, now (at quit). */
+  async flush(): Promise<void> {
+    if (this.saveTimer === undefined) return this.saving;
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    this.saving = this.saving.then(() => this.save()).catch(this.onSaveError);
+    return this.saving;
+  }
 
   /** Reads the stored list; a missing or damaged file starts an empty one (it is rewritten on the next change). */
   async load(): Promise<void> {
@@ -85,7 +114,7 @@ export class ConnectedHosts {
   }
 
   list(): ConnectedHost[] {
-    return [...this.hosts.values()].sort((a, b) => b.lastSeenAt.localeCompare(a.lastSeenAt));
+    return [...this.hosts.values()].map((host) => ({ ...host })).sort((a, b) => b.lastSeenAt.localeCompare(a.lastSeenAt));
   }
 
   /** Takes one engine event; true when the list changed (and should be saved and shown). */

@@ -5,6 +5,8 @@
 import type { CachedRepository, HealthProblem, HealthProblemCode, MirrorEvent, MirrorStatus } from '../../mirror/public-types.js';
 
 export type { CachedRepository, HealthProblem, MirrorEvent, MirrorStatus };
+export type { ConnectedHost } from './connected-hosts.js';
+import type { ConnectedHost } from './connected-hosts.js';
 
 /** The engine's problems plus the app's own: a cache folder change that failed and was undone. */
 export type AppProblemCode = HealthProblemCode | 'cache-move-failed';
@@ -91,6 +93,8 @@ export interface AppState {
   suggestedPort?: number;
   /** What the window says that is not a problem: a port chosen on first run, where the tray went. */
   notices?: AppNotice[];
+  /** LAN hosts that ran a setup script or pulled, newest first (connected-hosts.ts). */
+  connectedHosts?: ConnectedHost[];
 }
 
 export interface AppNotice {
