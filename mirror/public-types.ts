@@ -86,20 +86,14 @@ export interface MirrorCounters {
   pullsServed: number;
 }
 
+/** What the engine itself finds wrong; the app adds its own codes (main/shared/contract.ts). */
 export type HealthProblemCode =
   | 'cache-not-writable'
   | 'disk-full'
   | 'upstream-unreachable'
   | 'rate-limited'
   /** The upstream's token service rejected the owner's credentials, or they were withheld from an unsafe one. */
-  | 'upstream-credentials'
-  | 'port-in-use'
-  | 'keychain-unavailable'
-  | 'start-failed'
-  /** The allowlist refuses an address the app lists for LAN hosts (lan-addresses.ts). */
-  | 'allowlist-refuses-lan'
-  /** The app runs the engine in its own process, and that process died (it is restarted). */
-  | 'engine-crashed';
+  | 'upstream-credentials';
 
 export interface HealthProblem {
   code: HealthProblemCode;

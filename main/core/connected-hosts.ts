@@ -5,23 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MirrorEvent } from '../../mirror/public-types.js';
+import type { ConnectedHost } from '../shared/contract.js';
 import { hostReportFromEvent } from '../shared/setup/host-report.js';
 
-export interface ConnectedHost {
-  address: string;
-  hostname: string;
-  runtime: string;
-  version: string;
-  /** When its setup script last reported (ISO-8601), or null for a host that only pulled. */
-  setUpAt: string | null;
-  lastPullAt: string | null;
-  pulls: number;
-  bytesServed: number;
-  /** The allowlist refused its last request: `fix` says which entry to add. */
-  refused: boolean;
-  fix: string | null;
-  lastSeenAt: string;
-}
 
 export const connectedHostsFile = 'connected-hosts.json';
 export const maxConnectedHosts = 200;

@@ -3,7 +3,7 @@
 // needs them. Its logger is redacted here, before a line leaves the process.
 import type { Logger } from 'pino';
 import { createMirror, type MirrorEngine, type UpstreamCredentials } from '../../mirror/index.js';
-import { setupRoutesForEngine } from '../shared/setup/engine-routes.js';
+import { setupRoutesForEngine } from '../core/engine-setup-routes.js';
 import { redactingLogger } from '../core/app-logger.js';
 import type { ParentLink } from './parent-link.js';
 import { isParentMessage, type CommandArgs, type CommandName, type ParentMessage, type WireError } from './protocol.js';

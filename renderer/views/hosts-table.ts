@@ -1,7 +1,7 @@
 // The connected hosts, from the app state: each host that ran a setup script or pulled, with
 // its runtime, when it was set up, its last pull and the bytes it was served; a refused host
 // with the allowlist entry that fixes it.
-import type { ConnectedHost } from '../../main/core/contract.js';
+import type { ConnectedHost } from '../../main/shared/contract.js';
 import { clear, h } from '../dom.js';
 import { formatBytes, formatWhen } from '../format.js';
 

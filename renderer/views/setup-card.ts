@@ -2,9 +2,9 @@
 // that address (built here from the same generator), the form that checks it before running, and
 // where Docker Desktop takes the JSON instead. Plain HTTP on a LAN can be tampered with; the hash
 // lets a careful person check what they run.
-import type { AppState } from '../../main/core/contract.js';
+import type { AppState } from '../../main/shared/contract.js';
 import { checkedOneLiner, oneLiner, runtimeScript, setupRuntimes, type SetupRuntime } from '../../main/shared/setup/runtime-scripts.js';
-import { daemonJsonSnippet } from '../../mirror/snippets.js';
+import { daemonJsonSnippet } from '../../main/shared/snippets.js';
 import { copyButton } from '../copy-button.js';
 import { clear, field, h } from '../dom.js';
 

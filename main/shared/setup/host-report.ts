@@ -28,8 +28,8 @@ function clean(value: string | null): string {
   return (value ?? '').replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').trim().slice(0, maxField);
 }
 
-export function parseHostReport(body: Buffer, client: string, allowed: boolean): { ok: true; value: HostReport } | { ok: false; message: string } {
-  const fields = new URLSearchParams(body.toString('utf8'));
+export function parseHostReport(body: Uint8Array, client: string, allowed: boolean): { ok: true; value: HostReport } | { ok: false; message: string } {
+  const fields = new URLSearchParams(new TextDecoder().decode(body));
   const runtime = fields.get('runtime') ?? '';
   if (!(setupRuntimes as readonly string[]).includes(runtime)) return { ok: false, message: `The report names no runtime this mirror knows (${setupRuntimes.join(', ')}).` };
   const check = clean(fields.get('check'));
@@ -57,6 +57,6 @@ export function reportDetail(report: HostReport): Record<string, string> {
 /** The report an event carries, checked again: it may have crossed a process boundary. */
 export function hostReportFromEvent(event: HostRouteEvent): HostReport | null {
   if (event.name !== setupReportEvent) return null;
-  const parsed = parseHostReport(Buffer.from(new URLSearchParams(event.detail).toString()), event.client, event.allowed);
+  const parsed = parseHostReport(new TextEncoder().encode(new URLSearchParams(event.detail).toString()), event.client, event.allowed);
   return parsed.ok ? parsed.value : null;
 }

@@ -1,7 +1,7 @@
 // The four setup scripts, one per runtime, for one mirror address and every registry it serves.
 // The files they write come from the window's snippet code (hostSnippets), so a pasted snippet
 // and a script-written file are the same text. Pure functions, no Node imports.
-import { hostSnippets, parseMirrorUrl } from '../../../mirror/snippets.js';
+import { hostSnippets, parseMirrorUrl } from '../snippets.js';
 import { setupScript, shQuote } from './script-prelude.js';
 
 export type SetupRuntime = 'docker' | 'containerd' | 'podman' | 'k3s';

@@ -2,7 +2,7 @@
 // index, one script per runtime, the daemon.json merge the docker script posts to, and the report
 // each script sends at its end. Built on the engine's HostRoutes hook; nothing here reads a secret.
 import type { HostRouteReply, HostRouteRequest, HostRoutes } from '../../../mirror/public-types.js';
-import { mergeDaemonJson } from '../../../mirror/snippets.js';
+import { mergeDaemonJson } from '../snippets.js';
 import { scriptMirrorUrl } from './mirror-host.js';
 import { parseHostReport, reportDetail, setupReportEvent, type HostReport } from './host-report.js';
 import { oneLiner, runtimeScript, setupRuntimes, type SetupRuntime } from './runtime-scripts.js';
