@@ -9,7 +9,6 @@ import { openAppLog, type AppLog } from './app-logger.js';
 import { checkCachePath, listDirectory } from './cache-folder.js';
 import { CacheSwitch } from './cache-switch.js';
 import type { AppNotice, AppProblem, AppSettings, AppState, CacheMoveMode, CredentialStatus, MirrorEvent } from '../shared/contract.js';
-import { ConnectedHosts } from './connected-hosts.js';
 import { CoreError, toCoreError } from './core-error.js';
 import { Credentials } from './credentials.js';
 import { EventLog } from './event-log.js';
@@ -41,7 +40,6 @@ class Core implements AppCore {
   private cacheSwitch!: CacheSwitch;
   private readonly credentials: Credentials;
   private readonly events: EventLog;
-  private readonly hosts: ConnectedHosts;
   private credentialStatus: CredentialStatus = { keychainAvailable: false, savedFor: null };
   private startFailure: AppProblem | null = null;
   private notices: AppNotice[] = [];
@@ -54,8 +52,7 @@ class Core implements AppCore {
 
   constructor(private readonly options: AppCoreOptions & CoreTestHooks) {
     this.credentials = new Credentials(options.keychain, testUpstreamCredentials);
-    this.events = new EventLog(options.eventBufferSize);
-    this.hosts = new ConnectedHosts(options.dataDir, (error) => this.logger?.warn({ err: error }, 'could not save the connected hosts'));
+    this.events = new EventLog(options.eventBufferSize, { dataDir: options.dataDir, onSaveError: (error) => this.logger?.warn({ err: error }, 'could not save the connected hosts') });
   }
 
   /** Opens the settings, log and keychain: the host decides when the disk is touched, and sees a failure there. */
@@ -92,8 +89,7 @@ class Core implements AppCore {
     this.cacheSwitch = new CacheSwitch(this.runner, this.inForce, this.logger);
     // An engine process that dies or comes back changes what the window and tray must show.
     this.options.engines?.onHealthChange(() => this.publish());
-    this.credentialStatus = await this.credentials.status();
-    await this.hosts.load();
+    [this.credentialStatus] = await Promise.all([this.credentials.status(), this.events.hosts?.load()]);
     this.lastState = this.snapshot();
   }
 
@@ -246,7 +242,7 @@ class Core implements AppCore {
       clearTimeout(this.stateTimer);
       await this.runner?.close();
       await this.options.engines?.close();
-      await this.hosts.flush();
+      await this.events.hosts?.flush();
       this.logger?.info('Dockmirror stopped');
       await this.log?.close();
     })();
@@ -271,7 +267,6 @@ class Core implements AppCore {
 
   private onMirrorEvent(event: MirrorEvent): void {
     this.events.add(event);
-    this.hosts.take(event);
     for (const listener of this.eventListeners) listener(event);
     this.stateTimer ??= setTimeout(() => {
       this.stateTimer = undefined;
@@ -291,7 +286,7 @@ class Core implements AppCore {
     if (!this.credentialStatus.keychainAvailable && this.credentialStatus.message) {
       problems.push({ code: 'keychain-unavailable', message: this.credentialStatus.message, since: new Date(0).toISOString() });
     }
-    const state: AppState = { settings, mirror, credentials: { ...this.credentialStatus }, addresses: mirrorAddresses({ host: settings.listenHost, port }), problems, notices: [...this.notices], connectedHosts: this.hosts.list() };
+    const state: AppState = { settings, mirror, credentials: { ...this.credentialStatus }, addresses: mirrorAddresses({ host: settings.listenHost, port }), problems, notices: [...this.notices], connectedHosts: this.events.hosts?.list() ?? [] };
     if (this.runner.suggestedPort !== undefined) state.suggestedPort = this.runner.suggestedPort;
     return state;
   }

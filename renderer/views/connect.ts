@@ -24,7 +24,7 @@ export function connectView(ctx: Context): View {
   const mergedNote = h('p', { class: 'muted' });
   const mergedBox = h('div', { hidden: true }, h('div', { class: 'row' }, h('h4', { text: 'Merged /etc/docker/daemon.json' }), copyButton('the merged daemon.json', () => mergedText.textContent ?? '')), mergedNote, mergedText);
   const setup = setupCard();
-  const hostsTable = h('table', { class: 'clients', id: 'connected-hosts' });
+  const hostsTable = h('table', { class: 'hosts', id: 'connected-hosts' });
   let lastState: AppState | null = null;
   const clientsList = h('table', { class: 'clients' });
   const refreshClients = h('button', { type: 'button', text: 'Refresh' });
