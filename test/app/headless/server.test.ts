@@ -1,6 +1,6 @@
 // The headless host over real HTTP: the token guard, the Host check, argument validation, the
 // event stream and the static files. The core is a small in-test fake (the real one is exercised
-// in ui-e2e.test.ts); it records calls so the tests see what reached it.
+// in test/ui/e2e.test.ts); it records calls so the tests see what reached it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
