@@ -118,8 +118,9 @@ export class ConnectedHosts {
       Object.assign(host, { lastPullAt: event.time, pulls: host.pulls + 1, bytesServed: host.bytesServed + event.bytes, refused: false, fix: null });
       return true;
     }
-    if (event.errorCode === 'DENIED' && event.status === 403 && event.kind === 'base') {
-      // Only /v2/, which every runtime asks first: one line per refused host, not one per request.
+    if (event.errorCode === 'DENIED' && event.status === 403 && event.kind === 'other') {
+      // The allowlist refuses before any route is read, so its refusals carry no kind; a private
+      // repository's DENIED names its manifest or blob and is no allowlist matter.
       const host = this.entry(event.client, event.time);
       const changed = !host.refused;
       host.refused = true;

@@ -128,4 +128,8 @@ test('a host the allowlist refuses still gets the script, which names the entry 
   const listed = hosts.list().find((h) => h.address === lan.lanAddress);
   assert.equal(listed?.refused, true, JSON.stringify(hosts.list()));
   assert.equal(listed?.fix, `Add ${lan.lanAddress}/32 (or its network) to the allowlist in Settings.`);
+  // A host refused while pulling, which never ran a script, is listed too: from its refused requests alone.
+  const fromRequests = new ConnectedHosts(workDir);
+  for (const event of refusedEvents) if (event.type === 'request') fromRequests.record(event);
+  assert.equal(fromRequests.list().find((h) => h.address === lan.lanAddress)?.refused, true, JSON.stringify(refusedEvents.filter((e) => e.type === 'request')));
 });
