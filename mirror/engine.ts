@@ -164,6 +164,8 @@ export class Mirror implements MirrorEngine {
       sendBuffers: this.sendBuffers,
       limits: new ConnectionLimits(await connectionLimitSettings({ ...this.options.connectionLimits, sendTimeoutMs: this.options.httpTimeouts?.sendMs })),
       namespace: this.namespace,
+      hostRoutes: this.options.hostRoutes,
+      onHostEvent: (event) => this.emit(event),
       metrics: () =>
         renderPrometheus(this.counters, {
           cacheBytes: this.store.totalBytes,

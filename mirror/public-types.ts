@@ -49,7 +49,21 @@ export interface PullEvent {
   summary: string;
 }
 
-export type MirrorEvent = RequestEvent | PullEvent;
+/** Something a host route announced (a LAN host reporting its setup), passed to subscribers as is. */
+export interface HostRouteEvent {
+  type: 'host-route';
+  id: string;
+  time: string;
+  client: string;
+  /** Whether the allowlist serves the client. */
+  allowed: boolean;
+  /** What the host route calls it, e.g. `setup-report`. */
+  name: string;
+  /** Short printable fields the host route chose; never a secret. */
+  detail: Record<string, string>;
+}
+
+export type MirrorEvent = RequestEvent | PullEvent | HostRouteEvent;
 
 export interface RateLimitState {
   limit: number;
@@ -186,6 +200,8 @@ export interface MirrorOptions {
    * upstreamMs) and timeouts measure the real clock. Not settable across a process boundary.
    */
   now?: () => number;
+  /** Routes the host serves on the mirror's port (setup scripts); not settable across a process boundary. */
+  hostRoutes?: HostRoutes;
 }
 
 /** What `createMirror(options)` in mirror/index.ts returns. Constructing it does no I/O. */
@@ -201,4 +217,44 @@ export interface MirrorEngine {
   /** Deletes one tag (or the whole repository when reference is absent) and blobs nothing else uses. */
   deleteImage(registry: string, repository: string, reference?: string): Promise<void>;
   clearCache(): Promise<void>;
+}
+
+/** A request a host-provided route answers (setup scripts): the parts it may read, nothing live. */
+export interface HostRouteRequest {
+  method: string;
+  /** The path without the query, e.g. `/setup/docker`. */
+  path: string;
+  query: string;
+  /** The Host header as sent, unchecked: a route must never put it into an answer unvalidated. */
+  hostHeader: string | undefined;
+  /** The mirror's own address and port the request arrived on. */
+  local: { address: string; port: number };
+  /** The client's address, as shown in events. */
+  client: string;
+  /** Whether the allowlist serves this client (host routes are answered either way). */
+  allowed: boolean;
+  /** The request body, read up to `maxBodyBytes`. */
+  body: Buffer;
+}
+
+export interface HostRouteReply {
+  status: number;
+  contentType: string;
+  body: string;
+  headers?: Record<string, string>;
+  /** Passed to the engine's subscribers as a HostRouteEvent (so it crosses to the app like any event). */
+  announce?: { name: string; detail: Record<string, string> };
+}
+
+/**
+ * Routes the host adds to the mirror's port, outside the registry API (`/setup` …). They are
+ * answered before the allowlist, so a refused host can still fetch a script that tells it why;
+ * they must never answer with a secret.
+ */
+export interface HostRoutes {
+  /** Path prefix the routes own, e.g. `/setup`; only this path and paths below it are routed here. */
+  prefix: string;
+  /** Largest request body accepted (bytes); more is answered 413. */
+  maxBodyBytes: number;
+  handle(request: HostRouteRequest): Promise<HostRouteReply>;
 }

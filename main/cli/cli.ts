@@ -8,10 +8,11 @@ import pino from 'pino';
 import { createMirror, defaultTagTtlMs, defaultUpstream } from '../../mirror/index.js';
 import { parseCidrList } from '../../mirror/cidr.js';
 import { allowlistWarning, defaultAllowlist, mirrorAddresses } from '../../mirror/lan-addresses.js';
-import type { CredentialsProvider, UpstreamCredentials } from '../../mirror/public-types.js';
+import type { CredentialsProvider, MirrorEngine, UpstreamCredentials } from '../../mirror/public-types.js';
 import { CacheFolderRefused, claimCacheFolder } from '../../mirror/store/cache-claim.js';
 import { StorePaths } from '../../mirror/store/paths.js';
 import { verifyStore } from '../../mirror/verify.js';
+import { setupRoutesForEngine } from '../core/engine-setup-routes.js';
 import { parseDuration, parseFloor, parseSize } from './cli-options.js';
 import { parseListen } from './listen-address.js';
 import { servingBanner } from './serving-banner.js';
@@ -96,7 +97,9 @@ async function serve(argv: string[]): Promise<number> {
     const settings = { cachePath: cacheDir, listenHost: listen.host, port: listen.port, upstream, tagTtlSeconds: Math.round(tagTtlMs / 1000), maxSizeBytes, logLevel: (values['log-level'] === 'silent' ? 'fatal' : values['log-level']) as 'info', allowlist, ...(minFreeBytes === undefined ? {} : { minFreeBytes }) };
     return serveWithUi({ ui: values.ui, allowLan: values['ui-allow-lan']!, settings, credentials, logger });
   }
-  const mirror = createMirror({
+  const mirror: MirrorEngine = createMirror({
+    // LAN hosts set themselves up with `curl …/setup/docker | sudo sh` (the banner names it).
+    hostRoutes: setupRoutesForEngine({}, () => mirror),
     cacheDir,
     upstream,
     tagTtlMs,

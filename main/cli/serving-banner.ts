@@ -2,6 +2,7 @@
 // and by the headless app alike: where it serves, the addresses LAN hosts can use, and the
 // daemon.json lines to paste on each Docker host.
 import type { MirrorAddress } from '../../mirror/lan-addresses.js';
+import { oneLiner } from '../shared/setup/runtime-scripts.js';
 import { daemonJsonSnippet } from '../shared/snippets.js';
 
 export interface ServingFacts {
@@ -18,6 +19,7 @@ export function servingBanner(facts: ServingFacts, accountLine?: string): string
   const first = facts.addresses.find((a) => a.family === 'IPv4') ?? facts.addresses[0];
   if (first) {
     lines.push('Put this in /etc/docker/daemon.json on each Docker host, then restart Docker (sudo systemctl restart docker):', daemonJsonSnippet([first.mirrorUrl]));
+    lines.push(`Or set a host up with one line (${first.mirrorUrl}/setup lists containerd, podman and k3s too):`, `  ${oneLiner('docker', first.mirrorUrl)}`);
   }
   return lines;
 }

@@ -52,7 +52,7 @@ class Core implements AppCore {
 
   constructor(private readonly options: AppCoreOptions & CoreTestHooks) {
     this.credentials = new Credentials(options.keychain, testUpstreamCredentials);
-    this.events = new EventLog(options.eventBufferSize);
+    this.events = new EventLog(options.eventBufferSize, { dataDir: options.dataDir, onSaveError: (error) => this.logger?.warn({ err: error }, 'could not save the connected hosts') });
   }
 
   /** Opens the settings, log and keychain: the host decides when the disk is touched, and sees a failure there. */
@@ -89,7 +89,7 @@ class Core implements AppCore {
     this.cacheSwitch = new CacheSwitch(this.runner, this.inForce, this.logger);
     // An engine process that dies or comes back changes what the window and tray must show.
     this.options.engines?.onHealthChange(() => this.publish());
-    this.credentialStatus = await this.credentials.status();
+    [this.credentialStatus] = await Promise.all([this.credentials.status(), this.events.hosts?.load()]);
     this.lastState = this.snapshot();
   }
 
@@ -242,6 +242,7 @@ class Core implements AppCore {
       clearTimeout(this.stateTimer);
       await this.runner?.close();
       await this.options.engines?.close();
+      await this.events.hosts?.flush();
       this.logger?.info('Dockmirror stopped');
       await this.log?.close();
     })();
@@ -285,7 +286,7 @@ class Core implements AppCore {
     if (!this.credentialStatus.keychainAvailable && this.credentialStatus.message) {
       problems.push({ code: 'keychain-unavailable', message: this.credentialStatus.message, since: new Date(0).toISOString() });
     }
-    const state: AppState = { settings, mirror, credentials: { ...this.credentialStatus }, addresses: mirrorAddresses({ host: settings.listenHost, port }), problems, notices: [...this.notices] };
+    const state: AppState = { settings, mirror, credentials: { ...this.credentialStatus }, addresses: mirrorAddresses({ host: settings.listenHost, port }), problems, notices: [...this.notices], connectedHosts: this.events.hosts?.list() ?? [] };
     if (this.runner.suggestedPort !== undefined) state.suggestedPort = this.runner.suggestedPort;
     return state;
   }

@@ -1,19 +1,30 @@
 // What a newly opened window needs to show history: the last events in a ring buffer, and the
-// hosts that pulled through the mirror (the proof that a host is set up).
+// hosts that pulled through the mirror (the proof that a host is set up), and the connected hosts
+// the app keeps across restarts (connected-hosts.ts), when the host gives it a list to keep.
 import type { MirrorEvent, RecentClient } from '../shared/contract.js';
+import { ConnectedHosts } from './connected-hosts.js';
 
 export class EventLog {
   private readonly buffer: MirrorEvent[] = [];
   private next = 0;
   private readonly clients = new Map<string, RecentClient>();
 
-  constructor(private readonly capacity = 2000) {}
+  readonly hosts: ConnectedHosts | undefined;
+
+  /** `keepHosts`: the data folder to keep the connected hosts in, and where a failed save is reported. */
+  constructor(
+    private readonly capacity = 2000,
+    keepHosts?: { dataDir: string; onSaveError: (error: unknown) => void },
+  ) {
+    this.hosts = keepHosts && new ConnectedHosts(keepHosts.dataDir, keepHosts.onSaveError);
+  }
 
   add(event: MirrorEvent): void {
     if (this.buffer.length < this.capacity) this.buffer.push(event);
     else this.buffer[this.next] = event;
     this.next = (this.next + 1) % this.capacity;
     this.noteClient(event);
+    this.hosts?.take(event);
   }
 
   /** Oldest first. */

@@ -3,6 +3,7 @@
 // suggested — never a crash. The engine's options are fixed at construction, so a change means
 // stop (in-flight pulls finish within the engine's grace period) and start a new one.
 import type { Logger } from 'pino';
+import { setupRoutesForEngine } from './engine-setup-routes.js';
 import { allowlistWarning, createMirror, mirrorAddresses, type CredentialsProvider, type MirrorEngine, type MirrorEvent, type MirrorOptions } from '../../mirror/index.js';
 import type { AppMirrorStatus, AppProblem, AppSettings } from '../shared/contract.js';
 import { CoreError } from './core-error.js';
@@ -135,7 +136,7 @@ export class MirrorRunner {
   }
 
   private build(settings: AppSettings, clientPassword: string | null = null): MirrorEngine {
-    return (this.deps.createEngine ?? createMirror)({
+    const options: MirrorOptions = {
       minFreeBytes: settings.minFreeBytes,
       ...this.deps.tuning,
       cacheDir: settings.cachePath,
@@ -147,7 +148,11 @@ export class MirrorRunner {
       credentials: this.deps.credentials,
       logger: this.deps.logger,
       clientAuth: clientPassword ? { username: settings.clientAuth.username, password: clientPassword } : null,
-    });
+    };
+    // An engine in its own process builds these routes there (child-engine.ts): functions do not cross.
+    if (!this.deps.createEngine) options.hostRoutes = setupRoutesForEngine(options, () => engine);
+    const engine: MirrorEngine = (this.deps.createEngine ?? createMirror)(options);
+    return engine;
   }
 
   private replace(engine: MirrorEngine, settings: AppSettings): void {

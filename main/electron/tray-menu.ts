@@ -69,6 +69,15 @@ export function trayProblemLines(state: AppState): string[] {
     .map((problem) => (problem.message.length > problemLabelLength ? `⚠ ${problem.message.slice(0, problemLabelLength - 1)}…` : `⚠ ${problem.message}`));
 }
 
+/** One line counting the LAN hosts set up or pulling (refused ones apart, since they need a fix); null with none. */
+export function trayHostsLine(state: AppState): string | null {
+  const hosts = state.connectedHosts ?? [];
+  if (hosts.length === 0) return null;
+  const refused = hosts.filter((host) => host.refused).length;
+  const connected = plural(hosts.length - refused, 'host connected', 'hosts connected');
+  return refused ? `${connected} · ${refused} refused by the allowlist` : connected;
+}
+
 export function trayTooltip(state: AppState): string {
   const lines = ['Dockmirror'];
   const address = primaryAddress(state);
@@ -92,6 +101,7 @@ export function trayMenu(state: AppState): TrayMenuItem[] {
   return [
     { type: 'normal', label: trayStatusLine(state), enabled: false },
     ...trayProblemLines(state).map((label): TrayMenuItem => ({ type: 'normal', label, enabled: false })),
+    ...[trayHostsLine(state)].flatMap((label): TrayMenuItem[] => (label ? [{ type: 'normal', label, enabled: false }] : [])),
     separator,
     serving
       ? { type: 'normal', label: 'Stop mirror', enabled: true, action: 'stop-mirror' }

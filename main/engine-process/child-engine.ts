@@ -3,6 +3,7 @@
 // needs them. Its logger is redacted here, before a line leaves the process.
 import type { Logger } from 'pino';
 import { createMirror, type MirrorEngine, type UpstreamCredentials } from '../../mirror/index.js';
+import { setupRoutesForEngine } from '../core/engine-setup-routes.js';
 import { redactingLogger } from '../core/app-logger.js';
 import type { ParentLink } from './parent-link.js';
 import { isParentMessage, type CommandArgs, type CommandName, type ParentMessage, type WireError } from './protocol.js';
@@ -84,8 +85,10 @@ export class ChildEngine {
       previous.unsubscribe();
       await previous.mirror.stop().catch((error: unknown) => this.logger.error({ err: error }, 'stopping the previous engine failed'));
     }
-    const mirror = createMirror({
-      ...message.settings,
+    const settings = message.settings;
+    const mirror: MirrorEngine = createMirror({
+      ...settings,
+      hostRoutes: setupRoutesForEngine(settings, () => mirror),
       logger: this.logger,
       credentials: message.hasCredentials ? { get: () => this.askCredentials() } : undefined,
     });

@@ -112,6 +112,25 @@ export interface AppState {
   suggestedPort?: number;
   /** What the window says that is not a problem: a port chosen on first run, where the tray went. */
   notices?: AppNotice[];
+  /** LAN hosts that ran a setup script or pulled, newest first (connected-hosts.ts). */
+  connectedHosts?: ConnectedHost[];
+}
+
+/** A LAN host that ran a setup script or pulled through the mirror (main/core/connected-hosts.ts). */
+export interface ConnectedHost {
+  address: string;
+  hostname: string;
+  runtime: string;
+  version: string;
+  /** When its setup script last reported (ISO-8601), or null for a host that only pulled. */
+  setUpAt: string | null;
+  lastPullAt: string | null;
+  pulls: number;
+  bytesServed: number;
+  /** The allowlist refused its last request: `fix` says which entry to add. */
+  refused: boolean;
+  fix: string | null;
+  lastSeenAt: string;
 }
 
 export interface AppNotice {

@@ -7,9 +7,10 @@ import type { Duplex } from 'node:stream';
 import type { AccessPolicy } from '../access-policy.js';
 import type { BufferPool } from '../blobs/buffer-pool.js';
 import { RegistryError } from '../errors.js';
-import type { RequestEvent, RequestKind } from '../public-types.js';
+import type { HostRouteEvent, HostRoutes, RequestEvent, RequestKind } from '../public-types.js';
 import { displayAddress, type ClientFilter } from './client-filter.js';
 import type { ConnectionLimits } from './connection-limits.js';
+import { answerHostRoute, isHostRoute } from './host-routes.js';
 import { LoginThrottle, LoginThrottled, loginThrottledCode } from './login-throttle.js';
 import type { RegistryHandlers } from './registry-handlers.js';
 import { errorReply, sendReply, type Reply } from './reply.js';
@@ -32,6 +33,9 @@ export interface RegistryServerOptions {
   sendBuffers: BufferPool;
   /** Failed client logins per address (login-throttle.ts); one with the defaults when absent. */
   logins?: LoginThrottle;
+  /** The host's own routes (setup scripts), answered before the allowlist; see HostRoutes. */
+  hostRoutes?: HostRoutes;
+  onHostEvent?: (event: HostRouteEvent) => void;
 }
 
 type ServeOptions = RegistryServerOptions & { logins: LoginThrottle };
@@ -165,7 +169,9 @@ async function answer(options: ServeOptions, request: IncomingMessage, method: s
       headers: { 'retry-after': '5', connection: 'close' },
     });
   }
-  if (!options.filter().allows(request.socket.remoteAddress)) {
+  const allowed = options.filter().allows(request.socket.remoteAddress);
+  if (isHostRoute(options.hostRoutes, request.url ?? '/')) return answerHostRoute(options.hostRoutes, request, allowed, (e) => options.onHostEvent?.(e));
+  if (!allowed) {
     throw new RegistryError('DENIED', `this mirror does not serve clients at ${event.client}; add its network to the mirror's allowlist`);
   }
   if (request.httpVersion === '1.1' && hostHeaders(request) !== 1) {

@@ -23,6 +23,8 @@ export class PullLog {
   constructor(private readonly limit = 50_000) {}
 
   add(event: MirrorEvent): void {
+    // Host reports (a LAN host's setup) belong to the Connect hosts view, not the request log.
+    if (event.type === 'host-route') return;
     this.events.push(event);
     if (event.type === 'request') this.requests.set(event.id, event);
     else for (const id of event.requestIds) this.claimed.add(id);
@@ -69,7 +71,7 @@ export class PullLog {
             rows.push(request ? { kind: 'request', request, child: true } : { kind: 'missing', id });
           }
         }
-      } else if (!this.claimed.has(event.id) && event.kind !== 'base' && this.requestMatches(event, filter)) {
+      } else if (event.type === 'request' && !this.claimed.has(event.id) && event.kind !== 'base' && this.requestMatches(event, filter)) {
         rows.push({ kind: 'request', request: event, child: false });
       }
     }
@@ -96,7 +98,7 @@ export class PullLog {
     const drop = this.events.splice(0, this.events.length - this.limit);
     for (const event of drop) {
       if (event.type === 'request') this.requests.delete(event.id);
-      else {
+      else if (event.type === 'pull') {
         this.expanded.delete(event.id);
         for (const id of event.requestIds) this.claimed.delete(id);
       }

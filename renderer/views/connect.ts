@@ -7,6 +7,8 @@ import { clear, field, h } from '../dom.js';
 import { formatWhen } from '../format.js';
 import { errorText, run } from '../notify.js';
 import type { Context, View } from '../view.js';
+import { renderHostsTable } from './hosts-table.js';
+import { setupCard } from './setup-card.js';
 
 export function connectView(ctx: Context): View {
   const addressSelect = h('select', { id: 'connect-address' });
@@ -21,6 +23,9 @@ export function connectView(ctx: Context): View {
   const mergedText = h('pre', { class: 'snippet', id: 'daemon-merged', attrs: { 'aria-label': 'Merged daemon.json' } });
   const mergedNote = h('p', { class: 'muted' });
   const mergedBox = h('div', { hidden: true }, h('div', { class: 'row' }, h('h4', { text: 'Merged /etc/docker/daemon.json' }), copyButton('the merged daemon.json', () => mergedText.textContent ?? '')), mergedNote, mergedText);
+  const setup = setupCard();
+  const hostsTable = h('table', { class: 'hosts', id: 'connected-hosts' });
+  let lastState: AppState | null = null;
   const clientsList = h('table', { class: 'clients' });
   const refreshClients = h('button', { type: 'button', text: 'Refresh' });
   let urls: string[] = [];
@@ -46,7 +51,10 @@ export function connectView(ctx: Context): View {
         ? `Added ${result.added.join(', ')}; ${result.alreadyPresent.join(', ')} was already listed. Your other settings are kept.`
         : `Added ${result.added.join(', ')}. Your other settings are kept.`;
   });
-  addressSelect.addEventListener('change', () => renderSnippets());
+  addressSelect.addEventListener('change', () => {
+    renderSnippets();
+    if (lastState) setup.show(selectedUrls()[0], lastState);
+  });
   refreshClients.addEventListener('click', () => void loadClients());
 
   function selectPosition(line: number, column: number): void {
@@ -112,6 +120,8 @@ export function connectView(ctx: Context): View {
     { class: 'view connect' },
     h('header', { class: 'view-head' }, h('h2', { text: 'Connect hosts' })),
     h('section', { class: 'card' }, field('Address the hosts use', addressSelect, 'Pick the address on the network your Docker hosts are on.')),
+    setup.element,
+    h('section', { class: 'card' }, h('h3', { text: 'Connected hosts' }), hostsTable),
     snippetsBox,
     h(
       'section',
@@ -131,7 +141,10 @@ export function connectView(ctx: Context): View {
     title: 'Connect hosts',
     element,
     update(state: AppState) {
+      lastState = state;
+      renderHostsTable(hostsTable, state.connectedHosts ?? []);
       urls = state.addresses.map((a) => a.mirrorUrl);
+      setup.show(selectedUrls()[0], state);
       const key = urls.join(' ');
       if (key === shownFor) return;
       shownFor = key;
