@@ -5,10 +5,12 @@
 /** Send buffer sizes, largest first: 1 MiB reads cost a lone client ~30% less CPU than 256 KiB. */
 const bufferSizes = [1024 * 1024, 256 * 1024, 64 * 1024] as const;
 /**
- * What a stream gets when the budget has no room for two 64 KiB buffers of its own: hundreds of
- * clients that stopped reading then pin a few MiB in all, not 64 KiB (or 1 MiB) each.
+ * What a stream gets when the budget has no room for two 64 KiB buffers of its own: 16 KiB while
+ * its share holds one, 4 KiB once even that is gone (the budget pinned by clients that stopped
+ * reading, or a crowd of hundreds). 1,500 stalled clients at 16 KiB each pinned 24 MiB and took
+ * the engine past 100 MiB of RSS; at 4 KiB they pin 6 MiB.
  */
-const crowdedBufferSize = 16 * 1024;
+const crowdedBufferSizes = [16 * 1024, 4 * 1024] as const;
 /** At most this many buffers per stream: more stopped paying off in measurements. */
 const maxBuffersPerStream = 4;
 
@@ -34,8 +36,8 @@ export interface PoolStream {
  * the send timeout), so the budget counts what is lent, not only how many streams are open: a
  * stream is offered a share of the budget less what the other streams still hold. A lone client
  * gets four 1 MiB buffers; eight get two of 256 KiB each; a stream arriving while stalled streams
- * hold the budget gets one 16 KiB buffer, whatever order they came in, so lent bytes stay below
- * the budget plus 16 KiB per open stream. Free buffers are kept for reuse (up to `keepBytes`), so
+ * hold the budget gets one 4 KiB buffer, whatever order they came in, so lent bytes stay below
+ * the budget plus 16 KiB per open stream (4 KiB once the budget is spent). Free buffers are kept for reuse (up to `keepBytes`), so
  * steady streaming allocates nothing.
  */
 export class BufferPool {
@@ -95,7 +97,9 @@ export class BufferPool {
     const heldByOthers = this.lentBytes - heldByStream;
     const share = Math.min(this.budgetBytes / Math.max(1, this.streams), this.budgetBytes - heldByOthers);
     const smallest = bufferSizes[bufferSizes.length - 1];
-    const size = bufferSizes.find((candidate) => share >= 2 * candidate) ?? (share >= smallest ? smallest : crowdedBufferSize);
+    const size =
+      bufferSizes.find((candidate) => share >= 2 * candidate) ??
+      (share >= smallest ? smallest : (crowdedBufferSizes.find((candidate) => share >= candidate) ?? crowdedBufferSizes[1]));
     return { size, count: Math.max(1, Math.min(maxBuffersPerStream, Math.floor(share / size))) };
   }
 

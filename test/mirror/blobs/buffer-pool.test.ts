@@ -9,6 +9,7 @@ import { BufferPool, type PoolStream } from '../../../mirror/blobs/buffer-pool.j
 const MiB = 1024 * 1024;
 const budget = 4 * MiB;
 const crowdedBuffer = 16 * 1024;
+const spentBudgetBuffer = 4 * 1024;
 
 /** A stream whose client never reads: takes its whole allowance, and none of it comes back. */
 function stall(stream: PoolStream): number {
@@ -39,16 +40,32 @@ test('a lone stream gets four 1 MiB buffers; eight get two of 256 KiB each', () 
   for (const stream of eight) assert.deepEqual(stream.allowance(), { size: 256 * 1024, count: 2 });
 });
 
-test('a stream that arrives while stalled streams hold the budget gets one 16 KiB buffer, and more once they go', () => {
+test('a stream that arrives while stalled streams hold the budget gets one 4 KiB buffer, and more once they go', () => {
   const pool = new BufferPool(budget, 8 * MiB);
   const stalled = pool.open();
   stall(stalled);
   const late = pool.open();
-  assert.deepEqual(late.allowance(), { size: crowdedBuffer, count: 1 });
+  assert.deepEqual(late.allowance(), { size: spentBudgetBuffer, count: 1 });
   // The stalled stream's socket was destroyed (send timeout): its buffers stop counting.
   stalled.close();
   assert.equal(pool.lentNow, 0);
   assert.deepEqual(late.allowance(), { size: MiB, count: 4 });
+});
+
+test('a crowd of streams still reading shares the budget in 16 KiB buffers; past 256 of them, or once stalled ones spent it, 4 KiB', () => {
+  const pool = new BufferPool(budget, 8 * MiB);
+  const hundred = Array.from({ length: 100 }, () => pool.open());
+  assert.deepEqual(hundred[0]!.allowance(), { size: crowdedBuffer, count: 2 });
+  const more = Array.from({ length: 200 }, () => pool.open());
+  assert.equal(more[0]!.allowance().size, spentBudgetBuffer);
+  // 1,500 stalled one by one: the crowd pins the budget plus 4 KiB each, not 16 KiB each.
+  for (const stream of [...hundred, ...more]) stream.close();
+  const crowd = Array.from({ length: 1500 }, () => {
+    const stream = pool.open();
+    stall(stream);
+    return stream;
+  });
+  assert.ok(pool.lentNow <= budget + crowd.length * spentBudgetBuffer, `lent ${pool.lentNow} bytes`);
 });
 
 test('buffers given back are reused; buffers of a closed stream are never handed out again', () => {
