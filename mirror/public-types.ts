@@ -14,6 +14,8 @@ export interface RequestEvent {
   client: string;
   method: string;
   kind: RequestKind;
+  /** The registry the request was for, by the name clients use (`docker.io`, `ghcr.io`). */
+  registry?: string;
   /** Repository as the client named it after `library/` normalisation, e.g. `library/nginx`. */
   repository?: string;
   /** Tag or digest. */
@@ -92,14 +94,38 @@ export interface HealthProblem {
   /** A plain sentence for people. */
   message: string;
   since: string;
+  /** The upstream registry the problem is about (`docker.io`, `ghcr.io`), for per-registry problems. */
+  registry?: string;
+}
+
+/** One registry the mirror serves, by the name clients use, as the engine sees it now. */
+export interface RegistryStatus {
+  name: string;
+  upstream: string;
+  enabled: boolean;
+  /** Null until the upstream was asked; then whether its last request reached it. */
+  reachable: boolean | null;
+  /** The last failure to reach the upstream, as a sentence; null once a request reached it. */
+  lastError: string | null;
+  /** Docker Hub's `ratelimit-*` headers, when the upstream sends them. */
+  rateLimit: RateLimitState | null;
+  /** The upstream's last 429 (its own rate limit), with its Retry-After when it gave one. */
+  throttled: { at: string; retryAfterSeconds: number | null } | null;
+  /** Requests answered for this registry, and manifest GETs sent to its upstream. */
+  requests: number;
+  upstreamPulls: number;
 }
 
 export interface MirrorStatus {
   serving: boolean;
   listen?: { host: string; port: number };
+  /** docker.io's upstream URL (`--upstream`). */
   upstream: string;
+  /** Every registry the mirror knows, enabled or not. */
+  registries: RegistryStatus[];
   cache: { path: string; bytes: number; maxBytes: number | null; blobs: number };
   counters: MirrorCounters;
+  /** docker.io's rate limit, as Docker Hub reports it. */
   rateLimit: RateLimitState | null;
   problems: HealthProblem[];
 }
@@ -133,19 +159,33 @@ export interface CredentialsProvider {
   get(): Promise<UpstreamCredentials | null>;
 }
 
+/** A registry to add, or a built-in one to point elsewhere or turn off. */
+export interface RegistryOption {
+  /** What clients say: `ghcr.io`, `registry.example.com:5000`. */
+  name: string;
+  /** Default https://<name> (https://registry-1.docker.io for docker.io). */
+  upstream?: string;
+  /** Default true. */
+  enabled?: boolean;
+}
+
 export interface MirrorOptions {
   cacheDir: string;
-  /** Base URL of the upstream registry, default https://registry-1.docker.io. */
+  /** docker.io's upstream (a team mirror, say); default https://registry-1.docker.io. */
   upstream?: string;
-  /**
-   * The registry the upstream is, as clients name it (containerd's `ns`); default `docker.io` for
-   * Docker Hub, else the upstream's host:port. Set it when the upstream stands in for another.
-   */
+  /** The registry `upstream` and `credentials` are for, as clients name it; default `docker.io`. */
   registryName?: string;
+  /** Registries added to the built-in list, or built-in ones pointed elsewhere or turned off. */
+  registries?: RegistryOption[];
+  /** False leaves the built-in list out: only `upstream` and `registries` are served. */
+  defaultRegistries?: boolean;
+  /** Credentials per registry name; each goes only to that registry's own realm. */
+  registryCredentials?: Record<string, CredentialsProvider>;
   /** How long a fetched tag is answered without asking the upstream (ms, default 60 000). */
   tagTtlMs?: number;
   /** Cache size cap in bytes; null or absent means no cap. */
   maxSizeBytes?: number | null;
+  /** Credentials for `registryName` (docker.io by default). */
   credentials?: CredentialsProvider;
   /** A pino logger; the engine logs one line per request and per pull. */
   logger?: import('pino').Logger;

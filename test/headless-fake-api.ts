@@ -39,6 +39,7 @@ export class FakeApi implements DockmirrorApi {
       mirror: {
         serving: false,
         upstream: 'https://registry-1.docker.io',
+        registries: [],
         cache: { path: cachePath, bytes: 5_400_000_000, maxBytes: 20_000_000_000, blobs: 312 },
         counters: { requests: 900, hits: 610, misses: 90, bytesFromCache: 41_000_000_000, bytesFromUpstream: 5_400_000_000, upstreamPulls: 14, pullsServed: 120 },
         rateLimit: { limit: 100, remaining: 76, windowSeconds: 21600, source: '203.0.113.7', observedAt: now },

@@ -10,7 +10,7 @@
 import type { CachedRepository, MirrorEvent, MirrorOptions, MirrorStatus, UpstreamCredentials } from '../../mirror/public-types.js';
 
 /** Engine options that can cross a process boundary (the provider and logger stay behind). */
-export type EngineSettings = Omit<MirrorOptions, 'credentials' | 'logger'>;
+export type EngineSettings = Omit<MirrorOptions, 'credentials' | 'registryCredentials' | 'logger'>;
 
 export type LogLevelName = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 

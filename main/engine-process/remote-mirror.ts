@@ -14,6 +14,7 @@ function initialStatus(settings: EngineSettings): MirrorStatus {
   return {
     serving: false,
     upstream: settings.upstream ?? defaultUpstream,
+    registries: [],
     cache: { path: settings.cacheDir, bytes: 0, maxBytes: settings.maxSizeBytes ?? null, blobs: 0 },
     counters: { requests: 0, hits: 0, misses: 0, bytesFromCache: 0, bytesFromUpstream: 0, upstreamPulls: 0, pullsServed: 0 },
     rateLimit: null,

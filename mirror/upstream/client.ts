@@ -31,6 +31,8 @@ export interface UpstreamClientOptions {
   onRateLimit?: (state: RateLimitState) => void;
   /** Called with true when a request reached the upstream, false when it could not. */
   onReachability?: (reachable: boolean, reason?: string) => void;
+  /** The upstream answered 429 (its own rate limit), with its Retry-After in seconds when it gave one. */
+  onThrottled?: (retryAfterSeconds: number | null) => void;
   /** A sentence for the owner when the credentials were rejected or withheld; null once they worked. */
   onCredentialsProblem?: (message: string | null) => void;
   /** The mirror's own listening addresses, which no redirect may reach. */
@@ -291,6 +293,10 @@ export class UpstreamClient {
   }
 
   private failure(reply: UpstreamReply, repository: string): Promise<RegistryError> {
+    if (reply.status === 429) {
+      const retryAfter = header(reply.headers, 'retry-after')?.trim() ?? '';
+      this.options.onThrottled?.(/^\d{1,7}$/.test(retryAfter) ? Number(retryAfter) : null);
+    }
     return translateFailure(reply, repository, this.host);
   }
 }

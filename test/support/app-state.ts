@@ -22,6 +22,7 @@ export function sampleState(cachePath = '/var/lib/dockmirror/cache'): AppState {
       serving: true,
       listen: { host: '0.0.0.0', port: 5000 },
       upstream: 'https://registry-1.docker.io',
+      registries: [],
       cache: { path: cachePath, bytes: 12_345_678_901, maxBytes: null, blobs: 900 },
       counters: { requests: 4000, hits: 3000, misses: 200, bytesFromCache: 1e11, bytesFromUpstream: 1e10, upstreamPulls: 13, pullsServed: 100 },
       rateLimit: { limit: 100, remaining: 76, windowSeconds: 21600, observedAt: '2026-01-02T03:04:05.000Z' },
