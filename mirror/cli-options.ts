@@ -41,3 +41,10 @@ export function parseListen(text: string): { host: string; port: number } {
   }
   return { host: match[1] || match[2] || '0.0.0.0', port };
 }
+
+/** `--registry NAME=URL`: a registry to add, or a built-in one to point at another upstream. */
+export function parseRegistryFlag(text: string): { name: string; upstream: string } {
+  const match = /^([^=\s]+)=(\S+)$/.exec(text);
+  if (!match) throw new Error(`"${text.slice(0, 200)}" is not a registry; write it like --registry ghcr.io=https://ghcr.io or --registry docker.io=https://mirror.team.lan.`);
+  return { name: match[1]!.toLowerCase(), upstream: match[2]! };
+}

@@ -5,11 +5,12 @@ import { rm, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { parseDuration, parseFloor, parseListen, parseSize } from './cli-options.js';
+import { parseDuration, parseFloor, parseListen, parseRegistryFlag, parseSize } from './cli-options.js';
 import { createMirror, defaultTagTtlMs, defaultUpstream } from './index.js';
 import { parseCidrList } from './cidr.js';
 import { allowlistWarning, defaultAllowlist, mirrorAddresses } from './lan-addresses.js';
 import type { CredentialsProvider, UpstreamCredentials } from './public-types.js';
+import { resolveRegistries } from './registries/registry-list.js';
 import { daemonJsonSnippet } from './snippets.js';
 import { CacheFolderRefused, claimCacheFolder } from './store/cache-claim.js';
 import { StorePaths } from './store/paths.js';
@@ -19,9 +20,15 @@ const usage = `Usage:
   dockmirror serve --cache DIR [--listen 0.0.0.0:5000] [--upstream URL] [--max-size SIZE]
                    [--tag-ttl DURATION] [--log-level LEVEL] [--allow CIDR[,CIDR…]]
                    [--min-free SIZE] [--username USER --password-stdin]
+                   [--registry NAME=URL]… [--no-default-registries]
                    [--ui [HOST:]PORT [--ui-allow-lan]]
   dockmirror verify --cache DIR    re-hash the cache, remove damaged blobs (exit code 1 if any)
   dockmirror start            the desktop app (headless with its web UI where Electron cannot start)
+
+Registries: docker.io, ghcr.io, quay.io, registry.k8s.io, gcr.io, public.ecr.aws and
+mcr.microsoft.com are served by default. --upstream URL is docker.io's upstream (a team mirror,
+say); --registry NAME=URL (repeatable) adds a registry or points one at another upstream;
+--no-default-registries serves only --upstream's docker.io and the --registry ones.
 
 Docker Hub credentials: DOCKERHUB_USERNAME and DOCKERHUB_TOKEN, or --password-stdin.`;
 
@@ -73,6 +80,8 @@ async function serve(argv: string[]): Promise<number> {
       ui: { type: 'string' },
       'ui-allow-lan': { type: 'boolean', default: false },
       'min-free': { type: 'string' },
+      registry: { type: 'string', multiple: true },
+      'no-default-registries': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -86,6 +95,13 @@ async function serve(argv: string[]): Promise<number> {
   const allowlist = values.allow === undefined ? defaultAllowlist() : parseCidrList(values.allow).map((cidr) => cidr.text);
   const minFreeBytes = values['min-free'] === undefined ? undefined : parseFloor(values['min-free']);
   if (values['ui-allow-lan'] && values.ui === undefined) throw new Error('--ui-allow-lan only applies with --ui HOST:PORT.');
+  const registries = (values.registry ?? []).map(parseRegistryFlag);
+  const defaultRegistries = !values['no-default-registries'];
+  // Checked now, so a bad name or URL is one sentence before anything starts.
+  const served = resolveRegistries({ upstream, registries, defaultRegistries }).filter((r) => r.enabled);
+  if (values.ui !== undefined && (registries.length > 0 || !defaultRegistries)) {
+    throw new Error('--registry and --no-default-registries do not apply with --ui yet: the window keeps its own settings.');
+  }
   await assertWritable(cacheDir);
   const credentials = await readCredentials(values.username, values['password-stdin']!);
   const logger = pino({ level: values['log-level'], base: undefined });
@@ -103,6 +119,8 @@ async function serve(argv: string[]): Promise<number> {
     maxSizeBytes,
     minFreeBytes,
     allowlist,
+    registries,
+    defaultRegistries,
     credentials: staticCredentials(credentials),
     logger,
   });
@@ -112,7 +130,7 @@ async function serve(argv: string[]): Promise<number> {
   if (warning) process.stderr.write(`dockmirror: warning: ${warning}\n`);
   process.stdout.write(
     [
-      `Dockmirror is serving ${upstream} on ${bound.host}:${bound.port}, caching in ${cacheDir}.`,
+      `Dockmirror is serving ${served.map((r) => (r.name === 'docker.io' ? `docker.io (from ${upstream})` : r.name)).join(', ')} on ${bound.host}:${bound.port}, caching in ${cacheDir}.`,
       credentials ? `Pulls are authenticated as ${credentials.username}.` : 'Pulls are anonymous (set DOCKERHUB_USERNAME and DOCKERHUB_TOKEN for a higher limit).',
       'LAN hosts can use:',
       ...addresses.map((a) => `  ${a.mirrorUrl}   (${a.interfaceName})`),

@@ -100,7 +100,7 @@ test('an unexpected error in one request is logged with its stack in the headles
     assert.equal(response.status, 500);
     assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
     const parsed = JSON.parse(body) as { errors: { code: string; message: string }[] };
-    assert.equal(parsed.errors[0]?.code, 'UNAVAILABLE');
+    assert.equal(parsed.errors[0]?.code, 'INTERNAL');
     assert.match(parsed.errors[0]!.message, /internal error/);
     assert.equal(response.headers.get('x-injected'), null);
     assert.doesNotMatch(body, /\n\s+at |ERR_INVALID_CHAR|Invalid character|\.js:\d+/, 'the stack or the error reached the wire');

@@ -62,6 +62,8 @@ export interface BlobServiceOptions {
 
 export class BlobService {
   private readonly downloads = new Map<string, BlobDownload>();
+  /** Each download with its follow-up writes, until both are done. */
+  private readonly completions = new Set<Promise<void>>();
 
   constructor(private readonly options: BlobServiceOptions) {}
 
@@ -165,9 +167,12 @@ export class BlobService {
     return { kind: 'relay', body: relay, size, release: () => reply.body.destroy(), cache: 'miss', upstreamMs: Date.now() - started };
   }
 
-  /** Waits for every running download to end (used on shutdown). */
+  /**
+   * Waits for every running download to end and for what follows it (the repository link record),
+   * so a stopped engine writes nothing more into its folder (used on shutdown).
+   */
   async settle(): Promise<void> {
-    await Promise.allSettled([...this.downloads.values()].map((d) => d.finished));
+    await Promise.allSettled([...this.completions]);
   }
 
   private startDownload(repository: string, digest: string): BlobDownload {
@@ -181,7 +186,7 @@ export class BlobService {
     });
     this.downloads.set(digest, download);
     download.start();
-    download.finished
+    const completion = download.finished
       .then(async () => {
         this.options.guard.writeSucceeded();
         await this.options.records.addLink(this.options.registry, repository, digest).catch(() => {});
@@ -190,7 +195,11 @@ export class BlobService {
       .catch(() => {
         if (download.localWriteError) this.options.guard.writeFailed(download.localWriteError);
       })
-      .finally(() => this.downloads.delete(digest));
+      .finally(() => {
+        this.downloads.delete(digest);
+        this.completions.delete(completion);
+      });
+    this.completions.add(completion);
     return download;
   }
 
