@@ -20,6 +20,8 @@ import { Evictor } from './store/eviction.js';
 import { legacyRegistryName, registryKey, StorePaths } from './store/paths.js';
 import { migrateRegistryKeys } from './store/registry-migration.js';
 import { RecordStore } from './store/records.js';
+import { References } from './store/references.js';
+import { imageKey, Pins } from './keep/pins.js';
 import { upstreamTimeouts } from './upstream/timeouts.js';
 
 export const defaultUpstream = dockerHubUpstream;
@@ -36,6 +38,8 @@ export class Mirror implements MirrorEngine {
   private readonly registries: RegistrySet;
   private readonly inventory: CacheInventory;
   private readonly evictor: Evictor;
+  private readonly pins: Pins;
+  private readonly references: References;
   private readonly pulls: PullTracker;
   private readonly filter: ClientFilter;
   private readonly guard: CacheGuard;
@@ -65,9 +69,23 @@ export class Mirror implements MirrorEngine {
         this.logger.warn(problem.message);
       }
     }, now);
-    this.evictor = new Evictor(this.store, () => this.options.maxSizeBytes ?? null, (digest) => {
-      this.registries.forget(digest);
-      this.logger.debug({ digest }, 'evicted from the cache');
+    this.pins = new Pins(paths);
+    this.references = new References(this.store, this.records);
+    this.evictor = new Evictor({
+      store: this.store,
+      records: this.records,
+      references: this.references,
+      pins: this.pins,
+      maxBytes: () => this.options.maxSizeBytes ?? null,
+      onEvicted: (digest) => {
+        this.registries.forget(digest);
+        this.logger.debug({ digest }, 'evicted from the cache');
+      },
+      onOverCap: (message) => {
+        if (!message) return this.problems.clear('cache-over-cap');
+        if (!this.problems.has('cache-over-cap')) this.logger.warn(message);
+        this.problems.raise('cache-over-cap', message);
+      },
     });
     const upstreamName = options.registryName ?? dockerHubName;
     const configs = resolveRegistries({ upstream: options.upstream, upstreamName, registries: options.registries, defaultRegistries: options.defaultRegistries });
@@ -96,7 +114,7 @@ export class Mirror implements MirrorEngine {
       },
       (name) => options.registryCredentials?.[name] ?? (name === upstreamName ? options.credentials : undefined),
     );
-    this.inventory = new CacheInventory(this.store, this.records);
+    this.inventory = new CacheInventory(this.store, this.records, this.references, this.pins);
     this.pulls = new PullTracker((pull) => {
       this.logger.info({ pull }, pull.summary);
       this.emit(pull);
@@ -187,6 +205,14 @@ export class Mirror implements MirrorEngine {
     const deleted = await this.inventory.delete(registry, repository, reference);
     for (const digest of deleted) this.registries.forget(digest);
     this.logger.info({ registry, repository, reference, blobs: deleted.length }, 'deleted from the cache');
+  }
+
+  /** Pins or unpins a cached tag (`registry` as clients name it): the size cap and expiry never remove a pinned image. */
+  async pinImage(registry: string, repository: string, tag: string, pinned: boolean): Promise<void> {
+    await this.ensureOpen();
+    await this.pins.set(imageKey(registryKey(registry), repository, tag), pinned);
+    this.logger.info({ registry, repository, tag, pinned }, pinned ? 'pinned' : 'unpinned');
+    void this.evictor.request();
   }
 
   async clearCache(): Promise<void> {

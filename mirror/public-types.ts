@@ -84,6 +84,8 @@ export type HealthProblemCode =
   | 'port-in-use'
   | 'keychain-unavailable'
   | 'start-failed'
+  /** Only pinned (or in-use) content is left and it is over the size cap (store/eviction.ts). */
+  | 'cache-over-cap'
   /** The allowlist refuses an address the app lists for LAN hosts (lan-addresses.ts). */
   | 'allowlist-refuses-lan'
   /** The app runs the engine in its own process, and that process died (it is restarted). */
@@ -137,7 +139,17 @@ export interface CachedImage {
   mediaType: string;
   /** Bytes of the manifest and every blob it names that the cache holds. */
   bytes: number;
+  /** Of `bytes`, what no other cached image uses (what deleting this image frees). */
+  uniqueBytes: number;
+  /** Of `bytes`, what other cached images use too. */
+  sharedBytes: number;
+  /** The platforms the cache holds for it ("linux/amd64"); empty for a single-platform manifest. */
+  platforms: string[];
   lastPulled: string | null;
+  /** Pinned by the owner or on the keep-warm list: the size cap and expiry never remove it. */
+  pinned: boolean;
+  /** On the keep-warm list. */
+  keptWarm: boolean;
 }
 
 export interface CachedRepository {
@@ -247,4 +259,6 @@ export interface MirrorEngine {
   /** Deletes one tag (or the whole repository when reference is absent) and blobs nothing else uses. */
   deleteImage(registry: string, repository: string, reference?: string): Promise<void>;
   clearCache(): Promise<void>;
+  /** Pins or unpins a cached tag: the size cap and expiry never remove a pinned image or the blobs it uses. */
+  pinImage(registry: string, repository: string, tag: string, pinned: boolean): Promise<void>;
 }

@@ -243,8 +243,8 @@ test('cache: list, delete one image after confirming, change the folder through 
       bytes: 68_000_000,
       lastPulled: '2026-01-02T03:04:05.000Z',
       images: [
-        { reference: 'latest', digest: 'sha256:' + 'a'.repeat(64), mediaType: 'application/vnd.oci.image.index.v1+json', bytes: 60_000_000, lastPulled: '2026-01-02T03:04:05.000Z' },
-        { reference: '1.27', digest: 'sha256:' + 'b'.repeat(64), mediaType: 'application/vnd.oci.image.index.v1+json', bytes: 8_000_000, lastPulled: null },
+        { reference: 'latest', digest: 'sha256:' + 'a'.repeat(64), mediaType: 'application/vnd.oci.image.index.v1+json', bytes: 60_000_000, uniqueBytes: 60_000_000, sharedBytes: 0, platforms: [], lastPulled: '2026-01-02T03:04:05.000Z', pinned: false, keptWarm: false },
+        { reference: '1.27', digest: 'sha256:' + 'b'.repeat(64), mediaType: 'application/vnd.oci.image.index.v1+json', bytes: 8_000_000, uniqueBytes: 8_000_000, sharedBytes: 0, platforms: [], lastPulled: null, pinned: false, keptWarm: false },
       ],
     },
   ];

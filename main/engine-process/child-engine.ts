@@ -143,6 +143,11 @@ export class ChildEngine {
       case 'clearCache':
         await mirror.clearCache();
         return null;
+      case 'pinImage': {
+        const { registry, repository, tag, pinned } = args as CommandArgs['pinImage'];
+        await mirror.pinImage(registry, repository, tag, pinned);
+        return null;
+      }
       default:
         throw Object.assign(new Error(`Unknown engine command "${String(command)}".`), { code: 'engine-unknown-command' });
     }

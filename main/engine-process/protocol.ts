@@ -21,6 +21,7 @@ export interface CommandArgs {
   listCache: Record<string, never>;
   deleteImage: { registry: string; repository: string; reference?: string };
   clearCache: Record<string, never>;
+  pinImage: { registry: string; repository: string; tag: string; pinned: boolean };
 }
 
 export interface CommandResults {
@@ -30,11 +31,12 @@ export interface CommandResults {
   listCache: CachedRepository[];
   deleteImage: null;
   clearCache: null;
+  pinImage: null;
 }
 
 export type CommandName = keyof CommandArgs;
 
-export const commandNames: readonly CommandName[] = ['start', 'stop', 'status', 'listCache', 'deleteImage', 'clearCache'];
+export const commandNames: readonly CommandName[] = ['start', 'stop', 'status', 'listCache', 'deleteImage', 'clearCache', 'pinImage'];
 
 export type ParentMessage =
   /** Makes `engine` the child's engine; the previous one is stopped first. */

@@ -87,6 +87,10 @@ export class RemoteMirror implements MirrorEngine {
     await this.process.call(this, 'clearCache', {});
   }
 
+  async pinImage(registry: string, repository: string, tag: string, pinned: boolean): Promise<void> {
+    await this.process.call(this, 'pinImage', { registry, repository, tag, pinned });
+  }
+
   /** From the process: a fresh snapshot. */
   receiveStatus(status: MirrorStatus): void {
     this.last = status;

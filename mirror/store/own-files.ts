@@ -24,6 +24,7 @@ function ownEntry(segments: string[], kind: Kind): boolean {
   const name = segments.at(-1)!;
   switch (top) {
     case layoutNames.marker:
+    case layoutNames.pins:
       return rest.length === 0 && kind === 'file';
     case layoutNames.tmp:
       return rest.length === 0 ? kind === 'dir' : rest.length === 1 && kind === 'file' && isOwnTempName(name);

@@ -32,6 +32,7 @@ export const layoutNames = {
   tags: '_tags',
   links: '_links',
   publicity: '_publicity.json',
+  pins: 'pins.json',
 } as const;
 export const markerFileName = layoutNames.marker;
 
@@ -84,6 +85,11 @@ export class StorePaths {
 
   get tmpDir(): string {
     return join(this.root, layoutNames.tmp);
+  }
+
+  /** The images the owner pinned (mirror/keep/pins.ts). */
+  get pins(): string {
+    return join(this.root, layoutNames.pins);
   }
 
   get registriesDir(): string {
