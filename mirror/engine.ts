@@ -9,19 +9,17 @@ import { checkHealth, HealthProblems } from './health.js';
 import { BufferPool } from './blobs/buffer-pool.js';
 import { CacheInventory } from './cache-inventory.js';
 import { countRequest, emptyCounters, renderPrometheus } from './metrics.js';
-import type { CachedRepository, MirrorEngine, MirrorEvent, MirrorOptions, MirrorStatus, RequestEvent } from './public-types.js';
+import type { CachedRepository, KeptImageStatus, MirrorEngine, MirrorEvent, MirrorOptions, MirrorStatus, RequestEvent } from './public-types.js';
 import { PullTracker } from './pull-tracker.js';
 import { dockerHubName, dockerHubUpstream, resolveRegistries } from './registries/registry-list.js';
 import { RegistrySet } from './registries/registry-set.js';
 import { BlobStore } from './store/blob-store.js';
 import { CacheGuard } from './store/cache-guard.js';
 import { diskErrorCode, diskErrors } from './store/disk-errors.js';
-import { Evictor } from './store/eviction.js';
 import { legacyRegistryName, registryKey, StorePaths } from './store/paths.js';
 import { migrateRegistryKeys } from './store/registry-migration.js';
 import { RecordStore } from './store/records.js';
-import { References } from './store/references.js';
-import { imageKey, Pins } from './keep/pins.js';
+import { CacheControl } from './keep/cache-control.js';
 import { upstreamTimeouts } from './upstream/timeouts.js';
 
 export const defaultUpstream = dockerHubUpstream;
@@ -37,9 +35,7 @@ export class Mirror implements MirrorEngine {
   private readonly records: RecordStore;
   private readonly registries: RegistrySet;
   private readonly inventory: CacheInventory;
-  private readonly evictor: Evictor;
-  private readonly pins: Pins;
-  private readonly references: References;
+  private readonly keep: CacheControl;
   private readonly pulls: PullTracker;
   private readonly filter: ClientFilter;
   private readonly guard: CacheGuard;
@@ -69,23 +65,16 @@ export class Mirror implements MirrorEngine {
         this.logger.warn(problem.message);
       }
     }, now);
-    this.pins = new Pins(paths);
-    this.references = new References(this.store, this.records);
-    this.evictor = new Evictor({
+    this.keep = new CacheControl({
+      paths,
       store: this.store,
       records: this.records,
-      references: this.references,
-      pins: this.pins,
+      registries: () => this.registries,
+      problems: this.problems,
+      logger: this.logger,
+      now,
       maxBytes: () => this.options.maxSizeBytes ?? null,
-      onEvicted: (digest) => {
-        this.registries.forget(digest);
-        this.logger.debug({ digest }, 'evicted from the cache');
-      },
-      onOverCap: (message) => {
-        if (!message) return this.problems.clear('cache-over-cap');
-        if (!this.problems.has('cache-over-cap')) this.logger.warn(message);
-        this.problems.raise('cache-over-cap', message);
-      },
+      keepWarm: options.keepWarm,
     });
     const upstreamName = options.registryName ?? dockerHubName;
     const configs = resolveRegistries({ upstream: options.upstream, upstreamName, registries: options.registries, defaultRegistries: options.defaultRegistries });
@@ -104,7 +93,7 @@ export class Mirror implements MirrorEngine {
         servePrivateToAnyone: options.servePrivateToAnyone,
         onUpstreamBytes: (bytes) => (this.counters.bytesFromUpstream += bytes),
         onUpstreamPull: () => this.counters.upstreamPulls++,
-        onStored: () => void this.evictor.request(),
+        onStored: () => void this.keep.evictor.request(),
         onWriteError: (error) => {
           const code = (error as NodeJS.ErrnoException).code;
           if (code) this.guard.writeFailed(code);
@@ -114,7 +103,7 @@ export class Mirror implements MirrorEngine {
       },
       (name) => options.registryCredentials?.[name] ?? (name === upstreamName ? options.credentials : undefined),
     );
-    this.inventory = new CacheInventory(this.store, this.records, this.references, this.pins);
+    this.inventory = new CacheInventory(this.store, this.records, this.keep.references, this.keep.pins);
     this.pulls = new PullTracker((pull) => {
       this.logger.info({ pull }, pull.summary);
       this.emit(pull);
@@ -157,7 +146,7 @@ export class Mirror implements MirrorEngine {
     this.server = server;
     this.listening = { host: listen.host, port };
     this.logger.info({ listen: this.listening, upstreams: this.registries.list().filter((r) => r.config.enabled).map((r) => `${r.name}=${r.config.upstream.host}`), cache: this.options.cacheDir }, 'mirror listening');
-    void this.evictor.request();
+    this.keep.start();
     return this.listening;
   }
 
@@ -166,6 +155,7 @@ export class Mirror implements MirrorEngine {
     if (!server) return;
     this.server = null;
     this.listening = undefined;
+    this.keep.stop();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const grace = setTimeout(() => server.closeAllConnections(), stopGraceMs);
@@ -187,6 +177,7 @@ export class Mirror implements MirrorEngine {
       counters: { ...this.counters },
       rateLimit: this.dockerHubRateLimit(),
       problems: this.problems.list(),
+      keepWarm: this.keep.keptStatus(),
     };
   }
 
@@ -210,9 +201,13 @@ export class Mirror implements MirrorEngine {
   /** Pins or unpins a cached tag (`registry` as clients name it): the size cap and expiry never remove a pinned image. */
   async pinImage(registry: string, repository: string, tag: string, pinned: boolean): Promise<void> {
     await this.ensureOpen();
-    await this.pins.set(imageKey(registryKey(registry), repository, tag), pinned);
-    this.logger.info({ registry, repository, tag, pinned }, pinned ? 'pinned' : 'unpinned');
-    void this.evictor.request();
+    await this.keep.pin(registry, repository, tag, pinned);
+  }
+
+  /** Refreshes every kept-warm image now; the schedule runs only while the mirror is serving. */
+  async refreshKept(): Promise<KeptImageStatus[]> {
+    await this.ensureOpen();
+    return this.keep.refreshKept();
   }
 
   async clearCache(): Promise<void> {

@@ -130,6 +130,8 @@ export interface MirrorStatus {
   /** docker.io's rate limit, as Docker Hub reports it. */
   rateLimit: RateLimitState | null;
   problems: HealthProblem[];
+  /** The keep-warm list and how each image's last refresh went; absent when nothing is kept warm. */
+  keepWarm?: KeptImageStatus[];
 }
 
 export interface CachedImage {
@@ -150,6 +152,37 @@ export interface CachedImage {
   pinned: boolean;
   /** On the keep-warm list. */
   keptWarm: boolean;
+}
+
+/** One line of the keep-warm list. */
+export interface KeepWarmImage {
+  /** As clients name it: `docker.io`, `ghcr.io`. */
+  registry: string;
+  repository: string;
+  tag: string;
+  /** `os/arch[/variant]` to keep from a multi-platform image; null keeps every platform. */
+  platforms: string[] | null;
+}
+
+export interface KeepWarmSettings {
+  images: KeepWarmImage[];
+  /** How often every kept image is refreshed, in ms (default 6 h). */
+  everyMs?: number;
+  /** The share (0–1) of the pulls the upstream says are left that one refresh may spend (default 0.5). */
+  budgetShare?: number;
+}
+
+/** One image on the keep-warm list, for the window and `status()`. */
+export interface KeptImageStatus {
+  /** `registry/repository:tag`. */
+  image: string;
+  platforms: string[] | null;
+  lastRefresh: string | null;
+  nextRefresh: string | null;
+  /** waiting: not refreshed yet; budget: left for the next run; paused: after a 429, until Retry-After. */
+  result: 'waiting' | 'unchanged' | 'updated' | 'repaired' | 'failed' | 'budget' | 'paused';
+  /** A plain sentence about the result. */
+  detail: string | null;
 }
 
 export interface CachedRepository {
@@ -197,6 +230,8 @@ export interface MirrorOptions {
   tagTtlMs?: number;
   /** Cache size cap in bytes; null or absent means no cap. */
   maxSizeBytes?: number | null;
+  /** Images refreshed on a schedule and pinned (mirror/keep/keep-warm.ts). */
+  keepWarm?: KeepWarmSettings;
   /** Credentials for `registryName` (docker.io by default). */
   credentials?: CredentialsProvider;
   /** A pino logger; the engine logs one line per request and per pull. */
@@ -261,4 +296,6 @@ export interface MirrorEngine {
   clearCache(): Promise<void>;
   /** Pins or unpins a cached tag: the size cap and expiry never remove a pinned image or the blobs it uses. */
   pinImage(registry: string, repository: string, tag: string, pinned: boolean): Promise<void>;
+  /** Refreshes every kept-warm image now ("refresh now"); resolves with how each went. */
+  refreshKept(): Promise<KeptImageStatus[]>;
 }

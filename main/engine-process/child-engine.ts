@@ -143,6 +143,8 @@ export class ChildEngine {
       case 'clearCache':
         await mirror.clearCache();
         return null;
+      case 'refreshKept':
+        return mirror.refreshKept();
       case 'pinImage': {
         const { registry, repository, tag, pinned } = args as CommandArgs['pinImage'];
         await mirror.pinImage(registry, repository, tag, pinned);

@@ -7,7 +7,7 @@
 // saved or deleted in the window applies to the next token request as it does in-process, and
 // the keychain stays in the app process. Nothing the child sends carries a secret: replies,
 // statuses and events are the engine's public shapes, and log lines are redacted in the child.
-import type { CachedRepository, MirrorEvent, MirrorOptions, MirrorStatus, UpstreamCredentials } from '../../mirror/public-types.js';
+import type { CachedRepository, KeptImageStatus, MirrorEvent, MirrorOptions, MirrorStatus, UpstreamCredentials } from '../../mirror/public-types.js';
 
 /** Engine options that can cross a process boundary (the provider and logger stay behind). */
 export type EngineSettings = Omit<MirrorOptions, 'credentials' | 'registryCredentials' | 'logger'>;
@@ -22,6 +22,7 @@ export interface CommandArgs {
   deleteImage: { registry: string; repository: string; reference?: string };
   clearCache: Record<string, never>;
   pinImage: { registry: string; repository: string; tag: string; pinned: boolean };
+  refreshKept: Record<string, never>;
 }
 
 export interface CommandResults {
@@ -32,11 +33,12 @@ export interface CommandResults {
   deleteImage: null;
   clearCache: null;
   pinImage: null;
+  refreshKept: KeptImageStatus[];
 }
 
 export type CommandName = keyof CommandArgs;
 
-export const commandNames: readonly CommandName[] = ['start', 'stop', 'status', 'listCache', 'deleteImage', 'clearCache', 'pinImage'];
+export const commandNames: readonly CommandName[] = ['start', 'stop', 'status', 'listCache', 'deleteImage', 'clearCache', 'pinImage', 'refreshKept'];
 
 export type ParentMessage =
   /** Makes `engine` the child's engine; the previous one is stopped first. */

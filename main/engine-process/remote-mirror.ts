@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { defaultUpstream } from '../../mirror/index.js';
 import type {
-  CachedRepository, CredentialsProvider, MirrorEngine, MirrorEvent, MirrorOptions, MirrorStatus,
+  CachedRepository, KeptImageStatus, CredentialsProvider, MirrorEngine, MirrorEvent, MirrorOptions, MirrorStatus,
 } from '../../mirror/public-types.js';
 import type { EngineProcess } from './engine-process.js';
 import type { EngineSettings, LogLevelName } from './protocol.js';
@@ -89,6 +89,10 @@ export class RemoteMirror implements MirrorEngine {
 
   async pinImage(registry: string, repository: string, tag: string, pinned: boolean): Promise<void> {
     await this.process.call(this, 'pinImage', { registry, repository, tag, pinned });
+  }
+
+  refreshKept(): Promise<KeptImageStatus[]> {
+    return this.process.call(this, 'refreshKept', {});
   }
 
   /** From the process: a fresh snapshot. */
