@@ -29,6 +29,7 @@ export class FakeApi implements DockmirrorApi {
         listenHost: '0.0.0.0',
         port: 5000,
         upstream: 'https://registry-1.docker.io',
+        registries: [{ name: 'docker.io', upstream: null, enabled: true }],
         tagTtlSeconds: 60,
         allowlist: ['10.0.0.0/8', '192.168.0.0/16'],
         clientAuth: { enabled: false, username: '' },

@@ -15,6 +15,14 @@ export interface AppProblem extends Omit<HealthProblem, 'code'> {
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
+/** One registry the mirror serves, by the name clients use; docker.io's upstream is `upstream`. */
+export interface RegistrySetting {
+  name: string;
+  /** Where the mirror fetches it; null for the default (https://<name>). Always null for docker.io. */
+  upstream: string | null;
+  enabled: boolean;
+}
+
 export interface AppSettings {
   cachePath: string;
   /** Bytes; null = no cap. */
@@ -24,7 +32,10 @@ export interface AppSettings {
   /** Address to listen on: '0.0.0.0', '::', '127.0.0.1' or one interface's address. */
   listenHost: string;
   port: number;
+  /** docker.io's upstream: Docker Hub, or a team mirror. */
   upstream: string;
+  /** Every registry the mirror knows (the built-in list, then the user's), enabled or not. */
+  registries: RegistrySetting[];
   tagTtlSeconds: number;
   /** CIDRs allowed to use the mirror. */
   allowlist: string[];

@@ -22,8 +22,8 @@ export interface RunnerDeps {
 
 /** The settings the engine is built from; any change among them rebuilds it. */
 function engineKey(settings: AppSettings): string {
-  const { cachePath, maxSizeBytes, minFreeBytes, upstream, tagTtlSeconds, allowlist, clientAuth } = settings;
-  return JSON.stringify({ cachePath, maxSizeBytes, minFreeBytes, upstream, tagTtlSeconds, allowlist, clientAuth });
+  const { cachePath, maxSizeBytes, minFreeBytes, upstream, registries, tagTtlSeconds, allowlist, clientAuth } = settings;
+  return JSON.stringify({ cachePath, maxSizeBytes, minFreeBytes, upstream, registries, tagTtlSeconds, allowlist, clientAuth });
 }
 
 function listenKey(settings: AppSettings): string {
@@ -133,6 +133,9 @@ export class MirrorRunner {
       ...this.deps.tuning,
       cacheDir: settings.cachePath,
       upstream: settings.upstream,
+      // The list is complete (built-in entries included), so a registry the user removed stays out.
+      defaultRegistries: false,
+      registries: settings.registries.map((r) => ({ name: r.name, upstream: r.upstream ?? undefined, enabled: r.enabled })),
       tagTtlMs: settings.tagTtlSeconds * 1000,
       maxSizeBytes: settings.maxSizeBytes,
       allowlist: settings.allowlist,

@@ -8,13 +8,17 @@ import { type SharedParts, UpstreamRegistry } from './upstream-registry.js';
 
 export class RegistrySet {
   private readonly enabled = new Map<string, UpstreamRegistry>();
+  private readonly byName = new Map<string, UpstreamRegistry>();
   private readonly all: UpstreamRegistry[];
   private readonly disabled: ReadonlySet<string>;
 
   constructor(configs: RegistryConfig[], shared: SharedParts, credentialsFor: (name: string) => CredentialsProvider | undefined) {
     // Turned-off registries are built too (no I/O), so their cached images stay listed and deletable.
     this.all = configs.map((config) => new UpstreamRegistry(config, shared, credentialsFor(config.name)));
-    for (const registry of this.all) if (registry.config.enabled) this.enabled.set(registry.name, registry);
+    for (const registry of this.all) {
+      this.byName.set(registry.name, registry);
+      if (registry.config.enabled) this.enabled.set(registry.name, registry);
+    }
     this.disabled = new Set(configs.filter((c) => !c.enabled).map((c) => c.name));
   }
 
@@ -30,12 +34,7 @@ export class RegistrySet {
   }
 
   get(name: string): UpstreamRegistry | undefined {
-    return this.all.find((registry) => registry.name === name);
-  }
-
-  /** The registry whose records live under `key` (a store folder name), if one is configured. */
-  byKey(key: string): UpstreamRegistry | undefined {
-    return this.all.find((registry) => registry.key === key);
+    return this.byName.get(name);
   }
 
   list(): readonly UpstreamRegistry[] {

@@ -11,6 +11,7 @@ export function sampleState(cachePath = '/var/lib/dockmirror/cache'): AppState {
       listenHost: '0.0.0.0',
       port: 5000,
       upstream: 'https://registry-1.docker.io',
+      registries: [{ name: 'docker.io', upstream: null, enabled: true }],
       tagTtlSeconds: 60,
       allowlist: ['192.168.0.0/16'],
       clientAuth: { enabled: false, username: '' },
