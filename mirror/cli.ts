@@ -15,12 +15,15 @@ import { daemonJsonSnippet } from './snippets.js';
 import { CacheFolderRefused, claimCacheFolder } from './store/cache-claim.js';
 import { StorePaths } from './store/paths.js';
 import { verifyStore } from './verify.js';
+import { defaultRefreshEveryMs } from './keep/keep-warm.js';
+import { readKeepWarmFile } from './keep/keep-warm-file.js';
 
 const usage = `Usage:
   dockmirror serve --cache DIR [--listen 0.0.0.0:5000] [--upstream URL] [--max-size SIZE]
                    [--tag-ttl DURATION] [--log-level LEVEL] [--allow CIDR[,CIDR…]]
                    [--min-free SIZE] [--username USER --password-stdin]
                    [--registry NAME=URL]… [--no-default-registries]
+                   [--keep-warm FILE [--refresh-every DURATION]]
                    [--ui [HOST:]PORT [--ui-allow-lan]]
   dockmirror verify --cache DIR    re-hash the cache, remove damaged blobs (exit code 1 if any)
   dockmirror start            the desktop app (headless with its web UI where Electron cannot start)
@@ -29,6 +32,9 @@ Registries: docker.io, ghcr.io, quay.io, registry.k8s.io, gcr.io, public.ecr.aws
 mcr.microsoft.com are served by default. --upstream URL is docker.io's upstream (a team mirror,
 say); --registry NAME=URL (repeatable) adds a registry or points one at another upstream;
 --no-default-registries serves only --upstream's docker.io and the --registry ones.
+
+--keep-warm FILE: one image a line (registry/name:tag, optionally --platform os/arch,…; # comments)
+kept pinned and refreshed every --refresh-every (default 6h) with HEADs, fetching only what changed.
 
 Docker Hub credentials: DOCKERHUB_USERNAME and DOCKERHUB_TOKEN, or --password-stdin.`;
 
@@ -82,6 +88,8 @@ async function serve(argv: string[]): Promise<number> {
       'min-free': { type: 'string' },
       registry: { type: 'string', multiple: true },
       'no-default-registries': { type: 'boolean', default: false },
+      'keep-warm': { type: 'string' },
+      'refresh-every': { type: 'string' },
     },
     strict: true,
   });
@@ -102,6 +110,11 @@ async function serve(argv: string[]): Promise<number> {
   if (values.ui !== undefined && (registries.length > 0 || !defaultRegistries)) {
     throw new Error('--registry and --no-default-registries do not apply with --ui yet: the window keeps its own settings.');
   }
+  if (values['refresh-every'] !== undefined && values['keep-warm'] === undefined) throw new Error('--refresh-every only applies with --keep-warm FILE.');
+  if (values['keep-warm'] !== undefined && values.ui !== undefined) throw new Error('--keep-warm does not apply with --ui yet: the window keeps its own settings.');
+  const keepWarm = values['keep-warm'] === undefined
+    ? undefined
+    : await readKeepWarmFile(resolve(values['keep-warm']), values['refresh-every'] ? parseDuration(values['refresh-every']) : defaultRefreshEveryMs, served.map((r) => r.name));
   await assertWritable(cacheDir);
   const credentials = await readCredentials(values.username, values['password-stdin']!);
   const logger = pino({ level: values['log-level'], base: undefined });
@@ -123,6 +136,7 @@ async function serve(argv: string[]): Promise<number> {
     defaultRegistries,
     credentials: staticCredentials(credentials),
     logger,
+    keepWarm,
   });
   const bound = await mirror.start(listen);
   const addresses = mirrorAddresses(bound);
@@ -131,6 +145,7 @@ async function serve(argv: string[]): Promise<number> {
   process.stdout.write(
     [
       `Dockmirror is serving ${served.map((r) => (r.name === 'docker.io' ? `docker.io (from ${upstream})` : r.name)).join(', ')} on ${bound.host}:${bound.port}, caching in ${cacheDir}.`,
+      ...(keepWarm ? [`Keeping ${keepWarm.images.length} image(s) warm, refreshed every ${Math.round(keepWarm.everyMs! / 60_000)} min.`] : []),
       credentials ? `Pulls are authenticated as ${credentials.username}.` : 'Pulls are anonymous (set DOCKERHUB_USERNAME and DOCKERHUB_TOKEN for a higher limit).',
       'LAN hosts can use:',
       ...addresses.map((a) => `  ${a.mirrorUrl}   (${a.interfaceName})`),
