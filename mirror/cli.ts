@@ -23,7 +23,7 @@ const usage = `Usage:
                    [--tag-ttl DURATION] [--log-level LEVEL] [--allow CIDR[,CIDR…]]
                    [--min-free SIZE] [--username USER --password-stdin]
                    [--registry NAME=URL]… [--no-default-registries]
-                   [--keep-warm FILE [--refresh-every DURATION]]
+                   [--keep-warm FILE [--refresh-every DURATION]] [--expire-after DURATION]
                    [--ui [HOST:]PORT [--ui-allow-lan]]
   dockmirror verify --cache DIR    re-hash the cache, remove damaged blobs (exit code 1 if any)
   dockmirror start            the desktop app (headless with its web UI where Electron cannot start)
@@ -35,6 +35,7 @@ say); --registry NAME=URL (repeatable) adds a registry or points one at another 
 
 --keep-warm FILE: one image a line (registry/name:tag, optionally --platform os/arch,…; # comments)
 kept pinned and refreshed every --refresh-every (default 6h) with HEADs, fetching only what changed.
+--expire-after 30d removes images nobody pulled for that long (never kept or pinned ones).
 
 Docker Hub credentials: DOCKERHUB_USERNAME and DOCKERHUB_TOKEN, or --password-stdin.`;
 
@@ -90,6 +91,7 @@ async function serve(argv: string[]): Promise<number> {
       'no-default-registries': { type: 'boolean', default: false },
       'keep-warm': { type: 'string' },
       'refresh-every': { type: 'string' },
+      'expire-after': { type: 'string' },
     },
     strict: true,
   });
@@ -137,6 +139,7 @@ async function serve(argv: string[]): Promise<number> {
     credentials: staticCredentials(credentials),
     logger,
     keepWarm,
+    expireAfterMs: values['expire-after'] === undefined ? null : parseDuration(values['expire-after']),
   });
   const bound = await mirror.start(listen);
   const addresses = mirrorAddresses(bound);

@@ -74,6 +74,7 @@ export class Mirror implements MirrorEngine {
       logger: this.logger,
       now,
       maxBytes: () => this.options.maxSizeBytes ?? null,
+      expireAfterMs: () => this.options.expireAfterMs ?? null,
       keepWarm: options.keepWarm,
     });
     const upstreamName = options.registryName ?? dockerHubName;

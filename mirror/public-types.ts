@@ -230,6 +230,8 @@ export interface MirrorOptions {
   tagTtlMs?: number;
   /** Cache size cap in bytes; null or absent means no cap. */
   maxSizeBytes?: number | null;
+  /** Images nobody pulled for this long are removed, pinned ones never; null or absent: no expiry. */
+  expireAfterMs?: number | null;
   /** Images refreshed on a schedule and pinned (mirror/keep/keep-warm.ts). */
   keepWarm?: KeepWarmSettings;
   /** Credentials for `registryName` (docker.io by default). */

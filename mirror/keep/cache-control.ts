@@ -21,6 +21,7 @@ export interface CacheControlParts {
   logger: Logger;
   now: () => number;
   maxBytes: () => number | null;
+  expireAfterMs: () => number | null;
   keepWarm?: KeepWarmSettings;
 }
 
@@ -29,6 +30,7 @@ export class CacheControl {
   readonly references: References;
   readonly evictor: Evictor;
   private keepWarm: KeepWarm | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly parts: CacheControlParts) {
     const { paths, store, records, problems, logger } = parts;
@@ -40,6 +42,8 @@ export class CacheControl {
       references: this.references,
       pins: this.pins,
       maxBytes: parts.maxBytes,
+      expireAfterMs: parts.expireAfterMs,
+      now: parts.now,
       onEvicted: (digest) => {
         parts.registries().forget(digest);
         logger.debug({ digest }, 'evicted from the cache');
@@ -63,11 +67,18 @@ export class CacheControl {
       });
     }
     this.keepWarm?.start();
+    // Images age without any request arriving, so expiry also looks once an hour.
+    if (this.parts.expireAfterMs() !== null && !this.expiryTimer) {
+      this.expiryTimer = setInterval(() => void this.evictor.request(), 3_600_000);
+      this.expiryTimer.unref();
+    }
     void this.evictor.request();
   }
 
   stop(): void {
     this.keepWarm?.stop();
+    if (this.expiryTimer) clearInterval(this.expiryTimer);
+    this.expiryTimer = null;
   }
 
   keptStatus(): KeptImageStatus[] | undefined {

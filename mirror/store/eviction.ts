@@ -15,6 +15,9 @@ export interface EvictorParts {
   references: References;
   pins: Pins;
   maxBytes: () => number | null;
+  /** Images nobody pulled for this long are removed (unpinned ones only); null: no expiry. */
+  expireAfterMs: () => number | null;
+  now: () => number;
   onEvicted: (digest: string) => void;
   /** A sentence when pinned content alone is over the cap; null once the cache fits again. */
   onOverCap: (message: string | null) => void;
@@ -45,16 +48,20 @@ export class Evictor {
   private async pass(): Promise<void> {
     const { store, references, pins, maxBytes, onOverCap } = this.parts;
     const cap = maxBytes();
-    if (cap === null || store.totalBytes <= cap) return onOverCap(null);
+    const expireAfterMs = this.parts.expireAfterMs();
+    if ((cap === null || store.totalBytes <= cap) && expireAfterMs === null) return onOverCap(null);
     await pins.load();
     const { images, counts } = await references.scan();
     const pinned = images.filter((image) => pins.has(imageKey(image.registry, image.repository, image.tag)));
     const protectedBlobs = new Set(pinned.flatMap((image) => [...image.blobs]));
+    const expired = expiredImages(images, pinned, expireAfterMs, this.parts.now());
+    for (const image of expired) await this.evictImage(image, counts, protectedBlobs);
+    if (cap === null || store.totalBytes <= cap) return onOverCap(null);
     for (const digest of store.evictionCandidates()) {
       if (store.totalBytes <= cap) break;
       if (!counts.has(digest)) await this.deleteBlob(digest);
     }
-    const evictable = images.filter((image) => !pinned.includes(image)).sort((a, b) => a.lastUsed - b.lastUsed);
+    const evictable = images.filter((image) => !pinned.includes(image) && !expired.includes(image)).sort((a, b) => a.lastUsed - b.lastUsed);
     for (const image of evictable) {
       if (store.totalBytes <= cap) break;
       await this.evictImage(image, counts, protectedBlobs);
@@ -78,6 +85,12 @@ export class Evictor {
   private async deleteBlob(digest: string): Promise<void> {
     if (await this.parts.store.delete(digest)) this.parts.onEvicted(digest);
   }
+}
+
+/** Unpinned images whose last use (pull, or fetch) is older than `expireAfterMs`. */
+export function expiredImages(images: ImageReferences[], pinned: ImageReferences[], expireAfterMs: number | null, now: number): ImageReferences[] {
+  if (expireAfterMs === null) return [];
+  return images.filter((image) => !pinned.includes(image) && now - image.lastUsed > expireAfterMs);
 }
 
 function formatSize(bytes: number): string {
