@@ -25,6 +25,9 @@ const usage = `Usage:
                    [--registry NAME=URL]… [--no-default-registries]
                    [--keep-warm FILE [--refresh-every DURATION]] [--expire-after DURATION]
                    [--ui [HOST:]PORT [--ui-allow-lan]]
+  dockmirror prefetch --mirror URL [--from FILE]… [IMAGE…]
+                   the mirror running on this machine pulls the images into its cache (FILE: a
+                   docker-compose.yml, Kubernetes YAML, a Dockerfile or a list of names)
   dockmirror verify --cache DIR    re-hash the cache, remove damaged blobs (exit code 1 if any)
   dockmirror start            the desktop app (headless with its web UI where Electron cannot start)
 
@@ -49,6 +52,12 @@ export async function main(argv: string[]): Promise<number> {
         return await serve(rest);
       case 'verify':
         return await verify(rest);
+      case 'prefetch': {
+        // Resolved at run time: the YAML reader lives in main/, so the engine never loads it.
+        const command = '../main/prefetch/prefetch-command.js';
+        const { prefetchCommand } = (await import(command)) as { prefetchCommand: (argv: string[]) => Promise<number> };
+        return await prefetchCommand(rest);
+      }
       case 'start': {
         // Resolved at run time: the desktop launcher lives in main/ and is not part of the engine.
         const launcher = '../main/launch.js';

@@ -20,6 +20,7 @@ import { legacyRegistryName, registryKey, StorePaths } from './store/paths.js';
 import { migrateRegistryKeys } from './store/registry-migration.js';
 import { RecordStore } from './store/records.js';
 import { CacheControl } from './keep/cache-control.js';
+import { prefetchImages, type PrefetchProgress, type PrefetchResult } from './keep/prefetch.js';
 import { upstreamTimeouts } from './upstream/timeouts.js';
 
 export const defaultUpstream = dockerHubUpstream;
@@ -132,6 +133,7 @@ export class Mirror implements MirrorEngine {
         }),
       health: () => checkHealth(this.store, this.guard, this.problems),
       onRequest: (event) => this.recordRequest(event),
+      prefetch: (images, onProgress) => this.prefetch(images, onProgress),
       onInternalError: (error, event) => this.logger.error({ err: error, request: event }, 'internal error while answering a request'),
     });
     await new Promise<void>((resolve, reject) => {
@@ -203,6 +205,14 @@ export class Mirror implements MirrorEngine {
   async pinImage(registry: string, repository: string, tag: string, pinned: boolean): Promise<void> {
     await this.ensureOpen();
     await this.keep.pin(registry, repository, tag, pinned);
+  }
+
+  /** Pulls images into the cache with no host involved; progress per image and per blob. */
+  async prefetch(images: readonly string[], onProgress: (progress: PrefetchProgress) => void = () => {}): Promise<PrefetchResult[]> {
+    await this.ensureOpen();
+    const results = await prefetchImages(images, this.registries, { store: this.store, records: this.records, now: this.options.now }, onProgress);
+    this.logger.info({ images: results.map((r) => `${r.image} ${r.ok ? 'ok' : r.message}`) }, 'prefetched');
+    return results;
   }
 
   /** Refreshes every kept-warm image now; the schedule runs only while the mirror is serving. */

@@ -14,6 +14,7 @@ import { LoginThrottle, LoginThrottled, loginThrottledCode } from './login-throt
 import type { RegistryHandlers } from './registry-handlers.js';
 import { errorReply, sendReply, type Reply } from './reply.js';
 import { parseRequest, targetQuery, type Route } from './route.js';
+import { adminPrefix, handleAdmin, type AdminOptions } from './admin.js';
 
 /** What answers for one registry: its API handlers and its private-repository rule. */
 export interface RegistryEndpoint {
@@ -40,6 +41,8 @@ export interface RegistryServerOptions {
   sendBuffers: BufferPool;
   /** Failed client logins per address (login-throttle.ts); one with the defaults when absent. */
   logins?: LoginThrottle;
+  /** Loopback-only admin requests under /_dockmirror/ (admin.ts); absent: none. */
+  prefetch?: AdminOptions['prefetch'];
 }
 
 type ServeOptions = RegistryServerOptions & { logins: LoginThrottle };
@@ -141,6 +144,9 @@ async function handle(options: ServeOptions, request: IncomingMessage, response:
     durationMs: 0,
     cache: 'none',
   };
+  if (!refusal && options.prefetch && request.url?.startsWith(adminPrefix)) {
+    return handleAdmin({ prefetch: options.prefetch, authenticate: (authorization) => options.access.authenticate(authorization), logins: options.logins }, request, response);
+  }
   let reply: Reply;
   try {
     if (refusal) throw refusal;

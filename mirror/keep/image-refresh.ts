@@ -55,24 +55,22 @@ export interface ImageRefreshResult {
 
 interface ManifestJson {
   manifests?: { digest?: unknown; platform?: { os?: unknown; architecture?: unknown; variant?: unknown } }[];
-  config?: { digest?: unknown };
-  layers?: { digest?: unknown }[];
+  config?: { digest?: unknown; size?: unknown };
+  layers?: { digest?: unknown; size?: unknown }[];
 }
 
 const digestPattern = /^sha256:[a-f0-9]{64}$/;
 
-export async function refreshImage(registry: UpstreamRegistry, parts: RefreshParts, entry: KeepEntry, budget: RunBudget): Promise<ImageRefreshResult> {
+/** A blob of the image starts downloading (`done` false) or is stored (`done` true): progress per layer. */
+export type BlobProgress = (blob: { digest: string; size: number | null; done: boolean }) => void;
+
+export async function refreshImage(registry: UpstreamRegistry, parts: RefreshParts, entry: KeepEntry, budget: RunBudget, onBlob?: BlobProgress): Promise<ImageRefreshResult> {
   const { store, records, now } = parts;
   const { repository, tag } = entry;
   const before = await records.readTag(registry.key, repository, tag);
   const head = await registry.upstream.manifest('HEAD', repository, tag);
   const result: ImageRefreshResult = { outcome: 'unchanged', digest: head.digest, manifestsFetched: 0, blobsFetched: 0 };
-  const fetchManifest = async (digest: string): Promise<void> => {
-    if (store.has(digest)) return;
-    budget.take();
-    await registry.manifests.get('GET', repository, { kind: 'digest', value: digest });
-    result.manifestsFetched++;
-  };
+  const fetchManifest = manifestFetcher(registry, store, repository, budget, result);
   await fetchManifest(head.digest);
   const meta = await records.readManifestMeta(head.digest);
   const latest = await records.readTag(registry.key, repository, tag);
@@ -83,11 +81,37 @@ export async function refreshImage(registry: UpstreamRegistry, parts: RefreshPar
     checkedAt: now(),
     lastPulled: latest?.lastPulled ?? before?.lastPulled ?? null,
   });
-  const top = await readManifest(store, head.digest);
+  await fetchTree(registry, store, repository, head.digest, entry.platforms, fetchManifest, result, onBlob);
+  if (before?.digest !== head.digest) result.outcome = 'updated';
+  else if (result.manifestsFetched + result.blobsFetched > 0) result.outcome = 'repaired';
+  return result;
+}
+
+export function manifestFetcher(registry: UpstreamRegistry, store: BlobStore, repository: string, budget: RunBudget, result: { manifestsFetched: number }): (digest: string) => Promise<void> {
+  return async (digest) => {
+    if (store.has(digest)) return;
+    budget.take();
+    await registry.manifests.get('GET', repository, { kind: 'digest', value: digest });
+    result.manifestsFetched++;
+  };
+}
+
+/** Fetches what the store lacks below a stored manifest: the wanted platforms of an index and every missing blob. */
+export async function fetchTree(
+  registry: UpstreamRegistry,
+  store: BlobStore,
+  repository: string,
+  digest: string,
+  platforms: string[] | null,
+  fetchManifest: (digest: string) => Promise<void>,
+  result: { blobsFetched: number },
+  onBlob?: BlobProgress,
+): Promise<void> {
+  const top = await readManifest(store, digest);
   const images: ManifestJson[] = [];
   if (top?.manifests) {
     for (const child of top.manifests) {
-      if (typeof child.digest !== 'string' || !digestPattern.test(child.digest) || !wanted(child.platform, entry.platforms)) continue;
+      if (typeof child.digest !== 'string' || !digestPattern.test(child.digest) || !wanted(child.platform, platforms)) continue;
       await fetchManifest(child.digest);
       const manifest = await readManifest(store, child.digest);
       if (manifest) images.push(manifest);
@@ -96,15 +120,15 @@ export async function refreshImage(registry: UpstreamRegistry, parts: RefreshPar
     images.push(top);
   }
   for (const image of images) {
-    for (const blob of [image.config?.digest, ...(image.layers ?? []).map((layer) => layer.digest)]) {
-      if (typeof blob !== 'string' || !digestPattern.test(blob) || store.has(blob)) continue;
-      await downloadBlob(registry, repository, blob);
+    for (const blob of [image.config, ...(image.layers ?? [])]) {
+      if (typeof blob?.digest !== 'string' || !digestPattern.test(blob.digest) || store.has(blob.digest)) continue;
+      const size = typeof blob.size === 'number' ? blob.size : null;
+      onBlob?.({ digest: blob.digest, size, done: false });
+      await downloadBlob(registry, repository, blob.digest);
       result.blobsFetched++;
+      onBlob?.({ digest: blob.digest, size, done: true });
     }
   }
-  if (before?.digest !== head.digest) result.outcome = 'updated';
-  else if (result.manifestsFetched + result.blobsFetched > 0) result.outcome = 'repaired';
-  return result;
 }
 
 function wanted(platform: { os?: unknown; architecture?: unknown; variant?: unknown } | undefined, platforms: string[] | null): boolean {
