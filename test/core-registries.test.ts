@@ -10,6 +10,7 @@ import type { AppCore } from '../main/core/app-host.js';
 import type { AppSettings } from '../main/core/contract.js';
 import { sessionKeychain } from '../main/core/memory-stores.js';
 import { defaultSettings, validateSettings } from '../main/core/settings.js';
+import { DEFAULT_HUB_USER } from './support/hub.js';
 import { findFreePort } from './support/ports.js';
 import { repositoriesSeen, startSecondUpstream, type SecondUpstream } from './support/second-upstream.js';
 import { startTestUpstream, type TestUpstream } from './support/upstream.js';
@@ -77,4 +78,31 @@ test('the engine serves the enabled registries from the settings, each from its 
   assert.match(((await off.json()) as { errors: { message: string }[] }).errors[0]!.message, /the registry ghcr\.io is turned off/);
   const listed = await core.listCache();
   assert.deepEqual(listed.map((r) => `${r.registry}/${r.repository}`), ['ghcr.io/owner/app'], 'a turned-off registry keeps its cached images listed');
+});
+
+test('credentials saved for ghcr.io go only to its own realm; docker.io stays anonymous; the window learns the user, never the token', async (t) => {
+  const { core, base } = await startCore(t, {
+    registries: [
+      { name: 'docker.io', upstream: null, enabled: true },
+      { name: 'ghcr.io', upstream: ghcr.url, enabled: true },
+    ],
+  });
+  const status = await core.saveCredentials(DEFAULT_HUB_USER.username, DEFAULT_HUB_USER.password, 'ghcr.io');
+  assert.equal(status.savedFor, null, 'no Docker Hub account');
+  assert.deepEqual(status.registries, { 'ghcr.io': DEFAULT_HUB_USER.username });
+  assert.ok(!JSON.stringify(core.currentState()).includes(DEFAULT_HUB_USER.password));
+  hub.hub.resetStats();
+  ghcr.hub.resetStats();
+  for (const path of [`/v2/${ghcr.image.repository}/manifests/${ghcr.image.tag}?ns=ghcr.io`, '/v2/alpine-test/manifests/latest']) {
+    const response = await fetch(`${base}${path}`);
+    assert.equal(response.status, 200, path);
+    await response.arrayBuffer();
+  }
+  assert.ok(ghcr.hub.stats().tokenRequests.some((r) => r.username === DEFAULT_HUB_USER.username), 'ghcr.io got its account');
+  assert.ok(hub.hub.stats().tokenRequests.length > 0);
+  assert.ok(hub.hub.stats().tokenRequests.every((r) => r.username === null), 'Docker Hub never saw the ghcr.io account');
+  const tested = await core.testCredentials('ghcr.io');
+  assert.equal(tested.ok, true, tested.message);
+  const deleted = await core.deleteCredentials('ghcr.io');
+  assert.equal(deleted.registries, undefined, 'no registry has an account any more');
 });

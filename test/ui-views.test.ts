@@ -252,7 +252,9 @@ test('cache: list, delete one image after confirming, change the folder through 
   await page.waitForSelector('tr.image');
   assert.equal(await page.locator('tr.image').count(), 2);
   await shoot(page, 'cache-1400x900-light');
-  await page.click('button[aria-label="Delete library/nginx:1.27"]');
+  assert.equal(await page.locator('tr.registry th').textContent(), 'docker.io', 'grouped by registry');
+  assert.equal(await page.locator('tr.repo th').textContent(), 'docker.io/library/nginx', 'named as clients pull it');
+  await page.click('button[aria-label="Delete docker.io/library/nginx:1.27"]');
   await page.click('dialog button.danger');
   await page.waitForFunction(() => document.querySelectorAll('tr.image').length === 1);
   assert.ok(api.calls.includes('deleteCachedImage docker.io library/nginx 1.27'));

@@ -50,6 +50,8 @@ export interface CredentialStatus {
   keychainAvailable: boolean;
   /** The Docker Hub user whose token is saved, or null. Never the token. */
   savedFor: string | null;
+  /** The user saved for each other registry that has credentials (`ghcr.io` → `alice`). Never a token. */
+  registries?: Record<string, string>;
   /** A plain sentence when something is wrong (e.g. no Secret Service on this desktop). */
   message?: string;
 }
@@ -119,9 +121,10 @@ export interface DockmirrorApi {
   /** Validated in the core; an invalid value is rejected with a plain sentence. */
   updateSettings(patch: Partial<AppSettings>): Promise<AppState>;
 
-  saveCredentials(username: string, token: string): Promise<CredentialStatus>;
-  testCredentials(): Promise<CredentialTestResult>;
-  deleteCredentials(): Promise<CredentialStatus>;
+  /** `registry` defaults to docker.io; each registry has one account in the keychain. */
+  saveCredentials(username: string, token: string, registry?: string): Promise<CredentialStatus>;
+  testCredentials(registry?: string): Promise<CredentialTestResult>;
+  deleteCredentials(registry?: string): Promise<CredentialStatus>;
   /** Mirror client auth password, stored in the keychain. */
   setClientPassword(password: string): Promise<AppState>;
 

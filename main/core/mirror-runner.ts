@@ -13,6 +13,8 @@ export type EngineTuning = Pick<MirrorOptions, 'registryName' | 'minFreeBytes' |
 export interface RunnerDeps {
   logger: Logger;
   credentials: CredentialsProvider;
+  /** Each other registry's credentials (keychain, one account per registry). */
+  credentialsFor?: (registry: string) => CredentialsProvider;
   clientPassword(): Promise<string | null>;
   onEvent(event: MirrorEvent): void;
   tuning?: EngineTuning;
@@ -140,9 +142,16 @@ export class MirrorRunner {
       maxSizeBytes: settings.maxSizeBytes,
       allowlist: settings.allowlist,
       credentials: this.deps.credentials,
+      registryCredentials: this.otherRegistryCredentials(settings),
       logger: this.deps.logger,
       clientAuth: clientPassword ? { username: settings.clientAuth.username, password: clientPassword } : null,
     });
+  }
+
+  private otherRegistryCredentials(settings: AppSettings): Record<string, CredentialsProvider> | undefined {
+    const credentialsFor = this.deps.credentialsFor;
+    if (!credentialsFor) return undefined;
+    return Object.fromEntries(settings.registries.filter((r) => r.name !== 'docker.io').map((r) => [r.name, credentialsFor(r.name)]));
   }
 
   private replace(engine: MirrorEngine, settings: AppSettings): void {

@@ -36,7 +36,9 @@ export class RemoteMirror implements MirrorEngine {
     options: MirrorOptions,
     readonly id: number,
   ) {
-    const { credentials, logger, ...settings } = options;
+    // Providers are functions and cannot cross to the engine process; only docker.io's is relayed
+    // on demand (credentials-request), so other registries pull anonymously there for now.
+    const { credentials, logger, registryCredentials: _notRelayed, ...settings } = options;
     this.settings = settings;
     this.credentials = credentials;
     this.logger = logger;

@@ -75,8 +75,15 @@ export function cacheView(ctx: Context): View {
       h('thead', {}, h('tr', {}, ...['Image', 'Size', 'Last pull', ''].map((t) => h('th', { text: t, attrs: { scope: 'col' } })))),
     );
     const body = h('tbody');
-    for (const repo of repos) {
-      const name = repo.registry && repo.registry !== 'docker.io' ? `${repo.registry}/${repo.repository}` : repo.repository;
+    // Grouped by registry, each image named as clients pull it (docker.io/library/nginx).
+    const sorted = [...repos].sort((a, b) => a.registry.localeCompare(b.registry) || a.repository.localeCompare(b.repository));
+    let group: string | undefined;
+    for (const repo of sorted) {
+      if (repo.registry !== group) {
+        group = repo.registry;
+        body.append(h('tr', { class: 'registry' }, h('th', { text: repo.registry, attrs: { scope: 'rowgroup', colspan: '4' } })));
+      }
+      const name = `${repo.registry}/${repo.repository}`;
       const delRepo = h('button', { type: 'button', class: 'danger small', text: 'Delete all tags', attrs: { 'aria-label': `Delete ${name}` } });
       delRepo.addEventListener('click', () => void remove(delRepo, repo, undefined, name));
       body.append(

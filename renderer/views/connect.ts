@@ -24,6 +24,7 @@ export function connectView(ctx: Context): View {
   const clientsList = h('table', { class: 'clients' });
   const refreshClients = h('button', { type: 'button', text: 'Refresh' });
   let urls: string[] = [];
+  let registries: string[] = ['docker.io'];
   let shownFor = '';
 
   fileInput.addEventListener('change', async () => {
@@ -71,7 +72,7 @@ export function connectView(ctx: Context): View {
     }
     let snippets;
     try {
-      snippets = hostSnippets(chosen);
+      snippets = hostSnippets(chosen, registries);
     } catch (error) {
       snippetsBox.append(h('p', { class: 'error', text: errorText(error) }));
       return;
@@ -132,7 +133,8 @@ export function connectView(ctx: Context): View {
     element,
     update(state: AppState) {
       urls = state.addresses.map((a) => a.mirrorUrl);
-      const key = urls.join(' ');
+      registries = state.settings.registries.filter((r) => r.enabled).map((r) => r.name);
+      const key = `${urls.join(' ')}|${registries.join(' ')}`;
       if (key === shownFor) return;
       shownFor = key;
       const previous = addressSelect.value;

@@ -18,7 +18,8 @@ export async function startSecondUpstream(): Promise<SecondUpstream> {
   const registry = await startRegistry();
   try {
     const image = await pushRandomImage(registry.url, { repository: 'owner/app', tag: '1', sizeBytes: 300 * 1024 });
-    const hub = await startHub({ registryUrl: registry.url, realm: 'own-server', service: 'ghcr.io' });
+    // Its realm is at its own origin, as ghcr.io's is (https://ghcr.io/token).
+    const hub = await startHub({ registryUrl: registry.url, service: 'ghcr.io' });
     return {
       url: hub.url,
       hub,
