@@ -167,6 +167,12 @@ export class FakeApi implements DockmirrorApi {
       .filter((r) => !(r.repository === repository && (!reference || r.images.length === 0)));
     return structuredClone(this.repositories);
   }
+  async pinCachedImage(registry: string, repository: string, tag: string, pinned: boolean) {
+    this.calls.push(`pinCachedImage ${registry} ${repository} ${tag} ${pinned}`);
+    for (const repo of this.repositories) if (repo.repository === repository) for (const image of repo.images) if (image.reference === tag) image.pinned = pinned;
+    return structuredClone(this.repositories);
+  }
+
   async clearCache() {
     this.calls.push('clearCache');
     this.repositories = [];

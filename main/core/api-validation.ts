@@ -74,6 +74,12 @@ export const apiCalls: Readonly<Record<ApiMethodName, ApiCall>> = Object.freeze(
   deleteCachedImage: (api, args) =>
     api.deleteCachedImage(registryName(args[0]), repositoryName(args[1]), optionalReference(args, 2)),
   clearCache: (api) => api.clearCache(),
+  pinCachedImage: (api, args) => {
+    const tag = optionalReference(args, 2);
+    if (tag === undefined || tag.includes(':')) throw new BadRequest('Pin a tag, such as latest.');
+    if (typeof args[3] !== 'boolean') throw new BadRequest('Say whether to pin (true) or unpin (false).');
+    return api.pinCachedImage(registryName(args[0]), repositoryName(args[1]), tag, args[3]);
+  },
   recentEvents: (api) => api.recentEvents(),
   recentClients: (api) => api.recentClients(),
 });

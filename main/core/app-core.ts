@@ -208,6 +208,13 @@ class Core implements AppCore {
     return engine.listCache();
   }
 
+  async pinCachedImage(registry: string, repository: string, tag: string, pinned: boolean) {
+    await this.opened;
+    const engine = this.runner.current(this.settings);
+    await engine.pinImage(registry, repository, tag, pinned);
+    return engine.listCache();
+  }
+
   async clearCache() {
     await this.opened;
     const engine = this.runner.current(this.settings);

@@ -138,6 +138,8 @@ export interface DockmirrorApi {
   listCache(): Promise<CachedRepository[]>;
   deleteCachedImage(registry: string, repository: string, reference?: string): Promise<CachedRepository[]>;
   clearCache(): Promise<CachedRepository[]>;
+  /** Pins or unpins a cached tag: the size cap and expiry never remove a pinned image. */
+  pinCachedImage(registry: string, repository: string, tag: string, pinned: boolean): Promise<CachedRepository[]>;
 
   /** The ring buffer of recent events, oldest first, so a new window shows the last pulls. */
   recentEvents(): Promise<MirrorEvent[]>;
