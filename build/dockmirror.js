@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const entry = join(root, 'dist', 'mirror', 'cli.js');
+const entry = join(root, 'dist', 'main', 'cli', 'cli.js');
 
 function newestSourceTime(dir) {
   let newest = 0;

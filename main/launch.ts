@@ -8,7 +8,7 @@ import { defaultDataDir, newInstallCacheDir } from './core/data-dir.js';
 import { keytarKeychain } from './core/keychain.js';
 import { openWithSystem } from './headless/open-with-system.js';
 import { createHeadlessCore, runHeadless } from './headless/run-headless.js';
-import { parseUiAddress } from './headless/ui-address.js';
+import { parseUiAddress } from './cli/listen-address.js';
 import { assertUiAddressAllowed } from './headless/ui-access.js';
 import { electronPackageDir, fetchElectron, installedElectron } from './launch/electron-binary.js';
 import { runElectron } from './launch/electron-process.js';

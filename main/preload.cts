@@ -3,11 +3,11 @@
 // equal to main's) and exposes exactly DockmirrorApi — never ipcRenderer itself, which would let
 // the page send on any channel.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { AppState, DockmirrorApi, MirrorEvent } from './core/contract.js';
+import type { AppState, DockmirrorApi, MirrorEvent } from './shared/contract.js';
 
 type Reply = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string } };
 
-const invokeChannels = new Set([
+const invokeChannels: ReadonlySet<string> = new Set([
   'getState',
   'startMirror',
   'stopMirror',

@@ -74,6 +74,7 @@ export interface MirrorCounters {
   pullsServed: number;
 }
 
+/** What the engine itself finds wrong; the app adds its own codes (main/shared/contract.ts). */
 export type HealthProblemCode =
   | 'cache-not-writable'
   | 'disk-full'
@@ -81,15 +82,8 @@ export type HealthProblemCode =
   | 'rate-limited'
   /** The upstream's token service rejected the owner's credentials, or they were withheld from an unsafe one. */
   | 'upstream-credentials'
-  | 'port-in-use'
-  | 'keychain-unavailable'
-  | 'start-failed'
   /** Only pinned (or in-use) content is left and it is over the size cap (store/eviction.ts). */
-  | 'cache-over-cap'
-  /** The allowlist refuses an address the app lists for LAN hosts (lan-addresses.ts). */
-  | 'allowlist-refuses-lan'
-  /** The app runs the engine in its own process, and that process died (it is restarted). */
-  | 'engine-crashed';
+  | 'cache-over-cap';
 
 export interface HealthProblem {
   code: HealthProblemCode;

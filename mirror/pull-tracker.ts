@@ -2,6 +2,7 @@
 // gone quiet for a moment — the line people want to read ("10.0.0.21 pulled library/nginx:latest
 // — 7 blobs, 68 MB, 5 from cache, 1.2 s") instead of a dozen request lines.
 import { randomUUID } from 'node:crypto';
+import { formatBytes } from './byte-size.js';
 import type { PullEvent, RequestEvent } from './public-types.js';
 
 interface OpenPull {
@@ -92,15 +93,4 @@ export class PullTracker {
       summary: `${pull.client} ${pull.ok ? 'pulled' : 'failed to pull'} ${image} — ${pull.blobs.size} blob${pull.blobs.size === 1 ? '' : 's'}, ${formatBytes(pull.bytes)}, ${pull.blobsFromCache} from cache, ${(durationMs / 1000).toFixed(1)} s`,
     });
   }
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value >= 100 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
 }

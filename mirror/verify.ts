@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { formatBytes } from './pull-tracker.js';
+import { formatBytes } from './byte-size.js';
 import { BlobStore } from './store/blob-store.js';
 import { StorePaths } from './store/paths.js';
 

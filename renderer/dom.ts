@@ -46,9 +46,11 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = 
   return el;
 }
 
-let idCounter = 0;
+/** An element id no other element of the page has; random, so no counter outlives its page. */
 export function uid(prefix: string): string {
-  return `${prefix}-${++idCounter}`;
+  // getRandomValues, not randomUUID: a window served on a LAN address over http is no secure context.
+  const bytes = crypto.getRandomValues(new Uint8Array(8));
+  return `${prefix}-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
 /** A labelled field: label, control, and an optional hint tied to it with aria-describedby. */

@@ -1,6 +1,6 @@
 // The browser's stand-in for a native folder picker: a path field checked by the server and a
 // list of sub-folders to walk. Returns the chosen folder, or null when cancelled.
-import type { DockmirrorApi } from '../main/core/contract.js';
+import type { DockmirrorApi } from '../main/shared/contract.js';
 import { clear, field, h } from './dom.js';
 import { errorText } from './notify.js';
 

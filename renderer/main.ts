@@ -1,6 +1,6 @@
 // The window's entry: find the API (Electron preload or headless HTTP), build the views, keep
 // them fed with the latest state, and switch between them from the sidebar or the URL hash.
-import type { AppState } from '../main/core/contract.js';
+import type { AppState } from '../main/shared/contract.js';
 import { selectApi } from './api/select.js';
 import { h } from './dom.js';
 import { errorText, notifyRegion } from './notify.js';

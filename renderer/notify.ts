@@ -1,12 +1,11 @@
 // One polite live region for results and errors, so screen readers hear them too.
 import { h } from './dom.js';
 
-let region: HTMLElement | null = null;
-let timer: number | undefined;
+const regionId = 'dm-notify';
 
+/** The page's one region (main.ts places it); the document holds it, so this module holds no state. */
 export function notifyRegion(): HTMLElement {
-  region ??= h('div', { class: 'toast', role: 'status', attrs: { 'aria-live': 'polite' } });
-  return region;
+  return document.getElementById(regionId) ?? h('div', { id: regionId, class: 'toast', role: 'status', attrs: { 'aria-live': 'polite' } });
 }
 
 export function notify(message: string, kind: 'info' | 'error' = 'info'): void {
@@ -14,8 +13,9 @@ export function notify(message: string, kind: 'info' | 'error' = 'info'): void {
   el.textContent = message;
   el.dataset['kind'] = kind;
   el.classList.add('visible');
-  window.clearTimeout(timer);
-  timer = window.setTimeout(() => el.classList.remove('visible'), kind === 'error' ? 8000 : 3000);
+  // The pending hide lives on the region, so a new message restarts the same timer.
+  window.clearTimeout(Number(el.dataset['hideTimer']));
+  el.dataset['hideTimer'] = String(window.setTimeout(() => el.classList.remove('visible'), kind === 'error' ? 8000 : 3000));
 }
 
 export function errorText(error: unknown): string {

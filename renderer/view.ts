@@ -1,4 +1,4 @@
-import type { AppState, DockmirrorApi } from '../main/core/contract.js';
+import type { AppState, DockmirrorApi } from '../main/shared/contract.js';
 
 /** What every view gets: the API and the latest app state, updated from calls and the event stream. */
 export interface Context {

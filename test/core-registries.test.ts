@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
 import { createAppCore } from '../main/core/app-core.js';
 import type { AppCore } from '../main/core/app-host.js';
-import type { AppSettings } from '../main/core/contract.js';
+import type { AppSettings } from '../main/shared/contract.js';
 import { sessionKeychain } from '../main/core/memory-stores.js';
 import { defaultSettings, validateSettings } from '../main/core/settings.js';
 import { DEFAULT_HUB_USER } from './support/hub.js';

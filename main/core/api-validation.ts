@@ -3,7 +3,7 @@
 // untrusted as any other client, whatever carries its call.
 // Arguments that become paths are checked against their grammar here (api-arguments.ts).
 import { BadRequest, folderPath, imageReference, registryName, repositoryName } from './api-arguments.js';
-import type { AppSettings, CacheMoveMode, DockmirrorApi } from './contract.js';
+import type { AppSettings, CacheMoveMode, DockmirrorApi } from '../shared/contract.js';
 
 export { BadRequest };
 

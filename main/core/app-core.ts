@@ -8,13 +8,14 @@ import type { AppCore, AppCoreOptions } from './app-host.js';
 import { openAppLog, type AppLog } from './app-logger.js';
 import { checkCachePath, listDirectory } from './cache-folder.js';
 import { CacheSwitch } from './cache-switch.js';
-import type { AppNotice, AppProblem, AppSettings, AppState, CacheMoveMode, CredentialStatus, HealthProblem, MirrorEvent } from './contract.js';
+import type { AppNotice, AppProblem, AppSettings, AppState, CacheMoveMode, CredentialStatus, MirrorEvent } from '../shared/contract.js';
 import { CoreError, toCoreError } from './core-error.js';
 import { Credentials } from './credentials.js';
 import { EventLog } from './event-log.js';
 import { applyDesktopDefaults } from './first-run.js';
 import { MirrorRunner, type EngineTuning } from './mirror-runner.js';
-import { openSettingsStore, readSettings, validateSettings } from './settings.js';
+import { openSettingsStore, readSettings, refusedAllowlistProblem } from './settings.js';
+import { checkedSettingsChange } from './settings-change.js';
 import { SettingsInForce } from './settings-in-force.js';
 
 export interface CoreTestHooks {
@@ -40,22 +41,32 @@ class Core implements AppCore {
   private readonly credentials: Credentials;
   private readonly events: EventLog;
   private credentialStatus: CredentialStatus = { keychainAvailable: false, savedFor: null };
-  private startFailure: HealthProblem | null = null;
+  private startFailure: AppProblem | null = null;
   private notices: AppNotice[] = [];
   private readonly eventListeners = new Set<(event: MirrorEvent) => void>();
   private readonly stateListeners = new Set<(state: AppState) => void>();
   private stateTimer: NodeJS.Timeout | undefined;
   private lastState!: AppState;
-  private readonly opened: Promise<void>;
+  private opening: Promise<void> | null = null;
   private closing: Promise<void> | null = null;
 
   constructor(private readonly options: AppCoreOptions & CoreTestHooks) {
     this.credentials = new Credentials(options.keychain, testUpstreamCredentials);
     this.events = new EventLog(options.eventBufferSize);
-    this.opened = this.open();
   }
 
-  private async open(): Promise<void> {
+  /** Opens the settings, log and keychain: the host decides when the disk is touched, and sees a failure there. */
+  open(): Promise<void> {
+    this.opening ??= this.openStores();
+    return this.opening;
+  }
+
+  /** Every call but the subscriptions needs the stores open; using a core its host never opened is a bug. */
+  private get opened(): Promise<void> {
+    return this.opening ?? Promise.reject(new CoreError('not-open', 'The app core was used before its host opened it.'));
+  }
+
+  private async openStores(): Promise<void> {
     await mkdir(this.options.dataDir, { recursive: true });
     const store = this.options.settingsStore ?? openSettingsStore(this.options.dataDir);
     if (this.options.logger) this.logger = this.options.logger;
@@ -73,6 +84,7 @@ class Core implements AppCore {
       onEvent: (event) => this.onMirrorEvent(event),
       tuning: this.options.tuning,
       createEngine: this.options.engines && ((engineOptions) => this.options.engines!.createEngine(engineOptions)),
+      hostProblem: () => this.options.engines?.problem ?? null,
     });
     this.inForce = new SettingsInForce(store, settings, this.runner, this.logger);
     this.cacheSwitch = new CacheSwitch(this.runner, this.inForce, this.logger);
@@ -88,7 +100,7 @@ class Core implements AppCore {
 
   async ready(): Promise<AppState> {
     await this.opened;
-    if (this.settings.startMirrorOnLaunch) await this.tryStart();
+    if (this.settings.startMirrorOnLaunch && !this.settingsProblem(this.settings)) await this.tryStart();
     return this.publish();
   }
 
@@ -103,6 +115,8 @@ class Core implements AppCore {
 
   async startMirror(): Promise<AppState> {
     await this.opened;
+    const refused = this.settingsProblem(this.settings);
+    if (refused) throw new CoreError('invalid-setting', refused.message);
     await this.tryStart();
     if (this.startFailure) throw new CoreError('start-failed', this.startFailure.message);
     return this.publish();
@@ -118,21 +132,12 @@ class Core implements AppCore {
   async updateSettings(patch: Partial<AppSettings>): Promise<AppState> {
     await this.opened;
     const previous = this.settings;
-    const next = validateSettings(patch, previous);
-    if (next.cachePath !== previous.cachePath) {
-      throw new CoreError('invalid-setting', 'Change the cache folder with "Change folder", which can move the cache there.');
-    }
-    if (next.clientAuth.enabled && !previous.clientAuth.enabled && !(await this.credentials.clientPassword())) {
-      throw new CoreError('client-password-missing', 'Save a client password first, then turn client sign-in on.');
-    }
-    if (next.launchAtLogin !== previous.launchAtLogin) {
-      const setLaunchAtLogin = this.options.desktop?.setLaunchAtLogin;
-      if (!setLaunchAtLogin) throw new CoreError('unsupported', 'Launch at login needs the desktop app; in headless mode start Dockmirror from your own startup script.');
-      setLaunchAtLogin(next.launchAtLogin);
-    }
+    const next = await checkedSettingsChange(patch, previous, { clientPassword: () => this.credentials.clientPassword(), setLaunchAtLogin: this.options.desktop?.setLaunchAtLogin });
     await this.inForce.switchTo(next);
     this.startFailure = null;
     this.logger.level = next.logLevel;
+    // A corrected allowlist lets the mirror do what the launch could not.
+    if (this.settingsProblem(previous) && !this.settingsProblem(next) && next.startMirrorOnLaunch) await this.tryStart();
     return this.publish();
   }
 
@@ -243,7 +248,7 @@ class Core implements AppCore {
 
   shutdown(): Promise<void> {
     this.closing ??= (async () => {
-      await this.opened.catch(() => undefined);
+      await this.opening?.catch(() => undefined);
       clearTimeout(this.stateTimer);
       await this.runner?.close();
       await this.options.engines?.close();
@@ -264,6 +269,11 @@ class Core implements AppCore {
     }
   }
 
+  /** A stored allowlist entry the rules refuse (settings.ts readSettings keeps it as stored). */
+  private settingsProblem(settings: AppSettings): AppProblem | null {
+    return refusedAllowlistProblem(settings.allowlist, this.options.dataDir);
+  }
+
   private onMirrorEvent(event: MirrorEvent): void {
     this.events.add(event);
     for (const listener of this.eventListeners) listener(event);
@@ -279,6 +289,8 @@ class Core implements AppCore {
     const port = mirror.listen?.port ?? settings.port;
     const problems: AppProblem[] = [...mirror.problems];
     if (this.startFailure) problems.unshift(this.startFailure);
+    const refused = this.settingsProblem(settings);
+    if (refused) problems.unshift(refused);
     if (this.cacheSwitch.problem) problems.unshift(this.cacheSwitch.problem);
     if (!this.credentialStatus.keychainAvailable && this.credentialStatus.message) {
       problems.push({ code: 'keychain-unavailable', message: this.credentialStatus.message, since: new Date(0).toISOString() });

@@ -2,7 +2,7 @@
 // gets back. The core never imports Electron: each desktop capability it needs arrives here as
 // a plain function, so the same core runs under Electron, in plain Node and in the tests.
 import type { EngineHost } from '../engine-process/engine-host.js';
-import type { AppNotice, AppState, DockmirrorApi } from './contract.js';
+import type { AppNotice, AppState, DockmirrorApi } from '../shared/contract.js';
 import type { FirstRunDefaults } from './first-run.js';
 import type { Keychain } from './keychain.js';
 import type { SettingsStore } from './settings.js';
@@ -34,6 +34,8 @@ export interface AppCoreOptions {
 }
 
 export interface AppCore extends DockmirrorApi {
+  /** Reads the settings, opens the log and asks the keychain; call once before anything else. */
+  open(): Promise<void>;
   /** Starts the mirror when the settings say so; resolves once the state is known. */
   ready(): Promise<AppState>;
   /** The snapshot of the last published state, for synchronous readers like the tray. */

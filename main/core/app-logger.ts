@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import roll from 'pino-roll';
-import type { LogLevel } from './contract.js';
+import type { LogLevel } from '../shared/contract.js';
 
 export const redactedPaths = [
   'password', 'token', 'secret', 'authorization', 'credentials',

@@ -20,7 +20,7 @@ interface Copied {
 }
 
 /** Downloads in progress are not moved: the old engine is stopped before the switch, they are dead. */
-const notMoved = new Set(['tmp']);
+const notMoved: ReadonlySet<string> = new Set(['tmp']);
 
 function toPath(root: string, relative: string): string {
   return join(root, ...relative.split('/'));

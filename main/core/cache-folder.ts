@@ -6,7 +6,7 @@ import { constants } from 'node:fs';
 import { access, readdir, stat, statfs } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { inspectCacheFolder, type CacheFolderState } from '../../mirror/index.js';
-import type { DirectoryListing, PathCheck } from './contract.js';
+import type { DirectoryListing, PathCheck } from '../shared/contract.js';
 import { CoreError } from './core-error.js';
 
 async function exists(path: string): Promise<boolean> {

@@ -6,17 +6,17 @@
 import { relative, resolve, sep } from 'node:path';
 import type { Logger } from 'pino';
 import { removeOwnFiles } from '../../mirror/index.js';
-import { formatBytes } from '../../mirror/pull-tracker.js';
+import { formatBytes } from '../shared/format.js';
 import { CacheCopy } from './cache-copy.js';
 import { holdsCache, inspectCachePath } from './cache-folder.js';
-import type { AppProblem, AppSettings, CacheMoveMode } from './contract.js';
+import type { AppProblem, AppSettings, CacheMoveMode } from '../shared/contract.js';
 import { CoreError, toCoreError } from './core-error.js';
 import type { MirrorRunner } from './mirror-runner.js';
 import { validateSettings } from './settings.js';
 import type { SettingsInForce } from './settings-in-force.js';
 
 /** Names of the store's layout: a folder inside one of these would be copied into itself. */
-const layoutFolders = new Set(['blobs', 'manifests', 'registries', 'tmp']);
+const layoutFolders: ReadonlySet<string> = new Set(['blobs', 'manifests', 'registries', 'tmp']);
 
 function whyCopyFailed(error: unknown, copy: CacheCopy): string {
   const code = (error as NodeJS.ErrnoException)?.code;

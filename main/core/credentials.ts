@@ -2,7 +2,7 @@
 // window learns "saved for <user>", never a secret; the engine gets a CredentialsProvider that
 // reads the keychain on demand, so saving or deleting applies to the next token request.
 import type { CredentialsProvider, RateLimitState, UpstreamCredentials } from '../../mirror/public-types.js';
-import type { CredentialStatus, CredentialTestResult } from './contract.js';
+import type { CredentialStatus, CredentialTestResult } from '../shared/contract.js';
 import { CoreError } from './core-error.js';
 import type { Keychain } from './keychain.js';
 

@@ -1,6 +1,6 @@
 // What a newly opened window needs to show history: the last events in a ring buffer, and the
 // hosts that pulled through the mirror (the proof that a host is set up).
-import type { MirrorEvent, RecentClient } from './contract.js';
+import type { MirrorEvent, RecentClient } from '../shared/contract.js';
 
 export class EventLog {
   private readonly buffer: MirrorEvent[] = [];

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { inspectCacheFolder, type CacheFolderState } from '../../mirror/index.js';
 import { holdsCache } from './cache-folder.js';
-import type { AppNotice, AppSettings } from './contract.js';
+import type { AppNotice, AppSettings } from '../shared/contract.js';
 import { isPortFree, nextFreePort } from './free-port.js';
 import { defaultSettings, readSettings, type SettingsStore } from './settings.js';
 

@@ -11,7 +11,7 @@ export function isPortFree(host: string, port: number): Promise<boolean> {
 }
 
 // Browsers and Node's fetch refuse these; a mirror there would be unusable from some tools.
-const unsafePorts = new Set([5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6697, 10080]);
+const unsafePorts: ReadonlySet<number> = new Set([5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6697, 10080]);
 
 /** `reserved`: ports the host is about to take itself (the headless window's). */
 export async function nextFreePort(host: string, taken: number, tries = 50, reserved: readonly number[] = []): Promise<number | undefined> {

@@ -3,9 +3,11 @@
 // suggested — never a crash. The engine's options are fixed at construction, so a change means
 // stop (in-flight pulls finish within the engine's grace period) and start a new one.
 import type { Logger } from 'pino';
-import { allowlistWarning, createMirror, mirrorAddresses, type CredentialsProvider, type HealthProblem, type MirrorEngine, type MirrorEvent, type MirrorOptions, type MirrorStatus } from '../../mirror/index.js';
-import type { AppSettings } from './contract.js';
+import { allowlistWarning, createMirror, mirrorAddresses, type CredentialsProvider, type MirrorEngine, type MirrorEvent, type MirrorOptions } from '../../mirror/index.js';
+import type { AppMirrorStatus, AppProblem, AppSettings } from '../shared/contract.js';
+import { CoreError } from './core-error.js';
 import { nextFreePort } from './free-port.js';
+import { refusedAllowlistEntries, usableAllowlist } from './settings.js';
 
 /** Engine options a host may pin (tests point `registryName` at a stand-in). */
 export type EngineTuning = Pick<MirrorOptions, 'registryName' | 'minFreeBytes' | 'httpTimeouts' | 'servePrivateToAnyone'>;
@@ -20,6 +22,8 @@ export interface RunnerDeps {
   tuning?: EngineTuning;
   /** Where engines are built: in this process by default, the engine process in the app's hosts. */
   createEngine?: (options: MirrorOptions) => MirrorEngine;
+  /** What is wrong with wherever the engine runs (its process died), shown with the engine's problems. */
+  hostProblem?: () => AppProblem | null;
 }
 
 /** The settings the engine is built from; any change among them rebuilds it. */
@@ -37,7 +41,7 @@ export class MirrorRunner {
   private builtFrom = '';
   private listeningOn = '';
   private unsubscribe: () => void = () => {};
-  private portProblem: HealthProblem | null = null;
+  private portProblem: AppProblem | null = null;
   private applying = false;
   suggestedPort: number | undefined;
 
@@ -47,11 +51,12 @@ export class MirrorRunner {
     return this.engine?.status().serving ?? false;
   }
 
-  status(settings: AppSettings): MirrorStatus {
+  status(settings: AppSettings): AppMirrorStatus {
     const status = this.current(settings).status();
-    const warning = allowlistWarning(settings.allowlist, mirrorAddresses({ host: settings.listenHost, port: status.listen?.port ?? settings.port }));
-    const own = [this.portProblem, warning && { code: 'allowlist-refuses-lan' as const, message: warning, since: new Date(0).toISOString() }];
-    const problems = own.filter((p): p is HealthProblem => Boolean(p));
+    const warning = allowlistWarning(usableAllowlist(settings.allowlist), mirrorAddresses({ host: settings.listenHost, port: status.listen?.port ?? settings.port }));
+    const crash = this.deps.hostProblem?.() ?? null;
+    const own = [this.portProblem, warning && { code: 'allowlist-refuses-lan' as const, message: warning, since: new Date(0).toISOString() }, crash];
+    const problems = own.filter((p): p is AppProblem => Boolean(p));
     return problems.length > 0 ? { ...status, problems: [...problems, ...status.problems] } : status;
   }
 
@@ -66,6 +71,8 @@ export class MirrorRunner {
   }
 
   async start(settings: AppSettings): Promise<void> {
+    const [refused] = refusedAllowlistEntries(settings.allowlist);
+    if (refused) throw new CoreError('invalid-setting', `The allowlist holds "${refused.entry}", which this version refuses: ${refused.reason}`);
     let engine = this.current(settings);
     if (engine.status().serving) return;
     if (settings.clientAuth.enabled) {
@@ -140,7 +147,8 @@ export class MirrorRunner {
       registries: settings.registries.map((r) => ({ name: r.name, upstream: r.upstream ?? undefined, enabled: r.enabled })),
       tagTtlMs: settings.tagTtlSeconds * 1000,
       maxSizeBytes: settings.maxSizeBytes,
-      allowlist: settings.allowlist,
+      // A stored entry the rules refuse keeps the mirror stopped (start() below); this engine only browses the cache.
+      allowlist: usableAllowlist(settings.allowlist),
       credentials: this.deps.credentials,
       registryCredentials: this.otherRegistryCredentials(settings),
       logger: this.deps.logger,

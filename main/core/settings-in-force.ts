@@ -2,7 +2,7 @@
 // engine it is applied to, changed together. A change that the engine cannot take puts the
 // previous settings back in all three, serving again if the mirror served before.
 import type { Logger } from 'pino';
-import type { AppSettings } from './contract.js';
+import type { AppSettings } from '../shared/contract.js';
 import { CoreError, toCoreError } from './core-error.js';
 import type { MirrorRunner } from './mirror-runner.js';
 import type { SettingsStore } from './settings.js';

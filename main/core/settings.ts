@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import { parseCidr } from '../../mirror/cidr.js';
 import { defaultAllowlist } from '../../mirror/lan-addresses.js';
 import { builtInRegistryNames, isRegistryName, resolveRegistries } from '../../mirror/registries/registry-list.js';
-import type { AppSettings, LogLevel } from './contract.js';
+import type { AppProblem, AppSettings, LogLevel } from '../shared/contract.js';
 import { CoreError } from './core-error.js';
 
 /** The subset of conf / electron-store the core uses, so tests can inject either. */
@@ -113,14 +113,59 @@ export function settingsStoreOptions(dataDir: string) {
   return { cwd: dataDir, projectVersion: settingsVersion, schema: settingsSchema, migrations: settingsMigrations };
 }
 
-/** Reads the stored settings over the defaults, so a key added later reads as its default. */
+/** An allowlist entry the current CIDR rules refuse, with the sentence saying why. */
+export interface RefusedEntry {
+  entry: string;
+  reason: string;
+}
+
+export function refusedAllowlistEntries(allowlist: readonly unknown[]): RefusedEntry[] {
+  const refused: RefusedEntry[] = [];
+  for (const entry of allowlist) {
+    try {
+      parseCidr(entry as string);
+    } catch (error) {
+      refused.push({ entry: String(entry), reason: (error as Error).message });
+    }
+  }
+  return refused;
+}
+
+/** The problem the window shows while the stored allowlist holds an entry the rules refuse; null when it holds none. */
+export function refusedAllowlistProblem(allowlist: readonly string[], dataDir: string): AppProblem | null {
+  const [first, ...more] = refusedAllowlistEntries(allowlist);
+  if (!first) return null;
+  const others = more.length > 0 ? ` (and ${more.map((r) => `"${r.entry}"`).join(', ')})` : '';
+  return {
+    code: 'settings-invalid',
+    message: `The allowlist in the settings file in ${dataDir} holds "${first.entry}"${others}, which this version refuses: ${first.reason} Older versions read it differently, so the mirror stays stopped until you correct it in Settings → "Allowed networks" and save.`,
+    since: new Date(0).toISOString(),
+  };
+}
+
+/** The entries an engine can be built from while some are refused (it does not serve then). */
+export function usableAllowlist(allowlist: readonly string[]): string[] {
+  const refused = new Set(refusedAllowlistEntries(allowlist).map((r) => r.entry));
+  const usable = allowlist.filter((entry) => !refused.has(entry));
+  return usable.length > 0 ? usable : ['127.0.0.1/32'];
+}
+
+/**
+ * Reads the stored settings over the defaults, so a key added later reads as its default. An
+ * allowlist entry an older version accepted but the stricter rules refuse (such as "fd00::/",
+ * once read as ::/0) is kept as stored: the app opens, and the core keeps the mirror stopped and
+ * names the entry until the list is corrected, so nothing stored is rewritten behind the owner.
+ */
 export function readSettings(store: SettingsStore, dataDir: string): AppSettings {
   const defaults = defaultSettings(dataDir);
   const raw = store.store;
   const merged: Record<string, unknown> = { ...defaults };
   for (const key of Object.keys(defaults)) if (raw[key] !== undefined) merged[key] = raw[key];
+  const stored = merged as unknown as AppSettings;
+  const refused = Array.isArray(stored.allowlist) && stored.allowlist.every((entry) => typeof entry === 'string') ? refusedAllowlistEntries(stored.allowlist) : [];
   try {
-    return validateSettings(merged as Partial<AppSettings>, defaults);
+    if (refused.length === 0) return validateSettings(stored, defaults);
+    return { ...validateSettings({ ...stored, allowlist: usableAllowlist(stored.allowlist) }, defaults), allowlist: [...stored.allowlist] };
   } catch (error) {
     // Stricter rules can refuse what an older version stored (an allowlist entry like "fd00::/").
     throw new CoreError('settings-unreadable', `The settings file in ${dataDir} holds a value Dockmirror refuses: ${(error as Error).message} Fix or remove it.`);

@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
 import { apiCalls, apiMethodNames } from '../core/api-validation.js';
-import type { DockmirrorApi } from '../core/contract.js';
+import type { DockmirrorApi } from '../shared/contract.js';
 import { toCoreError } from '../core/core-error.js';
 import { eventChannel, invokeChannel, stateChannel, type IpcReply } from './channels.js';
 

@@ -4,7 +4,7 @@
 // reachable from the window. Asked of the session bus with glib's or dbus's own client.
 import { execFile } from 'node:child_process';
 import type { BrowserWindow, Menu } from 'electron';
-import type { AppNotice } from '../core/contract.js';
+import type { AppNotice } from '../shared/contract.js';
 
 export const statusNotifierWatcher = 'org.kde.StatusNotifierWatcher';
 

@@ -1,7 +1,8 @@
 // What the tray shows, as plain data computed from the app state: the Electron adapter
 // (tray.ts) only turns it into a Menu, so every label, state and checkbox is tested in Node.
-import { daemonJsonSnippet } from '../../mirror/snippets.js';
-import type { AppState, HostAddress } from '../core/contract.js';
+import { formatBytes, pullsSaved } from '../shared/format.js';
+import { daemonJsonSnippet } from '../shared/snippets.js';
+import type { AppState, HostAddress } from '../shared/contract.js';
 
 export type TrayAction =
   | 'start-mirror'
@@ -24,7 +25,7 @@ export interface TrayMenuItem {
 export type TrayIconState = 'serving' | 'stopped' | 'error';
 
 /** Problems that mean the mirror wanted to serve and cannot. */
-const failures = new Set(['start-failed', 'port-in-use', 'engine-crashed']);
+const failures: ReadonlySet<string> = new Set(['start-failed', 'port-in-use', 'engine-crashed']);
 
 export function trayIconState(state: AppState): TrayIconState {
   if (state.mirror.serving) return 'serving';
@@ -40,36 +41,18 @@ function hostPort(address: HostAddress): string {
   return address.mirrorUrl.replace(/^https?:\/\//, '');
 }
 
-/** Decimal units, one decimal under 100, as the window shows sizes. */
-export function formatSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = Math.max(0, bytes);
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value >= 100 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
-}
-
 function plural(count: number, one: string, many: string): string {
   return `${count} ${count === 1 ? one : many}`;
 }
 
-/** Pulls answered to clients that did not cost a Docker Hub pull. */
-export function pullsSaved(state: AppState): number {
-  const { pullsServed, upstreamPulls } = state.mirror.counters;
-  return Math.max(0, pullsServed - upstreamPulls);
-}
-
 export function trayStatusLine(state: AppState): string {
-  const cached = `${formatSize(state.mirror.cache.bytes)} cached`;
+  const cached = `${formatBytes(state.mirror.cache.bytes)} cached`;
   const iconState = trayIconState(state);
   if (iconState === 'error') return `Not serving: ${state.problems.find((p) => failures.has(p.code))!.message}`;
   if (iconState === 'stopped') return `Stopped · ${cached}`;
   const address = primaryAddress(state);
   const where = address ? hostPort(address) : `port ${state.mirror.listen?.port ?? state.settings.port}`;
-  return `Serving ${where} · ${cached} · ${plural(pullsSaved(state), 'pull', 'pulls')} saved`;
+  return `Serving ${where} · ${cached} · ${plural(pullsSaved(state.mirror.counters), 'pull', 'pulls')} saved`;
 }
 
 /** Longer messages are for the window; a menu item this wide is still readable. */

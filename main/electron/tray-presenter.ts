@@ -3,7 +3,7 @@
 // redraw, and the app state changes with every pull. So: the icon only when its state changes,
 // the tooltip only when its text does, and the menu only when an entry changes; a status line
 // that moves with every pull is rebuilt at most once per interval, with the latest numbers.
-import type { AppState } from '../core/contract.js';
+import type { AppState } from '../shared/contract.js';
 import { trayIconState, trayMenu, trayTooltip, type TrayIconState, type TrayMenuItem } from './tray-menu.js';
 
 /** What the adapter does with Electron's Tray and Menu. */

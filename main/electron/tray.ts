@@ -3,7 +3,7 @@
 // nativeImage come in as arguments, so the tests count what reaches a stand-in Tray.
 import { join } from 'node:path';
 import type { Menu, MenuItemConstructorOptions, NativeImage, nativeImage, Tray } from 'electron';
-import type { AppState } from '../core/contract.js';
+import type { AppState } from '../shared/contract.js';
 import { TrayPresenter, type TrayClock } from './tray-presenter.js';
 import { trayIconFileFor, trayIconState, trayIconStates, type TrayAction, type TrayIconState } from './tray-menu.js';
 

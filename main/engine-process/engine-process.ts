@@ -4,7 +4,8 @@
 // address as before.
 import type { Logger } from 'pino';
 import { engineNodeFlags } from '../../mirror/process-flags.js';
-import type { HealthProblem, MirrorOptions } from '../../mirror/public-types.js';
+import type { MirrorOptions } from '../../mirror/public-types.js';
+import type { AppProblem } from '../shared/contract.js';
 import { engineEntry, type ChannelExit, type ChannelOpener, type EngineChannel } from './channel.js';
 import type { EngineHost } from './engine-host.js';
 import { nodeChannelOpener } from './node-channel.js';
@@ -60,7 +61,7 @@ export class EngineProcess implements EngineHost {
   private readonly pending = new Map<number, Pending>();
   private readonly healthListeners = new Set<() => void>();
   private readonly policy: RestartPolicy;
-  private crash: HealthProblem | null = null;
+  private crash: AppProblem | null = null;
   private restartTimer: NodeJS.Timeout | undefined;
   private sentLogLevel: string | undefined;
   private closing: Promise<void> | null = null;
@@ -76,7 +77,7 @@ export class EngineProcess implements EngineHost {
   }
 
   /** Set while the process is down or could not serve again after a restart. */
-  get problem(): HealthProblem | null {
+  get problem(): AppProblem | null {
     return this.crash;
   }
 

@@ -66,10 +66,9 @@ export class RemoteMirror implements MirrorEngine {
     await this.process.call(this, 'stop', {});
   }
 
+  /** The engine's last status; a dead process is the app's problem, joined in by the mirror runner. */
   status(): MirrorStatus {
-    const crash = this.process.problem;
-    if (!crash) return this.last;
-    return { ...this.last, problems: [crash, ...this.last.problems.filter((p) => p.code !== crash.code)] };
+    return this.last;
   }
 
   subscribe(listener: (event: MirrorEvent) => void): () => void {

@@ -1,7 +1,7 @@
 // Fans the core's events and state changes out to every open Server-Sent Events stream. One
 // subscription to the core for all browser tabs; each stream is dropped when its tab goes.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { DockmirrorApi } from '../core/contract.js';
+import type { DockmirrorApi } from '../shared/contract.js';
 import { securityHeaders } from './security-headers.js';
 
 const heartbeatMs = 15_000;

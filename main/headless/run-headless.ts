@@ -1,11 +1,12 @@
 // Runs an app core with its window served over HTTP until SIGINT/SIGTERM: the headless mode of
 // `npm start` and `dockmirror serve --ui`. Prints the window's address (with its token) and
 // what LAN hosts need, then quits as the desktop app's Quit does.
-import { daemonJsonSnippet } from '../../mirror/snippets.js';
 import { createAppCore, type CoreTestHooks } from '../core/app-core.js';
 import type { AppCore, AppCoreOptions } from '../core/app-host.js';
-import type { AppState } from '../core/contract.js';
+import type { AppState } from '../shared/contract.js';
 import { EngineProcess } from '../engine-process/engine-process.js';
+import { servingBanner } from '../cli/serving-banner.js';
+import { untilStopSignal } from '../cli/stop-signal.js';
 import { startHeadless } from './server.js';
 import { assertUiAddressAllowed, isLoopbackAddress, lanWindowWarning } from './ui-access.js';
 
@@ -18,10 +19,7 @@ export function describeState(state: AppState): string[] {
   const lines: string[] = [];
   const { mirror } = state;
   if (mirror.serving && mirror.listen) {
-    lines.push(`The mirror is serving ${mirror.upstream} on ${mirror.listen.host}:${mirror.listen.port}, caching in ${mirror.cache.path}.`);
-    lines.push('LAN hosts can use:', ...state.addresses.map((a) => `  ${a.mirrorUrl}   (${a.interfaceName})`));
-    const first = state.addresses.find((a) => a.family === 'IPv4') ?? state.addresses[0];
-    if (first) lines.push('Docker hosts: put this in /etc/docker/daemon.json, then restart Docker:', daemonJsonSnippet([first.mirrorUrl]));
+    lines.push(...servingBanner({ upstream: mirror.upstream, listen: mirror.listen, cachePath: mirror.cache.path, addresses: state.addresses }));
   } else {
     lines.push('The mirror is stopped; start it from the window.');
   }
@@ -39,6 +37,7 @@ export async function runHeadless(core: AppCore, ui: { host: string; port: numbe
   const lan = !isLoopbackAddress(ui.host);
   let server;
   try {
+    await core.open();
     const state = await core.ready();
     server = await startHeadless(core, { host: ui.host, port: ui.port, ...(lan ? { allowlist: () => core.currentState().settings.allowlist } : {}) });
     const warning = lan ? [lanWindowWarning(ui)] : [];
@@ -47,14 +46,7 @@ export async function runHeadless(core: AppCore, ui: { host: string; port: numbe
     await core.shutdown();
     throw error;
   }
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      out.write(`Received ${signal}; finishing pulls in flight and stopping.\n`);
-      resolve();
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
+  await untilStopSignal(out);
   await server.close();
   await core.shutdown();
   return 0;

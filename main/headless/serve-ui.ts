@@ -3,13 +3,13 @@
 // credentials from the environment stay in memory too, never written anywhere.
 import type { Logger } from 'pino';
 import type { UpstreamCredentials } from '../../mirror/public-types.js';
-import type { AppSettings } from '../core/contract.js';
+import type { AppSettings } from '../shared/contract.js';
 import { hubAccount } from '../core/credentials.js';
 import { keytarKeychain } from '../core/keychain.js';
 import { memorySettingsStore, sessionKeychain } from '../core/memory-stores.js';
 import { openWithSystem } from './open-with-system.js';
 import { createHeadlessCore, runHeadless } from './run-headless.js';
-import { parseUiAddress } from './ui-address.js';
+import { parseUiAddress } from '../cli/listen-address.js';
 import { assertUiAddressAllowed } from './ui-access.js';
 
 export interface ServeUiOptions {

@@ -6,7 +6,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { DockmirrorApi } from '../core/contract.js';
+import type { DockmirrorApi } from '../shared/contract.js';
 import { apiMethods, BadRequest } from './api-methods.js';
 import { serveStatic } from './static-files.js';
 import { EventHub } from './event-hub.js';

@@ -2,7 +2,7 @@
 // the folder stopped accepting writes, the mirror keeps serving by streaming straight through
 // and says why in its health state, instead of failing pulls.
 import { statfs } from 'node:fs/promises';
-import { formatBytes } from '../pull-tracker.js';
+import { formatBytes } from '../byte-size.js';
 import { diskErrorKind } from './disk-errors.js';
 
 export type GuardProblem = { code: 'disk-full' | 'cache-not-writable'; message: string } | null;

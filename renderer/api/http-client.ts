@@ -1,6 +1,6 @@
 // DockmirrorApi for a browser tab served by the headless host: calls are JSON POSTs carrying the
 // token in a header, events arrive over one Server-Sent Events stream shared by all listeners.
-import type { AppState, DockmirrorApi, MirrorEvent } from '../../main/core/contract.js';
+import type { AppState, DockmirrorApi, MirrorEvent } from '../../main/shared/contract.js';
 
 export interface HttpClientOptions {
   token: string;

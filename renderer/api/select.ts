@@ -1,6 +1,6 @@
 // The window does not know its host: Electron's preload puts the API on window.dockmirror; in a
 // plain browser the headless server's token (from the first URL) drives the HTTP client.
-import type { DockmirrorApi } from '../../main/core/contract.js';
+import type { DockmirrorApi } from '../../main/shared/contract.js';
 import { createHttpClient } from './http-client.js';
 
 declare global {

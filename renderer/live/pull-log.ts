@@ -1,7 +1,7 @@
 // The live log's model: raw events in, rows out. Requests are folded into the pull that claims
 // them; requests no pull has claimed yet (a pull still running, a stray request) show on their
 // own. Pure (no DOM), so it stays fast with thousands of events.
-import type { CacheResult, MirrorEvent, PullEvent, RequestEvent } from '../../mirror/public-types.js';
+import type { CacheResult, MirrorEvent, PullEvent, RequestEvent } from '../../main/shared/contract.js';
 
 export interface LogFilter {
   client: string;

@@ -1,5 +1,5 @@
 // Cache: what is cached and how big, delete one image or everything, and where it lives.
-import type { AppState, CachedRepository, CacheMoveMode } from '../../main/core/contract.js';
+import type { AppState, CachedRepository, CacheMoveMode } from '../../main/shared/contract.js';
 import { clear, field, h } from '../dom.js';
 import { browseForFolder, confirmDialog } from '../folder-browser.js';
 import { formatBytes, formatWhen } from '../format.js';

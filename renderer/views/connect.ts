@@ -1,7 +1,7 @@
 // Connect hosts: a snippet per container runtime (with its file and restart command), a
 // daemon.json merge that keeps the user's other settings, and which hosts already pull through.
-import type { AppState } from '../../main/core/contract.js';
-import { hostSnippets, mergeDaemonJson } from '../../mirror/snippets.js';
+import type { AppState } from '../../main/shared/contract.js';
+import { hostSnippets, mergeDaemonJson } from '../../main/shared/snippets.js';
 import { copyButton } from '../copy-button.js';
 import { clear, field, h } from '../dom.js';
 import { formatWhen } from '../format.js';

@@ -1,7 +1,6 @@
 // Live pulls: the event stream as it happens, newest first, grouped into pulls that expand to
 // their requests; filter, pause/follow, clear, export.
-import type { AppState } from '../../main/core/contract.js';
-import type { CacheResult, MirrorEvent } from '../../mirror/public-types.js';
+import type { AppState, CacheResult, MirrorEvent } from '../../main/shared/contract.js';
 import { h } from '../dom.js';
 import { formatBytes, formatDuration, formatTime } from '../format.js';
 import { PullLog, type LogFilter, type LogRow } from '../live/pull-log.js';

@@ -1,8 +1,9 @@
 // Overview: is the mirror serving, where LAN hosts reach it, how well the cache works, and what
 // is wrong in plain words.
-import type { AppState } from '../../main/core/contract.js';
+import type { AppState } from '../../main/shared/contract.js';
 import { copyButton } from '../copy-button.js';
 import { clear, h } from '../dom.js';
+import { pullsSaved as pullsSavedOf } from '../../main/shared/format.js';
 import { formatBytes, formatPercent, formatWindow } from '../format.js';
 import { run } from '../notify.js';
 import type { Context, View } from '../view.js';
@@ -89,7 +90,7 @@ export function overviewView(ctx: Context): View {
     const rl = mirror.rateLimit;
     pullsLeft.value.textContent = rl ? `${rl.remaining} / ${rl.limit}` : '—';
     pullsLeft.detail.textContent = rl ? `per ${formatWindow(rl.windowSeconds)}${rl.source ? `, counted for ${rl.source}` : ''}` : 'known after the first upstream pull';
-    pullsSaved.value.textContent = String(Math.max(0, c.pullsServed - c.upstreamPulls));
+    pullsSaved.value.textContent = String(pullsSavedOf(c));
     pullsSaved.detail.textContent = `${c.pullsServed} served, ${c.upstreamPulls} sent to Docker Hub`;
   }
 

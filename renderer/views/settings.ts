@@ -1,6 +1,6 @@
 // Settings: how the mirror listens, who may use it, how long tags live, the size cap, Docker Hub
 // credentials (kept in the keychain; the window only ever sees "saved for alice") and login start.
-import type { AppSettings, AppState } from '../../main/core/contract.js';
+import type { AppSettings, AppState } from '../../main/shared/contract.js';
 import { clear, field, h } from '../dom.js';
 import { notify, run } from '../notify.js';
 import type { Context, View } from '../view.js';

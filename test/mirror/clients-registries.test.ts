@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createMirror, type MirrorEngine } from '../../mirror/index.js';
-import { hostSnippets } from '../../mirror/snippets.js';
+import { hostSnippets } from '../../main/shared/snippets.js';
 import {
   containerdImageProblems,
   copiedImageProblems,

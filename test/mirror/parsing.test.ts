@@ -1,7 +1,8 @@
 // The grammars and header parsers every request passes through before it reaches the store.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseDuration, parseListen, parseSize } from '../../mirror/cli-options.js';
+import { parseDuration, parseSize } from '../../main/cli/cli-options.js';
+import { parseListen } from '../../main/cli/listen-address.js';
 import { RegistryError } from '../../mirror/errors.js';
 import { ClientFilter } from '../../mirror/http/client-filter.js';
 import { parseRange } from '../../mirror/blobs/byte-range.js';

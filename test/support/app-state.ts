@@ -1,6 +1,6 @@
 // A complete AppState to start Electron-side tests from (tray, IPC forwarding), with the
 // numbers the examples use.
-import type { AppState } from '../../main/core/contract.js';
+import type { AppState } from '../../main/shared/contract.js';
 
 export function sampleState(cachePath = '/var/lib/dockmirror/cache'): AppState {
   return {

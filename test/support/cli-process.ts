@@ -1,11 +1,11 @@
-// The `dockmirror` CLI as a real child process. It runs the compiled dist/mirror/cli.js directly
+// The `dockmirror` CLI as a real child process. It runs the compiled dist/main/cli/cli.js directly
 // rather than build/dockmirror.js, which recompiles when sources look newer than dist/ and would
 // turn a test into a build whenever someone edits a file while the suite runs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const cliUrl = pathToFileURL(join(import.meta.dirname, '..', '..', 'mirror', 'cli.js')).href;
+const cliUrl = pathToFileURL(join(import.meta.dirname, '..', '..', 'main', 'cli', 'cli.js')).href;
 
 export interface CliExit {
   code: number | null;

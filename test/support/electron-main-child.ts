@@ -1,4 +1,4 @@
-// Child process of electron-main-wiring.test.ts: loads the real dist/main/electron-main.js with
+// Child process of test/electron/main-wiring.test.ts: loads the real dist/main/electron-main.js with
 // `electron` swapped for the stand-in, drives it like a person would (window, IPC call, close
 // to tray, second launch, tray Quit) and prints what happened as one JSON line.
 import { existsSync } from 'node:fs';
@@ -64,7 +64,7 @@ process.stdout.write(
     navigationGuarded: window.webContents.listenerCount('will-navigate') > 0,
     openHandler: window.webContents.openHandler?.({ url: 'https://example.com/' }),
     sessionHardened: [...record.session.keys()].sort(),
-    channels: [...record.handlers.keys()].length,
+    channels: [...record.handlers.keys()].sort(),
     state: { ok: state.ok, port: state.result.settings.port },
     stranger,
     initialMenu,

@@ -9,6 +9,7 @@ import { keytarKeychain } from '../../main/core/keychain.js';
 const [username, token] = [process.env['KEYCHAIN_TEST_USER']!, process.env['KEYCHAIN_TEST_TOKEN']!];
 const dataDir = process.env['KEYCHAIN_TEST_DATA'] ?? (await mkdtemp(join(tmpdir(), 'dm-keychain-')));
 const core = createAppCore({ dataDir, keychain: keytarKeychain('dockmirror-test') });
+await core.open();
 const report: Record<string, unknown> = {};
 const before = await core.getState();
 report['before'] = { credentials: before.credentials, problems: before.problems.map((p) => p.code) };
