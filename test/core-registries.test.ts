@@ -11,6 +11,8 @@ import type { AppSettings } from '../main/shared/contract.js';
 import { sessionKeychain } from '../main/core/memory-stores.js';
 import { defaultSettings, validateSettings } from '../main/core/settings.js';
 import { DEFAULT_HUB_USER } from './support/hub.js';
+import { EngineProcess } from '../main/engine-process/engine-process.js';
+import { nodeChannelOpener } from '../main/engine-process/node-channel.js';
 import { findFreePort } from './support/ports.js';
 import { repositoriesSeen, startSecondUpstream, type SecondUpstream } from './support/second-upstream.js';
 import { startTestUpstream, type TestUpstream } from './support/upstream.js';
@@ -43,10 +45,10 @@ test('the default settings list the seven built-in registries, on; a bad entry i
   assert.equal(added.registries.at(-1)!.name, 'nvcr.io');
 });
 
-async function startCore(t: TestContext, settings: Partial<AppSettings>): Promise<{ core: AppCore; base: string }> {
+async function startCore(t: TestContext, settings: Partial<AppSettings>, engines?: EngineProcess): Promise<{ core: AppCore; base: string }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'dm-core-registries-'));
   t.after(() => rm(dataDir, { recursive: true, force: true }));
-  const core = createAppCore({ dataDir, keychain: sessionKeychain(), tuning: { minFreeBytes: 0 } });
+  const core = createAppCore({ dataDir, keychain: sessionKeychain(), engines, tuning: { minFreeBytes: 0 } });
   t.after(() => core.shutdown());
   await core.updateSettings({ listenHost: '127.0.0.1', port: await findFreePort(), upstream: hub.url, ...settings });
   await core.startMirror();
@@ -80,13 +82,22 @@ test('the engine serves the enabled registries from the settings, each from its 
   assert.deepEqual(listed.map((r) => `${r.registry}/${r.repository}`), ['ghcr.io/owner/app'], 'a turned-off registry keeps its cached images listed');
 });
 
-test('credentials saved for ghcr.io go only to its own realm; docker.io stays anonymous; the window learns the user, never the token', async (t) => {
-  const { core, base } = await startCore(t, {
-    registries: [
-      { name: 'docker.io', upstream: null, enabled: true },
-      { name: 'ghcr.io', upstream: ghcr.url, enabled: true },
-    ],
-  });
+test('credentials saved for ghcr.io go only to its own realm; docker.io stays anonymous; the window learns the user, never the token', (t) => credentialsOnlyToTheirRealm(t));
+
+test('the same with the engine in its own process: the child asks for ghcr.io\'s credentials by name', (t) =>
+  credentialsOnlyToTheirRealm(t, new EngineProcess({ open: nodeChannelOpener, restart: { firstDelayMs: 200, maxDelayMs: 5_000, stableMs: 60_000 } })));
+
+async function credentialsOnlyToTheirRealm(t: TestContext, engines?: EngineProcess): Promise<void> {
+  const { core, base } = await startCore(
+    t,
+    {
+      registries: [
+        { name: 'docker.io', upstream: null, enabled: true },
+        { name: 'ghcr.io', upstream: ghcr.url, enabled: true },
+      ],
+    },
+    engines,
+  );
   const status = await core.saveCredentials(DEFAULT_HUB_USER.username, DEFAULT_HUB_USER.password, 'ghcr.io');
   assert.equal(status.savedFor, null, 'no Docker Hub account');
   assert.deepEqual(status.registries, { 'ghcr.io': DEFAULT_HUB_USER.username });
@@ -105,4 +116,4 @@ test('credentials saved for ghcr.io go only to its own realm; docker.io stays an
   assert.equal(tested.ok, true, tested.message);
   const deleted = await core.deleteCredentials('ghcr.io');
   assert.equal(deleted.registries, undefined, 'no registry has an account any more');
-});
+}

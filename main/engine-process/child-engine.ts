@@ -88,6 +88,7 @@ export class ChildEngine {
       ...message.settings,
       logger: this.logger,
       credentials: message.hasCredentials ? { get: () => this.askCredentials() } : undefined,
+      registryCredentials: Object.fromEntries((message.credentialRegistries ?? []).map((registry) => [registry, { get: () => this.askCredentials(registry) }])),
     });
     const engine = message.engine;
     const unsubscribe = mirror.subscribe((event) => {
@@ -102,11 +103,11 @@ export class ChildEngine {
     this.pushStatus(true);
   }
 
-  private askCredentials(): Promise<UpstreamCredentials | null> {
+  private askCredentials(registry?: string): Promise<UpstreamCredentials | null> {
     const id = this.nextCredentialId++;
     return new Promise((resolve) => {
       this.credentialWaits.set(id, resolve);
-      this.link.send({ type: 'credentials-request', id });
+      this.link.send(registry === undefined ? { type: 'credentials-request', id } : { type: 'credentials-request', id, registry });
     });
   }
 

@@ -42,7 +42,15 @@ export const commandNames: readonly CommandName[] = ['start', 'stop', 'status', 
 
 export type ParentMessage =
   /** Makes `engine` the child's engine; the previous one is stopped first. */
-  | { type: 'configure'; engine: number; settings: EngineSettings; hasCredentials: boolean; logLevel: LogLevelName }
+  | {
+      type: 'configure';
+      engine: number;
+      settings: EngineSettings;
+      hasCredentials: boolean;
+      /** Registries other than docker.io whose credentials the child may ask for by name. */
+      credentialRegistries?: string[];
+      logLevel: LogLevelName;
+    }
   | { [C in CommandName]: { type: 'command'; id: number; command: C; args: CommandArgs[C] } }[CommandName]
   | { type: 'credentials'; id: number; credentials: UpstreamCredentials | null }
   | { type: 'log-level'; level: LogLevelName }
@@ -62,7 +70,8 @@ export type ChildMessage =
   | { type: 'event'; engine: number; event: MirrorEvent }
   /** One pino JSON line, already redacted. */
   | { type: 'log'; line: string }
-  | { type: 'credentials-request'; id: number };
+  /** `registry` absent: docker.io's (the engine's `credentials`). */
+  | { type: 'credentials-request'; id: number; registry?: string };
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -81,7 +90,7 @@ export function isChildMessage(value: unknown): value is ChildMessage {
     case 'log':
       return typeof value['line'] === 'string';
     case 'credentials-request':
-      return typeof value['id'] === 'number';
+      return typeof value['id'] === 'number' && (value['registry'] === undefined || typeof value['registry'] === 'string');
     default:
       return false;
   }

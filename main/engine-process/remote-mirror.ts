@@ -25,6 +25,8 @@ function initialStatus(settings: EngineSettings): MirrorStatus {
 export class RemoteMirror implements MirrorEngine {
   readonly settings: EngineSettings;
   readonly credentials: CredentialsProvider | undefined;
+  /** Asked in this process when the child requests a registry's credentials by name. */
+  readonly registryCredentials: Record<string, CredentialsProvider> | undefined;
   readonly logger: Logger | undefined;
   private last: MirrorStatus;
   private readonly listeners = new Set<(event: MirrorEvent) => void>();
@@ -36,17 +38,21 @@ export class RemoteMirror implements MirrorEngine {
     options: MirrorOptions,
     readonly id: number,
   ) {
-    // Providers are functions and cannot cross to the engine process; only docker.io's is relayed
-    // on demand (credentials-request), so other registries pull anonymously there for now.
-    const { credentials, logger, registryCredentials: _notRelayed, ...settings } = options;
+    // Providers are functions and stay here; the child asks through them (credentials-request).
+    const { credentials, logger, registryCredentials, ...settings } = options;
     this.settings = settings;
     this.credentials = credentials;
+    this.registryCredentials = registryCredentials;
     this.logger = logger;
     this.last = initialStatus(settings);
   }
 
   get hasCredentials(): boolean {
     return this.credentials !== undefined;
+  }
+
+  get credentialRegistries(): string[] {
+    return Object.keys(this.registryCredentials ?? {});
   }
 
   logLevel(): LogLevelName {

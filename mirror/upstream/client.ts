@@ -6,7 +6,7 @@ import { RegistryError } from '../errors.js';
 import type { CredentialsProvider, RateLimitState } from '../public-types.js';
 import { CredentialsRejected, UpstreamAuth } from './auth.js';
 import { DestinationPolicy, type UpstreamRequestKind } from './destinations.js';
-import { badUpstream, delay, describeNetworkError, discard, header, networkErrorCode, readLimited, translateFailure, type UpstreamReply } from './failures.js';
+import { badUpstream, delay, describeNetworkError, discard, header, networkErrorCode, readLimited, retryAfterSeconds, translateFailure, type UpstreamReply } from './failures.js';
 import { refusedAddressCode, UpstreamHttp } from './http-request.js';
 import { checkedHeadDigest, checkedMediaType, checkManifest, type ManifestClaims } from './manifest-check.js';
 import { manifestAcceptHeader } from './media-types.js';
@@ -293,10 +293,7 @@ export class UpstreamClient {
   }
 
   private failure(reply: UpstreamReply, repository: string): Promise<RegistryError> {
-    if (reply.status === 429) {
-      const retryAfter = header(reply.headers, 'retry-after')?.trim() ?? '';
-      this.options.onThrottled?.(/^\d{1,7}$/.test(retryAfter) ? Number(retryAfter) : null);
-    }
+    if (reply.status === 429) this.options.onThrottled?.(retryAfterSeconds(reply));
     return translateFailure(reply, repository, this.host);
   }
 }

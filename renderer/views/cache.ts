@@ -87,7 +87,7 @@ export function cacheView(ctx: Context): View {
     for (const repo of sorted) {
       if (repo.registry !== group) {
         group = repo.registry;
-        body.append(h('tr', { class: 'registry' }, h('th', { text: repo.registry, attrs: { scope: 'rowgroup', colspan: '4' } })));
+        body.append(h('tr', { class: 'registry-group' }, h('th', { text: repo.registry, attrs: { scope: 'rowgroup', colspan: '4' } })));
       }
       const name = `${repo.registry}/${repo.repository}`;
       const delRepo = h('button', { type: 'button', class: 'danger small', text: 'Delete all tags', attrs: { 'aria-label': `Delete ${name}` } });
