@@ -24,6 +24,7 @@ const invokeChannels: ReadonlySet<string> = new Set([
   'listCache',
   'deleteCachedImage',
   'clearCache',
+  'pinCachedImage',
   'recentEvents',
   'recentClients',
 ]);
@@ -65,6 +66,7 @@ const api: DockmirrorApi = {
   listCache: () => call('listCache'),
   deleteCachedImage: (registry, repository, reference) => call('deleteCachedImage', registry, repository, reference ?? null),
   clearCache: () => call('clearCache'),
+  pinCachedImage: (registry, repository, tag, pinned) => call('pinCachedImage', registry, repository, tag, pinned),
   recentEvents: () => call('recentEvents'),
   recentClients: () => call('recentClients'),
   onEvent: (listener) => subscribe<MirrorEvent>(eventChannel, listener),

@@ -6,10 +6,11 @@
 // "Is it public?" is asked upstream, so it must never make the cache useless when the upstream
 // cannot answer: only a definite answer is remembered (a listing anonymous users may read is
 // public; one only the owner may read is private; one nobody may read does not exist), and
-// when the upstream is down or rate-limited the last definite answer stands, however old. A
-// repository never answered for since the mirror started is refused to anonymous clients until
-// the upstream can be asked: its cached content may be the owner's private image. Clients
-// that log in to the mirror are not asked about at all.
+// when the upstream is down or rate-limited the last definite answer stands, however old. That
+// answer is kept in the store too (one small record per registry and repository), so a restart
+// with the upstream down still serves what was last known public. A repository never answered
+// for is refused to anonymous clients until the upstream can be asked: its cached content may
+// be the owner's private image. Clients that log in to the mirror are not asked about at all.
 import { timingSafeEqual } from 'node:crypto';
 import { RegistryError } from './errors.js';
 import type { UpstreamClient } from './upstream/client.js';
@@ -26,6 +27,11 @@ export interface AccessPolicyOptions {
   ownerUpstream: Lister;
   servePrivateToAnyone?: boolean;
   now?: () => number;
+  /** Where definite answers outlive the process; failures to write are ignored (memory still holds them). */
+  remembered?: {
+    read(repository: string): Promise<{ value: 'public' | 'private'; checkedAt: number } | null>;
+    write(repository: string, answer: { value: 'public' | 'private'; checkedAt: number }): Promise<void>;
+  };
 }
 
 type Publicity = 'public' | 'private' | 'absent';
@@ -79,19 +85,30 @@ export class AccessPolicy {
   }
 
   private async publicityOf(repository: string): Promise<{ value: Publicity | 'unknown'; reason?: string }> {
-    const known = this.publicity.get(repository);
+    const known = this.publicity.get(repository) ?? (await this.recall(repository));
     if (known && this.now() - known.checkedAt < publicityTtlMs) return { value: known.value };
     try {
       const value = await this.ask(repository);
       // "Absent" is asked again next time: the owner may create the repository any moment.
       if (value === 'absent') this.publicity.delete(repository);
-      else this.publicity.set(repository, { value, checkedAt: this.now() });
+      else {
+        const answer = { value, checkedAt: this.now() };
+        this.publicity.set(repository, answer);
+        await this.options.remembered?.write(repository, answer).catch(() => {});
+      }
       return { value };
     } catch (error) {
       // No answer is not an answer: keep what was last known.
       if (known) return { value: known.value };
       return { value: 'unknown', reason: error instanceof Error ? error.message : String(error) };
     }
+  }
+
+  private async recall(repository: string): Promise<{ value: Publicity; checkedAt: number } | undefined> {
+    const stored = await this.options.remembered?.read(repository).catch(() => null);
+    if (!stored) return undefined;
+    this.publicity.set(repository, stored);
+    return stored;
   }
 
   private async ask(repository: string): Promise<Publicity> {

@@ -3,34 +3,54 @@
 import { parseReference } from './reference.js';
 import { removeOwnFiles, scanStore } from './store/own-files.js';
 import { layoutNames } from './store/paths.js';
-import type { CachedImage, CachedRepository } from './public-types.js';
+import type { CachedRepository } from './public-types.js';
 import type { BlobStore } from './store/blob-store.js';
 import type { RecordStore } from './store/records.js';
-
-interface ManifestJson {
-  manifests?: { digest?: unknown }[];
-  config?: { digest?: unknown };
-  layers?: { digest?: unknown }[];
-}
+import type { References } from './store/references.js';
+import { imageKey, type Pins } from './keep/pins.js';
 
 export class CacheInventory {
   constructor(
     private readonly store: BlobStore,
     private readonly records: RecordStore,
+    private readonly references: References,
+    private readonly pins: Pins,
   ) {}
 
   async list(): Promise<CachedRepository[]> {
-    const result: CachedRepository[] = [];
-    for (const { registry, repository } of await this.records.listRepositories()) {
-      const images: CachedImage[] = [];
-      for (const { tag, record } of await this.records.listTags(registry, repository)) {
-        const digests = await this.tree(record.digest);
-        const bytes = [...digests].reduce((sum, digest) => sum + (this.store.size(digest) ?? 0), 0);
-        const lastPulled = record.lastPulled ? new Date(record.lastPulled).toISOString() : null;
-        images.push({ reference: tag, digest: record.digest, mediaType: record.mediaType, bytes, lastPulled });
+    await this.pins.load();
+    const { images, counts } = await this.references.scan();
+    const byRepository = new Map<string, CachedRepository>();
+    for (const image of images) {
+      const key = `${image.registry}/${image.repository}`;
+      let repo = byRepository.get(key);
+      if (!repo) byRepository.set(key, (repo = { registry: image.registry, repository: image.repository, images: [], bytes: 0, lastPulled: null }));
+      let bytes = 0;
+      let uniqueBytes = 0;
+      for (const digest of image.blobs) {
+        const size = this.store.size(digest) ?? 0;
+        bytes += size;
+        if ((counts.get(digest) ?? 0) <= 1) uniqueBytes += size;
       }
-      const lastPulled = images.map((i) => i.lastPulled).filter((t): t is string => t !== null).sort().at(-1) ?? null;
-      result.push({ registry, repository, images, bytes: images.reduce((sum, i) => sum + i.bytes, 0), lastPulled });
+      const meta = await this.records.readTag(image.registry, image.repository, image.tag);
+      const pinKey = imageKey(image.registry, image.repository, image.tag);
+      repo.images.push({
+        reference: image.tag,
+        digest: image.digest,
+        mediaType: meta?.mediaType ?? '',
+        bytes,
+        uniqueBytes,
+        sharedBytes: bytes - uniqueBytes,
+        platforms: image.platforms,
+        lastPulled: image.lastPulled ? new Date(image.lastPulled).toISOString() : null,
+        pinned: this.pins.has(pinKey),
+        keptWarm: this.pins.keptWarm(pinKey),
+      });
+    }
+    const result = [...byRepository.values()];
+    for (const repo of result) {
+      repo.bytes = repo.images.reduce((sum, i) => sum + i.bytes, 0);
+      repo.lastPulled = repo.images.map((i) => i.lastPulled).filter((t): t is string => t !== null).sort().at(-1) ?? null;
     }
     return result;
   }
@@ -41,12 +61,12 @@ export class CacheInventory {
     const tags = await this.records.listTags(registry, repository);
     const doomed = reference ? tags.filter((t) => t.tag === reference || t.record.digest === reference) : tags;
     const candidates = new Set<string>();
-    for (const { record } of doomed) for (const digest of await this.tree(record.digest)) candidates.add(digest);
+    for (const { record } of doomed) for (const digest of await this.references.tree(record.digest)) candidates.add(digest);
     if (reference) for (const { tag } of doomed) await this.records.deleteTag(registry, repository, tag);
     else await this.records.deleteRepository(registry, repository);
     for (const remaining of await this.records.listRepositories()) {
       for (const { record } of await this.records.listTags(remaining.registry, remaining.repository)) {
-        for (const digest of await this.tree(record.digest)) candidates.delete(digest);
+        for (const digest of await this.references.tree(record.digest)) candidates.delete(digest);
       }
     }
     const deleted: string[] = [];
@@ -65,27 +85,5 @@ export class CacheInventory {
     const recordTops = [layoutNames.registries, layoutNames.manifests];
     await removeOwnFiles(this.store.paths.root, records.own.filter((file) => recordTops.some((top) => file.startsWith(`${top}/`))));
     this.records.forgetAll();
-  }
-
-  /** The digest itself and everything it references that the store holds. */
-  private async tree(digest: string, seen = new Set<string>()): Promise<Set<string>> {
-    if (seen.has(digest)) return seen;
-    seen.add(digest);
-    if (!this.store.has(digest) || !(await this.records.readManifestMeta(digest))) return seen;
-    const manifest = await this.store
-      .read(digest)
-      .then((bytes) => JSON.parse(bytes.toString('utf8')) as ManifestJson)
-      .catch(() => null);
-    if (!manifest) return seen;
-    const children = [
-      ...(manifest.manifests ?? []).map((m) => m.digest),
-      manifest.config?.digest,
-      ...(manifest.layers ?? []).map((l) => l.digest),
-    ].filter((d): d is string => typeof d === 'string' && /^sha256:[a-f0-9]{64}$/.test(d));
-    for (const child of children) {
-      if ((manifest.manifests ?? []).some((m) => m.digest === child)) await this.tree(child, seen);
-      else seen.add(child);
-    }
-    return seen;
   }
 }

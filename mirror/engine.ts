@@ -2,38 +2,28 @@
 // events and counters. Constructing it does no I/O; start() opens the store and listens.
 import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
-import { AccessPolicy } from './access-policy.js';
-import { BlobService } from './blobs/blob-service.js';
-import { BufferPool } from './blobs/buffer-pool.js';
-import { CacheInventory } from './cache-inventory.js';
 import { ClientFilter } from './http/client-filter.js';
 import { ConnectionLimits, connectionLimitSettings } from './http/connection-limits.js';
-import { RegistryHandlers } from './http/registry-handlers.js';
 import { createRegistryServer } from './http/server.js';
 import { checkHealth, HealthProblems } from './health.js';
-import { ManifestService } from './manifests/manifest-service.js';
+import { BufferPool } from './blobs/buffer-pool.js';
+import { CacheInventory } from './cache-inventory.js';
 import { countRequest, emptyCounters, renderPrometheus } from './metrics.js';
-import type {
-  CachedRepository,
-  MirrorEngine,
-  MirrorEvent,
-  MirrorOptions,
-  MirrorStatus,
-  RateLimitState,
-  RequestEvent,
-} from './public-types.js';
+import type { CachedRepository, KeptImageStatus, MirrorEngine, MirrorEvent, MirrorOptions, MirrorStatus, RequestEvent } from './public-types.js';
 import { PullTracker } from './pull-tracker.js';
+import { dockerHubName, dockerHubUpstream, resolveRegistries } from './registries/registry-list.js';
+import { RegistrySet } from './registries/registry-set.js';
 import { BlobStore } from './store/blob-store.js';
 import { CacheGuard } from './store/cache-guard.js';
 import { diskErrorCode, diskErrors } from './store/disk-errors.js';
-import { Evictor } from './store/eviction.js';
-import { registryKey, registryName, StorePaths } from './store/paths.js';
+import { legacyRegistryName, registryKey, StorePaths } from './store/paths.js';
+import { migrateRegistryKeys } from './store/registry-migration.js';
 import { RecordStore } from './store/records.js';
-import { cachedCredentials } from './upstream/cached-credentials.js';
-import { UpstreamClient } from './upstream/client.js';
+import { CacheControl } from './keep/cache-control.js';
+import { prefetchImages, type PrefetchProgress, type PrefetchResult } from './keep/prefetch.js';
 import { upstreamTimeouts } from './upstream/timeouts.js';
 
-export const defaultUpstream = 'https://registry-1.docker.io';
+export const defaultUpstream = dockerHubUpstream;
 export const defaultTagTtlMs = 60_000;
 export const defaultMinFreeBytes = 1_000_000_000;
 /** How long stop() lets in-flight responses finish before cutting them. */
@@ -42,26 +32,19 @@ const stopGraceMs = 5_000;
 export class Mirror implements MirrorEngine {
   private readonly options: Required<Pick<MirrorOptions, 'cacheDir' | 'upstream' | 'tagTtlMs' | 'now'>> & MirrorOptions;
   private readonly logger: Logger;
-  private readonly registry: string;
-  private readonly namespace: string;
   private readonly store: BlobStore;
   private readonly records: RecordStore;
-  private readonly upstream: UpstreamClient;
-  private readonly anonymousUpstream: UpstreamClient;
-  private readonly blobs: BlobService;
-  private readonly manifests: ManifestService;
+  private readonly registries: RegistrySet;
   private readonly inventory: CacheInventory;
-  private readonly evictor: Evictor;
+  private readonly keep: CacheControl;
   private readonly pulls: PullTracker;
   private readonly filter: ClientFilter;
   private readonly guard: CacheGuard;
-  private readonly access: AccessPolicy;
   private readonly listeners = new Set<(event: MirrorEvent) => void>();
   private readonly counters = emptyCounters();
   private readonly problems: HealthProblems;
   /** Send buffers for this engine's streams: 4 MiB in use at most, 8 MiB kept for reuse. */
   private readonly sendBuffers = new BufferPool(4 * 1024 * 1024, 8 * 1024 * 1024);
-  private rateLimit: RateLimitState | null = null;
   private server: Server | null = null;
   private listening: { host: string; port: number } | undefined;
   private opened = false;
@@ -71,38 +54,10 @@ export class Mirror implements MirrorEngine {
     const { now } = this.options;
     this.problems = new HealthProblems(now);
     this.logger = options.logger ?? pino({ level: 'silent' });
-    const upstreamUrl = new URL(this.options.upstream);
-    const credentials = cachedCredentials(options.credentials);
-    this.namespace = options.registryName ?? registryName(upstreamUrl);
-    this.registry = registryKey(this.namespace);
     const paths = new StorePaths(options.cacheDir);
     this.store = new BlobStore(paths, now);
     this.records = new RecordStore(paths);
     this.filter = new ClientFilter(options.allowlist);
-    const timeouts = upstreamTimeouts(options.httpTimeouts);
-    const ownAddresses = (): { host: string; port: number }[] => (this.listening ? [this.listening] : []);
-    this.upstream = new UpstreamClient({
-      baseUrl: upstreamUrl,
-      credentials,
-      timeouts,
-      now,
-      ownAddresses,
-      onCredentialsProblem: (message) => (message ? this.problems.raise('upstream-credentials', message) : this.problems.clear('upstream-credentials')),
-      onRateLimit: (state) => (this.rateLimit = state),
-      onReachability: (reachable, reason) => {
-        if (reachable) this.problems.clear('upstream-unreachable');
-        else this.problems.raise('upstream-unreachable', `The upstream registry ${upstreamUrl.host} cannot be reached (${reason}); cached images are still served.`);
-      },
-    });
-    this.anonymousUpstream = new UpstreamClient({ baseUrl: upstreamUrl, timeouts, now, ownAddresses });
-    this.access = new AccessPolicy({
-      clientAuth: options.clientAuth,
-      servePrivateToAnyone: options.servePrivateToAnyone,
-      hasUpstreamCredentials: async () => Boolean(await credentials?.get()),
-      anonymousUpstream: this.anonymousUpstream,
-      now,
-      ownerUpstream: this.upstream,
-    });
     this.guard = new CacheGuard(options.cacheDir, options.minFreeBytes ?? defaultMinFreeBytes, (problem) => {
       this.problems.clear('disk-full');
       this.problems.clear('cache-not-writable');
@@ -111,35 +66,46 @@ export class Mirror implements MirrorEngine {
         this.logger.warn(problem.message);
       }
     }, now);
-    this.evictor = new Evictor(this.store, () => this.options.maxSizeBytes ?? null, (digest) => {
-      this.manifests.forget(digest);
-      this.logger.debug({ digest }, 'evicted from the cache');
-    });
-    this.blobs = new BlobService({
-      registry: this.registry,
+    this.keep = new CacheControl({
+      paths,
       store: this.store,
       records: this.records,
-      upstream: this.upstream,
-      guard: this.guard,
-      onUpstreamBytes: (bytes) => (this.counters.bytesFromUpstream += bytes),
-      onStored: () => void this.evictor.request(),
-    });
-    this.manifests = new ManifestService({
-      registry: this.registry,
-      store: this.store,
-      records: this.records,
-      upstream: this.upstream,
-      tagTtlMs: this.options.tagTtlMs,
+      registries: () => this.registries,
+      problems: this.problems,
+      logger: this.logger,
       now,
-      onUpstreamPull: () => this.counters.upstreamPulls++,
-      onWriteError: (error) => {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code) this.guard.writeFailed(code);
-        this.logger.warn({ err: error }, 'could not write to the cache; serving without caching');
-      },
-      onStale: (repository, reference, reason) => this.logger.warn({ repository, reference, reason }, 'served a stale tag: the upstream could not be asked'),
+      maxBytes: () => this.options.maxSizeBytes ?? null,
+      expireAfterMs: () => this.options.expireAfterMs ?? null,
+      keepWarm: options.keepWarm,
     });
-    this.inventory = new CacheInventory(this.store, this.records);
+    const upstreamName = options.registryName ?? dockerHubName;
+    const configs = resolveRegistries({ upstream: options.upstream, upstreamName, registries: options.registries, defaultRegistries: options.defaultRegistries });
+    this.registries = new RegistrySet(
+      configs,
+      {
+        store: this.store,
+        records: this.records,
+        guard: this.guard,
+        problems: this.problems,
+        now,
+        tagTtlMs: this.options.tagTtlMs,
+        timeouts: upstreamTimeouts(options.httpTimeouts),
+        ownAddresses: () => (this.listening ? [this.listening] : []),
+        clientAuth: options.clientAuth,
+        servePrivateToAnyone: options.servePrivateToAnyone,
+        onUpstreamBytes: (bytes) => (this.counters.bytesFromUpstream += bytes),
+        onUpstreamPull: () => this.counters.upstreamPulls++,
+        onStored: () => void this.keep.evictor.request(),
+        onWriteError: (error) => {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code) this.guard.writeFailed(code);
+          this.logger.warn({ err: error }, 'could not write to the cache; serving without caching');
+        },
+        onStale: (registry, repository, reference, reason) => this.logger.warn({ registry, repository, reference, reason }, 'served a stale tag: the upstream could not be asked'),
+      },
+      (name) => options.registryCredentials?.[name] ?? (name === upstreamName ? options.credentials : undefined),
+    );
+    this.inventory = new CacheInventory(this.store, this.records, this.keep.references, this.keep.pins);
     this.pulls = new PullTracker((pull) => {
       this.logger.info({ pull }, pull.summary);
       this.emit(pull);
@@ -149,21 +115,15 @@ export class Mirror implements MirrorEngine {
   async start(listen: { host: string; port: number }): Promise<{ host: string; port: number }> {
     if (this.server) throw new Error('The mirror is already running.');
     await this.ensureOpen();
-    const handlers = new RegistryHandlers({
-      registry: this.registry,
-      manifests: this.manifests,
-      blobs: this.blobs,
-      records: this.records,
-      upstream: this.upstream,
-    });
+    const registries = this.registries;
     const server = createRegistryServer({
-      handlers,
+      registries: (name) => registries.endpoint(name),
+      defaultRegistry: dockerHubName,
       filter: () => this.filter,
-      access: this.access,
+      access: registries.list()[0]?.access ?? { authenticate: () => {} },
       timeouts: this.options.httpTimeouts,
       sendBuffers: this.sendBuffers,
       limits: new ConnectionLimits(await connectionLimitSettings({ ...this.options.connectionLimits, sendTimeoutMs: this.options.httpTimeouts?.sendMs })),
-      namespace: this.namespace,
       hostRoutes: this.options.hostRoutes,
       onHostEvent: (event) => this.emit(event),
       metrics: () =>
@@ -171,11 +131,12 @@ export class Mirror implements MirrorEngine {
           cacheBytes: this.store.totalBytes,
           cacheBlobs: this.store.count,
           cacheMaxBytes: this.options.maxSizeBytes ?? null,
-          rateLimitRemaining: this.rateLimit?.remaining ?? null,
+          rateLimitRemaining: this.dockerHubRateLimit()?.remaining ?? null,
           sendBuffersLentBytes: this.sendBuffers.lentNow,
         }),
       health: () => checkHealth(this.store, this.guard, this.problems),
       onRequest: (event) => this.recordRequest(event),
+      prefetch: (images, onProgress) => this.prefetch(images, onProgress),
       onInternalError: (error, event) => this.logger.error({ err: error, request: event }, 'internal error while answering a request'),
     });
     await new Promise<void>((resolve, reject) => {
@@ -190,8 +151,8 @@ export class Mirror implements MirrorEngine {
     const port = typeof address === 'object' && address ? address.port : listen.port;
     this.server = server;
     this.listening = { host: listen.host, port };
-    this.logger.info({ listen: this.listening, upstream: this.upstream.host, cache: this.options.cacheDir }, 'mirror listening');
-    void this.evictor.request();
+    this.logger.info({ listen: this.listening, upstreams: this.registries.list().filter((r) => r.config.enabled).map((r) => `${r.name}=${r.config.upstream.host}`), cache: this.options.cacheDir }, 'mirror listening');
+    this.keep.start();
     return this.listening;
   }
 
@@ -200,16 +161,15 @@ export class Mirror implements MirrorEngine {
     if (!server) return;
     this.server = null;
     this.listening = undefined;
+    this.keep.stop();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const grace = setTimeout(() => server.closeAllConnections(), stopGraceMs);
     await closed;
     clearTimeout(grace);
     // Downloads finish (or fail) on their own; waiting keeps the store free of half-done work.
-    await this.blobs.settle();
+    await this.registries.close();
     this.pulls.flush();
-    await this.upstream.close();
-    await this.anonymousUpstream.close();
     this.logger.info('mirror stopped');
   }
 
@@ -217,11 +177,13 @@ export class Mirror implements MirrorEngine {
     return {
       serving: this.server !== null,
       listen: this.listening,
-      upstream: this.options.upstream,
+      upstream: this.registries.get(dockerHubName)?.status().upstream ?? this.options.upstream,
+      registries: this.registries.status(),
       cache: { path: this.options.cacheDir, bytes: this.store.totalBytes, maxBytes: this.options.maxSizeBytes ?? null, blobs: this.store.count },
       counters: { ...this.counters },
-      rateLimit: this.rateLimit,
+      rateLimit: this.dockerHubRateLimit(),
       problems: this.problems.list(),
+      keepWarm: this.keep.keptStatus(),
     };
   }
 
@@ -238,14 +200,34 @@ export class Mirror implements MirrorEngine {
   async deleteImage(registry: string, repository: string, reference?: string): Promise<void> {
     await this.ensureOpen();
     const deleted = await this.inventory.delete(registry, repository, reference);
-    for (const digest of deleted) this.manifests.forget(digest);
+    for (const digest of deleted) this.registries.forget(digest);
     this.logger.info({ registry, repository, reference, blobs: deleted.length }, 'deleted from the cache');
+  }
+
+  /** Pins or unpins a cached tag (`registry` as clients name it): the size cap and expiry never remove a pinned image. */
+  async pinImage(registry: string, repository: string, tag: string, pinned: boolean): Promise<void> {
+    await this.ensureOpen();
+    await this.keep.pin(registry, repository, tag, pinned);
+  }
+
+  /** Pulls images into the cache with no host involved; progress per image and per blob. */
+  async prefetch(images: readonly string[], onProgress: (progress: PrefetchProgress) => void = () => {}): Promise<PrefetchResult[]> {
+    await this.ensureOpen();
+    const results = await prefetchImages(images, this.registries, { store: this.store, records: this.records, now: this.options.now }, onProgress);
+    this.logger.info({ images: results.map((r) => `${r.image} ${r.ok ? 'ok' : r.message}`) }, 'prefetched');
+    return results;
+  }
+
+  /** Refreshes every kept-warm image now; the schedule runs only while the mirror is serving. */
+  async refreshKept(): Promise<KeptImageStatus[]> {
+    await this.ensureOpen();
+    return this.keep.refreshKept();
   }
 
   async clearCache(): Promise<void> {
     await this.ensureOpen();
     await this.inventory.clear();
-    this.manifests.forget();
+    this.registries.forget();
     this.logger.info('cache cleared');
   }
 
@@ -260,17 +242,30 @@ export class Mirror implements MirrorEngine {
       // sweep of leftover downloads needs to write.
       await this.store.open({ sweepTemp: false });
       this.guard.writeFailed(code);
+      this.opened = true;
+      return;
     }
+    await this.migrateLegacyKeys();
     this.opened = true;
+  }
+
+  /** Records an older Dockmirror kept under the upstream's host:port move under the registry's name. */
+  private async migrateLegacyKeys(): Promise<void> {
+    const registries = this.registries.list();
+    const moves = registries.map((registry) => ({ from: registryKey(legacyRegistryName(registry.config.upstream)), to: registry.key }));
+    const done = await migrateRegistryKeys(this.store.paths, moves, new Set(registries.map((registry) => registry.key)));
+    for (const move of done) this.logger.info(move, 'moved cached records under the registry\'s name');
+  }
+
+  private dockerHubRateLimit(): MirrorStatus['rateLimit'] {
+    return this.registries.get(dockerHubName)?.dockerHubRateLimit ?? null;
   }
 
   private recordRequest(event: RequestEvent): void {
     countRequest(this.counters, event);
-    if (event.errorCode === 'TOOMANYREQUESTS') {
-      this.problems.raise('rate-limited', 'Docker Hub\'s pull rate limit was reached; cached images are still served. Adding Docker Hub credentials raises the limit.');
-    } else if (event.kind === 'manifest' && event.status === 200 && event.cache !== 'stale') {
-      this.problems.clear('rate-limited');
-    }
+    // The rate-limit problem comes from upstream 429s only (upstream-registry.ts), never from the
+    // mirror's own 429s (connection cap, login throttle).
+    if (event.registry) this.registries.get(event.registry)?.answered(event.kind, event.status, event.cache, this.problems);
     const level = event.status >= 500 ? 'error' : event.status >= 400 ? 'warn' : 'info';
     this.logger[level]({ request: event }, `${event.client} ${event.method} ${event.repository ?? ''}${event.reference ? `@${event.reference}` : ''} ${event.status} ${event.cache}`);
     this.emit(event);

@@ -6,28 +6,44 @@ import type { BlobStore } from './store/blob-store.js';
 import type { CacheGuard } from './store/cache-guard.js';
 
 export class HealthProblems {
-  private readonly problems = new Map<HealthProblemCode, HealthProblem>();
+  /** Keyed by code, and by registry for the problems one upstream registry has. */
+  private readonly problems = new Map<string, HealthProblem>();
 
   constructor(private readonly now: () => number) {}
 
   /** Records a problem; one already raised keeps the time it began. */
-  raise(code: HealthProblemCode, message: string): void {
-    const existing = this.problems.get(code);
+  raise(code: HealthProblemCode, message: string, registry?: string): void {
+    const key = problemKey(code, registry);
+    const existing = this.problems.get(key);
     if (existing?.message === message) return;
-    this.problems.set(code, { code, message, since: existing?.since ?? new Date(this.now()).toISOString() });
+    const problem: HealthProblem = { code, message, since: existing?.since ?? new Date(this.now()).toISOString() };
+    if (registry) problem.registry = registry;
+    this.problems.set(key, problem);
   }
 
-  clear(code: HealthProblemCode): void {
-    this.problems.delete(code);
+  clear(code: HealthProblemCode, registry?: string): void {
+    this.problems.delete(problemKey(code, registry));
   }
 
-  has(code: HealthProblemCode): boolean {
-    return this.problems.has(code);
+  /** Whether the problem is raised, for any registry when none is named. */
+  has(code: HealthProblemCode, registry?: string): boolean {
+    if (registry !== undefined || this.problems.has(code)) return this.problems.has(problemKey(code, registry));
+    for (const problem of this.problems.values()) if (problem.code === code) return true;
+    return false;
+  }
+
+  /** The problems of one registry. */
+  of(registry: string): HealthProblem[] {
+    return [...this.problems.values()].filter((problem) => problem.registry === registry);
   }
 
   list(): HealthProblem[] {
     return [...this.problems.values()];
   }
+}
+
+function problemKey(code: HealthProblemCode, registry: string | undefined): string {
+  return registry ? `${code} ${registry}` : code;
 }
 
 /** /healthz: probes the cache folder and reports the store healthy unless it takes no writes. */

@@ -14,6 +14,8 @@ export interface RequestEvent {
   client: string;
   method: string;
   kind: RequestKind;
+  /** The registry the request was for, by the name clients use (`docker.io`, `ghcr.io`). */
+  registry?: string;
   /** Repository as the client named it after `library/` normalisation, e.g. `library/nginx`. */
   repository?: string;
   /** Tag or digest. */
@@ -93,23 +95,51 @@ export type HealthProblemCode =
   | 'upstream-unreachable'
   | 'rate-limited'
   /** The upstream's token service rejected the owner's credentials, or they were withheld from an unsafe one. */
-  | 'upstream-credentials';
+  | 'upstream-credentials'
+  /** Only pinned (or in-use) content is left and it is over the size cap (store/eviction.ts). */
+  | 'cache-over-cap';
 
 export interface HealthProblem {
   code: HealthProblemCode;
   /** A plain sentence for people. */
   message: string;
   since: string;
+  /** The upstream registry the problem is about (`docker.io`, `ghcr.io`), for per-registry problems. */
+  registry?: string;
+}
+
+/** One registry the mirror serves, by the name clients use, as the engine sees it now. */
+export interface RegistryStatus {
+  name: string;
+  upstream: string;
+  enabled: boolean;
+  /** Null until the upstream was asked; then whether its last request reached it. */
+  reachable: boolean | null;
+  /** The last failure to reach the upstream, as a sentence; null once a request reached it. */
+  lastError: string | null;
+  /** Docker Hub's `ratelimit-*` headers, when the upstream sends them. */
+  rateLimit: RateLimitState | null;
+  /** The upstream's last 429 (its own rate limit), with its Retry-After when it gave one. */
+  throttled: { at: string; retryAfterSeconds: number | null } | null;
+  /** Requests answered for this registry, and manifest GETs sent to its upstream. */
+  requests: number;
+  upstreamPulls: number;
 }
 
 export interface MirrorStatus {
   serving: boolean;
   listen?: { host: string; port: number };
+  /** docker.io's upstream URL (`--upstream`). */
   upstream: string;
+  /** Every registry the mirror knows, enabled or not. */
+  registries: RegistryStatus[];
   cache: { path: string; bytes: number; maxBytes: number | null; blobs: number };
   counters: MirrorCounters;
+  /** docker.io's rate limit, as Docker Hub reports it. */
   rateLimit: RateLimitState | null;
   problems: HealthProblem[];
+  /** The keep-warm list and how each image's last refresh went; absent when nothing is kept warm. */
+  keepWarm?: KeptImageStatus[];
 }
 
 export interface CachedImage {
@@ -119,7 +149,48 @@ export interface CachedImage {
   mediaType: string;
   /** Bytes of the manifest and every blob it names that the cache holds. */
   bytes: number;
+  /** Of `bytes`, what no other cached image uses (what deleting this image frees). */
+  uniqueBytes: number;
+  /** Of `bytes`, what other cached images use too. */
+  sharedBytes: number;
+  /** The platforms the cache holds for it ("linux/amd64"); empty for a single-platform manifest. */
+  platforms: string[];
   lastPulled: string | null;
+  /** Pinned by the owner or on the keep-warm list: the size cap and expiry never remove it. */
+  pinned: boolean;
+  /** On the keep-warm list. */
+  keptWarm: boolean;
+}
+
+/** One line of the keep-warm list. */
+export interface KeepWarmImage {
+  /** As clients name it: `docker.io`, `ghcr.io`. */
+  registry: string;
+  repository: string;
+  tag: string;
+  /** `os/arch[/variant]` to keep from a multi-platform image; null keeps every platform. */
+  platforms: string[] | null;
+}
+
+export interface KeepWarmSettings {
+  images: KeepWarmImage[];
+  /** How often every kept image is refreshed, in ms (default 6 h). */
+  everyMs?: number;
+  /** The share (0–1) of the pulls the upstream says are left that one refresh may spend (default 0.5). */
+  budgetShare?: number;
+}
+
+/** One image on the keep-warm list, for the window and `status()`. */
+export interface KeptImageStatus {
+  /** `registry/repository:tag`. */
+  image: string;
+  platforms: string[] | null;
+  lastRefresh: string | null;
+  nextRefresh: string | null;
+  /** waiting: not refreshed yet; budget: left for the next run; paused: after a 429, until Retry-After. */
+  result: 'waiting' | 'unchanged' | 'updated' | 'repaired' | 'failed' | 'budget' | 'paused';
+  /** A plain sentence about the result. */
+  detail: string | null;
 }
 
 export interface CachedRepository {
@@ -141,19 +212,37 @@ export interface CredentialsProvider {
   get(): Promise<UpstreamCredentials | null>;
 }
 
+/** A registry to add, or a built-in one to point elsewhere or turn off. */
+export interface RegistryOption {
+  /** What clients say: `ghcr.io`, `registry.example.com:5000`. */
+  name: string;
+  /** Default https://<name> (https://registry-1.docker.io for docker.io). */
+  upstream?: string;
+  /** Default true. */
+  enabled?: boolean;
+}
+
 export interface MirrorOptions {
   cacheDir: string;
-  /** Base URL of the upstream registry, default https://registry-1.docker.io. */
+  /** docker.io's upstream (a team mirror, say); default https://registry-1.docker.io. */
   upstream?: string;
-  /**
-   * The registry the upstream is, as clients name it (containerd's `ns`); default `docker.io` for
-   * Docker Hub, else the upstream's host:port. Set it when the upstream stands in for another.
-   */
+  /** The registry `upstream` and `credentials` are for, as clients name it; default `docker.io`. */
   registryName?: string;
+  /** Registries added to the built-in list, or built-in ones pointed elsewhere or turned off. */
+  registries?: RegistryOption[];
+  /** False leaves the built-in list out: only `upstream` and `registries` are served. */
+  defaultRegistries?: boolean;
+  /** Credentials per registry name; each goes only to that registry's own realm. */
+  registryCredentials?: Record<string, CredentialsProvider>;
   /** How long a fetched tag is answered without asking the upstream (ms, default 60 000). */
   tagTtlMs?: number;
   /** Cache size cap in bytes; null or absent means no cap. */
   maxSizeBytes?: number | null;
+  /** Images nobody pulled for this long are removed, pinned ones never; null or absent: no expiry. */
+  expireAfterMs?: number | null;
+  /** Images refreshed on a schedule and pinned (mirror/keep/keep-warm.ts). */
+  keepWarm?: KeepWarmSettings;
+  /** Credentials for `registryName` (docker.io by default). */
   credentials?: CredentialsProvider;
   /** A pino logger; the engine logs one line per request and per pull. */
   logger?: import('pino').Logger;
@@ -217,6 +306,10 @@ export interface MirrorEngine {
   /** Deletes one tag (or the whole repository when reference is absent) and blobs nothing else uses. */
   deleteImage(registry: string, repository: string, reference?: string): Promise<void>;
   clearCache(): Promise<void>;
+  /** Pins or unpins a cached tag: the size cap and expiry never remove a pinned image or the blobs it uses. */
+  pinImage(registry: string, repository: string, tag: string, pinned: boolean): Promise<void>;
+  /** Refreshes every kept-warm image now ("refresh now"); resolves with how each went. */
+  refreshKept(): Promise<KeptImageStatus[]>;
 }
 
 /** A request a host-provided route answers (setup scripts): the parts it may read, nothing live. */

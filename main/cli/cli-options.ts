@@ -32,3 +32,10 @@ export function parseDuration(text: string): number {
   if (!match) throw new Error(`"${text}" is not a duration; write it like 60s, 5m or 1h.`);
   return Math.round(Number(match[1]) * durationUnits[match[2]!]!);
 }
+
+/** `--registry NAME=URL`: a registry to add, or a built-in one to point at another upstream. */
+export function parseRegistryFlag(text: string): { name: string; upstream: string } {
+  const match = /^([^=\s]+)=(\S+)$/.exec(text);
+  if (!match) throw new Error(`"${text.slice(0, 200)}" is not a registry; write it like --registry ghcr.io=https://ghcr.io or --registry docker.io=https://mirror.team.lan.`);
+  return { name: match[1]!.toLowerCase(), upstream: match[2]! };
+}

@@ -9,11 +9,14 @@ import { createMirror, defaultTagTtlMs, defaultUpstream } from '../../mirror/ind
 import { parseCidrList } from '../../mirror/cidr.js';
 import { allowlistWarning, defaultAllowlist, mirrorAddresses } from '../../mirror/lan-addresses.js';
 import type { CredentialsProvider, MirrorEngine, UpstreamCredentials } from '../../mirror/public-types.js';
+import { resolveRegistries } from '../../mirror/registries/registry-list.js';
 import { CacheFolderRefused, claimCacheFolder } from '../../mirror/store/cache-claim.js';
 import { StorePaths } from '../../mirror/store/paths.js';
 import { verifyStore } from '../../mirror/verify.js';
+import { defaultRefreshEveryMs } from '../../mirror/keep/keep-warm.js';
+import { readKeepWarmFile } from '../../mirror/keep/keep-warm-file.js';
 import { setupRoutesForEngine } from '../core/engine-setup-routes.js';
-import { parseDuration, parseFloor, parseSize } from './cli-options.js';
+import { parseDuration, parseFloor, parseRegistryFlag, parseSize } from './cli-options.js';
 import { parseListen } from './listen-address.js';
 import { servingBanner } from './serving-banner.js';
 import { untilStopSignal } from './stop-signal.js';
@@ -22,9 +25,23 @@ const usage = `Usage:
   dockmirror serve --cache DIR [--listen 0.0.0.0:5000] [--upstream URL] [--max-size SIZE]
                    [--tag-ttl DURATION] [--log-level LEVEL] [--allow CIDR[,CIDR…]]
                    [--min-free SIZE] [--username USER --password-stdin]
+                   [--registry NAME=URL]… [--no-default-registries]
+                   [--keep-warm FILE [--refresh-every DURATION]] [--expire-after DURATION]
                    [--ui [HOST:]PORT [--ui-allow-lan]]
+  dockmirror prefetch --mirror URL [--from FILE]… [IMAGE…]
+                   the mirror running on this machine pulls the images into its cache (FILE: a
+                   docker-compose.yml, Kubernetes YAML, a Dockerfile or a list of names)
   dockmirror verify --cache DIR    re-hash the cache, remove damaged blobs (exit code 1 if any)
   dockmirror start            the desktop app (headless with its web UI where Electron cannot start)
+
+Registries: docker.io, ghcr.io, quay.io, registry.k8s.io, gcr.io, public.ecr.aws and
+mcr.microsoft.com are served by default. --upstream URL is docker.io's upstream (a team mirror,
+say); --registry NAME=URL (repeatable) adds a registry or points one at another upstream;
+--no-default-registries serves only --upstream's docker.io and the --registry ones.
+
+--keep-warm FILE: one image a line (registry/name:tag, optionally --platform os/arch,…; # comments)
+kept pinned and refreshed every --refresh-every (default 6h) with HEADs, fetching only what changed.
+--expire-after 30d removes images nobody pulled for that long (never kept or pinned ones).
 
 Docker Hub credentials: DOCKERHUB_USERNAME and DOCKERHUB_TOKEN, or --password-stdin.`;
 
@@ -38,6 +55,11 @@ export async function main(argv: string[]): Promise<number> {
         return await serve(rest);
       case 'verify':
         return await verify(rest);
+      case 'prefetch': {
+        // Resolved at run time: the YAML reader lives in main/, so the engine never loads it.
+        const { prefetchCommand } = await import('../prefetch/prefetch-command.js');
+        return await prefetchCommand(rest);
+      }
       case 'start': {
         // Loaded only for `start`: `serve` and `verify` need none of the desktop launcher.
         const { launch } = await import('../launch.js');
@@ -75,6 +97,11 @@ async function serve(argv: string[]): Promise<number> {
       ui: { type: 'string' },
       'ui-allow-lan': { type: 'boolean', default: false },
       'min-free': { type: 'string' },
+      registry: { type: 'string', multiple: true },
+      'no-default-registries': { type: 'boolean', default: false },
+      'keep-warm': { type: 'string' },
+      'refresh-every': { type: 'string' },
+      'expire-after': { type: 'string' },
     },
     strict: true,
   });
@@ -88,6 +115,18 @@ async function serve(argv: string[]): Promise<number> {
   const allowlist = values.allow === undefined ? defaultAllowlist() : parseCidrList(values.allow).map((cidr) => cidr.text);
   const minFreeBytes = values['min-free'] === undefined ? undefined : parseFloor(values['min-free']);
   if (values['ui-allow-lan'] && values.ui === undefined) throw new Error('--ui-allow-lan only applies with --ui HOST:PORT.');
+  const registries = (values.registry ?? []).map(parseRegistryFlag);
+  const defaultRegistries = !values['no-default-registries'];
+  // Checked now, so a bad name or URL is one sentence before anything starts.
+  const served = resolveRegistries({ upstream, registries, defaultRegistries }).filter((r) => r.enabled);
+  if (values.ui !== undefined && (registries.length > 0 || !defaultRegistries)) {
+    throw new Error('--registry and --no-default-registries do not apply with --ui yet: the window keeps its own settings.');
+  }
+  if (values['refresh-every'] !== undefined && values['keep-warm'] === undefined) throw new Error('--refresh-every only applies with --keep-warm FILE.');
+  if (values['keep-warm'] !== undefined && values.ui !== undefined) throw new Error('--keep-warm does not apply with --ui yet: the window keeps its own settings.');
+  const keepWarm = values['keep-warm'] === undefined
+    ? undefined
+    : await readKeepWarmFile(resolve(values['keep-warm']), values['refresh-every'] ? parseDuration(values['refresh-every']) : defaultRefreshEveryMs, served.map((r) => r.name));
   await assertWritable(cacheDir);
   const credentials = await readCredentials(values.username, values['password-stdin']!);
   const logger = pino({ level: values['log-level'], base: undefined });
@@ -106,15 +145,21 @@ async function serve(argv: string[]): Promise<number> {
     maxSizeBytes,
     minFreeBytes,
     allowlist,
+    registries,
+    defaultRegistries,
     credentials: staticCredentials(credentials),
     logger,
+    keepWarm,
+    expireAfterMs: values['expire-after'] === undefined ? null : parseDuration(values['expire-after']),
   });
   const bound = await mirror.start(listen);
   const addresses = mirrorAddresses(bound);
   const warning = allowlistWarning(allowlist, addresses);
   if (warning) process.stderr.write(`dockmirror: warning: ${warning}\n`);
   const account = credentials ? `Pulls are authenticated as ${credentials.username}.` : 'Pulls are anonymous (set DOCKERHUB_USERNAME and DOCKERHUB_TOKEN for a higher limit).';
-  process.stdout.write([...servingBanner({ upstream, listen: bound, cachePath: cacheDir, addresses }, account), ''].join('\n'));
+  const servedNames = served.map((r) => (r.name === 'docker.io' ? `docker.io (from ${upstream})` : r.name)).join(', ');
+  const keeping = keepWarm ? `\nKeeping ${keepWarm.images.length} image(s) warm, refreshed every ${Math.round(keepWarm.everyMs! / 60_000)} min.` : '';
+  process.stdout.write([...servingBanner({ upstream: servedNames, listen: bound, cachePath: cacheDir, addresses }, account + keeping), ''].join('\n'));
   await untilStopSignal();
   await mirror.stop();
   return 0;

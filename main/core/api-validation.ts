@@ -61,9 +61,9 @@ export const apiCalls: Readonly<Record<ApiMethodName, ApiCall>> = Object.freeze(
   startMirror: (api) => api.startMirror(),
   stopMirror: (api) => api.stopMirror(),
   updateSettings: (api, args) => api.updateSettings(patch(args)),
-  saveCredentials: (api, args) => api.saveCredentials(str(args, 0, 'user name'), str(args, 1, 'access token')),
-  testCredentials: (api) => api.testCredentials(),
-  deleteCredentials: (api) => api.deleteCredentials(),
+  saveCredentials: (api, args) => api.saveCredentials(str(args, 0, 'user name'), str(args, 1, 'access token'), args[2] === undefined ? undefined : registryName(args[2])),
+  testCredentials: (api, args) => api.testCredentials(args[0] === undefined ? undefined : registryName(args[0])),
+  deleteCredentials: (api, args) => api.deleteCredentials(args[0] === undefined ? undefined : registryName(args[0])),
   setClientPassword: (api, args) => api.setClientPassword(str(args, 0, 'password')),
   pickFolder: (api) => api.pickFolder(),
   listDirectory: (api, args) => api.listDirectory(folderPath(args[0])),
@@ -74,6 +74,12 @@ export const apiCalls: Readonly<Record<ApiMethodName, ApiCall>> = Object.freeze(
   deleteCachedImage: (api, args) =>
     api.deleteCachedImage(registryName(args[0]), repositoryName(args[1]), optionalReference(args, 2)),
   clearCache: (api) => api.clearCache(),
+  pinCachedImage: (api, args) => {
+    const tag = optionalReference(args, 2);
+    if (tag === undefined || tag.includes(':')) throw new BadRequest('Pin a tag, such as latest.');
+    if (typeof args[3] !== 'boolean') throw new BadRequest('Say whether to pin (true) or unpin (false).');
+    return api.pinCachedImage(registryName(args[0]), repositoryName(args[1]), tag, args[3]);
+  },
   recentEvents: (api) => api.recentEvents(),
   recentClients: (api) => api.recentClients(),
 });

@@ -79,6 +79,7 @@ class Core implements AppCore {
     this.runner = new MirrorRunner({
       logger: this.logger,
       credentials: this.credentials.provider(),
+      credentialsFor: (registry) => this.credentials.provider(registry),
       clientPassword: () => this.credentials.clientPassword(),
       onEvent: (event) => this.onMirrorEvent(event),
       tuning: this.options.tuning,
@@ -140,23 +141,25 @@ class Core implements AppCore {
     return this.publish();
   }
 
-  async saveCredentials(username: string, token: string): Promise<CredentialStatus> {
+  async saveCredentials(username: string, token: string, registry = 'docker.io'): Promise<CredentialStatus> {
     await this.opened;
-    this.credentialStatus = await this.credentials.save(username, token);
-    this.logger.info({ user: this.credentialStatus.savedFor }, 'Docker Hub credentials saved to the keychain');
+    this.credentialStatus = await this.credentials.save(username, token, registry);
+    this.logger.info({ registry, user: username.trim() }, 'registry credentials saved to the keychain');
     this.publish();
     return this.credentialStatus;
   }
 
-  async testCredentials() {
+  async testCredentials(registry = 'docker.io') {
     await this.opened;
-    return this.credentials.test(this.settings.upstream);
+    const entry = this.settings.registries.find((r) => r.name === registry);
+    const upstream = registry === 'docker.io' ? this.settings.upstream : (entry?.upstream ?? `https://${registry}`);
+    return this.credentials.test(upstream, registry);
   }
 
-  async deleteCredentials(): Promise<CredentialStatus> {
+  async deleteCredentials(registry = 'docker.io'): Promise<CredentialStatus> {
     await this.opened;
-    this.credentialStatus = await this.credentials.delete();
-    this.logger.info('Docker Hub credentials deleted from the keychain');
+    this.credentialStatus = await this.credentials.delete(registry);
+    this.logger.info({ registry }, 'registry credentials deleted from the keychain');
     this.publish();
     return this.credentialStatus;
   }
@@ -207,6 +210,13 @@ class Core implements AppCore {
     const engine = this.runner.current(this.settings);
     await engine.deleteImage(registry, repository, reference);
     this.publish();
+    return engine.listCache();
+  }
+
+  async pinCachedImage(registry: string, repository: string, tag: string, pinned: boolean) {
+    await this.opened;
+    const engine = this.runner.current(this.settings);
+    await engine.pinImage(registry, repository, tag, pinned);
     return engine.listCache();
   }
 

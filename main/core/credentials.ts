@@ -7,9 +7,13 @@ import { CoreError } from './core-error.js';
 import type { Keychain } from './keychain.js';
 
 const hubPrefix = 'hub:';
+const dockerHub = 'docker.io';
 
 /** The keychain account a Docker Hub user's token is saved under. */
 export const hubAccount = (username: string): string => hubPrefix + username;
+
+/** Accounts of one registry: `hub:<user>` for Docker Hub (as before), `registry:<name>:<user>` for the others. */
+const prefixOf = (registry: string): string => (registry === dockerHub ? hubPrefix : `registry:${registry}:`);
 const clientAccount = 'mirror-client';
 
 export type CredentialTester = (upstream: string, credentials: UpstreamCredentials) => Promise<{ rateLimit: RateLimitState | null }>;
@@ -30,12 +34,19 @@ export class Credentials {
   async status(): Promise<CredentialStatus> {
     if (this.problem === undefined) await this.refresh();
     if (this.problem) return { keychainAvailable: false, savedFor: null, message: this.problem };
-    return { keychainAvailable: true, savedFor: await this.hubUser() };
+    const registries: Record<string, string> = {};
+    for (const account of await this.keychain.accounts()) {
+      const match = /^registry:([^:]+(?::\d+)?):(.+)$/.exec(account);
+      if (match) registries[match[1]!] = match[2]!;
+    }
+    const savedFor = await this.userOf(dockerHub);
+    return Object.keys(registries).length > 0 ? { keychainAvailable: true, savedFor, registries } : { keychainAvailable: true, savedFor };
   }
 
-  private async hubUser(): Promise<string | null> {
-    const account = (await this.keychain.accounts()).find((a) => a.startsWith(hubPrefix));
-    return account ? account.slice(hubPrefix.length) : null;
+  private async userOf(registry: string): Promise<string | null> {
+    const prefix = prefixOf(registry);
+    const account = (await this.keychain.accounts()).find((a) => a.startsWith(prefix));
+    return account ? account.slice(prefix.length) : null;
   }
 
   private async requireKeychain(): Promise<void> {
@@ -43,48 +54,58 @@ export class Credentials {
     if (this.problem) throw new CoreError('keychain-unavailable', this.problem);
   }
 
-  async save(username: string, token: string): Promise<CredentialStatus> {
+  async save(username: string, token: string, registry = dockerHub): Promise<CredentialStatus> {
     const user = username.trim();
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/.test(user)) throw new CoreError('invalid-credentials', 'Enter your Docker Hub user name.');
+    const hub = registry === dockerHub;
+    // Robot accounts (quay.io's `org+robot`) carry a plus.
+    if (!/^[A-Za-z0-9][A-Za-z0-9._+-]{0,254}$/.test(user)) throw new CoreError('invalid-credentials', hub ? 'Enter your Docker Hub user name.' : `Enter the user name for ${registry}.`);
     if (token.length === 0 || token.length > 4096 || /\s/.test(token)) {
-      throw new CoreError('invalid-credentials', 'Paste the access token from Docker Hub (Account settings → Personal access tokens).');
+      throw new CoreError('invalid-credentials', hub ? 'Paste the access token from Docker Hub (Account settings → Personal access tokens).' : `Paste the access token or password for ${registry}.`);
     }
     await this.requireKeychain();
-    // One Docker Hub account at a time: the old one goes before the new one is written.
-    for (const account of await this.keychain.accounts()) {
-      if (account.startsWith(hubPrefix)) await this.keychain.delete(account);
-    }
-    await this.keychain.set(hubPrefix + user, token);
+    // One account per registry at a time: the old one goes before the new one is written.
+    await this.deleteAccounts(registry);
+    await this.keychain.set(prefixOf(registry) + user, token);
     return this.status();
   }
 
-  async delete(): Promise<CredentialStatus> {
+  async delete(registry = dockerHub): Promise<CredentialStatus> {
     await this.requireKeychain();
-    for (const account of await this.keychain.accounts()) {
-      if (account.startsWith(hubPrefix)) await this.keychain.delete(account);
-    }
+    await this.deleteAccounts(registry);
     return this.status();
+  }
+
+  private async deleteAccounts(registry: string): Promise<void> {
+    const prefix = prefixOf(registry);
+    for (const account of await this.keychain.accounts()) {
+      if (account.startsWith(prefix)) await this.keychain.delete(account);
+    }
   }
 
   async hub(): Promise<UpstreamCredentials | null> {
+    return this.of(dockerHub);
+  }
+
+  /** The saved credentials of one registry, or null. */
+  async of(registry: string): Promise<UpstreamCredentials | null> {
     if (this.problem === undefined) await this.refresh();
     if (this.problem) return null;
-    const user = await this.hubUser();
+    const user = await this.userOf(registry);
     if (!user) return null;
-    const secret = await this.keychain.get(hubPrefix + user);
+    const secret = await this.keychain.get(prefixOf(registry) + user);
     return secret ? { username: user, secret } : null;
   }
 
   /** For the engine: errors reading the keychain mean anonymous pulls, never a failed pull. */
-  provider(): CredentialsProvider {
-    return { get: () => this.hub().catch(() => null) };
+  provider(registry = dockerHub): CredentialsProvider {
+    return { get: () => this.of(registry).catch(() => null) };
   }
 
-  async test(upstream: string): Promise<CredentialTestResult> {
-    const credentials = await this.hub();
+  async test(upstream: string, registry = dockerHub): Promise<CredentialTestResult> {
+    const credentials = await this.of(registry);
     if (!credentials) {
       const status = await this.status();
-      return { ok: false, message: status.message ?? 'No Docker Hub account is saved yet.' };
+      return { ok: false, message: status.message ?? (registry === dockerHub ? 'No Docker Hub account is saved yet.' : `No account is saved for ${registry} yet.`) };
     }
     try {
       const { rateLimit } = await this.tester(upstream, credentials);

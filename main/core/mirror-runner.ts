@@ -16,6 +16,8 @@ export type EngineTuning = Pick<MirrorOptions, 'registryName' | 'minFreeBytes' |
 export interface RunnerDeps {
   logger: Logger;
   credentials: CredentialsProvider;
+  /** Each other registry's credentials (keychain, one account per registry). */
+  credentialsFor?: (registry: string) => CredentialsProvider;
   clientPassword(): Promise<string | null>;
   onEvent(event: MirrorEvent): void;
   tuning?: EngineTuning;
@@ -27,8 +29,8 @@ export interface RunnerDeps {
 
 /** The settings the engine is built from; any change among them rebuilds it. */
 function engineKey(settings: AppSettings): string {
-  const { cachePath, maxSizeBytes, minFreeBytes, upstream, tagTtlSeconds, allowlist, clientAuth } = settings;
-  return JSON.stringify({ cachePath, maxSizeBytes, minFreeBytes, upstream, tagTtlSeconds, allowlist, clientAuth });
+  const { cachePath, maxSizeBytes, minFreeBytes, upstream, registries, tagTtlSeconds, allowlist, clientAuth } = settings;
+  return JSON.stringify({ cachePath, maxSizeBytes, minFreeBytes, upstream, registries, tagTtlSeconds, allowlist, clientAuth });
 }
 
 function listenKey(settings: AppSettings): string {
@@ -141,11 +143,15 @@ export class MirrorRunner {
       ...this.deps.tuning,
       cacheDir: settings.cachePath,
       upstream: settings.upstream,
+      // The list is complete (built-in entries included), so a registry the user removed stays out.
+      defaultRegistries: false,
+      registries: settings.registries.map((r) => ({ name: r.name, upstream: r.upstream ?? undefined, enabled: r.enabled })),
       tagTtlMs: settings.tagTtlSeconds * 1000,
       maxSizeBytes: settings.maxSizeBytes,
       // A stored entry the rules refuse keeps the mirror stopped (start() below); this engine only browses the cache.
       allowlist: usableAllowlist(settings.allowlist),
       credentials: this.deps.credentials,
+      registryCredentials: this.otherRegistryCredentials(settings),
       logger: this.deps.logger,
       clientAuth: clientPassword ? { username: settings.clientAuth.username, password: clientPassword } : null,
     };
@@ -153,6 +159,12 @@ export class MirrorRunner {
     if (!this.deps.createEngine) options.hostRoutes = setupRoutesForEngine(options, () => engine);
     const engine: MirrorEngine = (this.deps.createEngine ?? createMirror)(options);
     return engine;
+  }
+
+  private otherRegistryCredentials(settings: AppSettings): Record<string, CredentialsProvider> | undefined {
+    const credentialsFor = this.deps.credentialsFor;
+    if (!credentialsFor) return undefined;
+    return Object.fromEntries(settings.registries.filter((r) => r.name !== 'docker.io').map((r) => [r.name, credentialsFor(r.name)]));
   }
 
   private replace(engine: MirrorEngine, settings: AppSettings): void {

@@ -7,6 +7,7 @@ import { isAbsolute, join } from 'node:path';
 import { isIP } from 'node:net';
 import { parseCidr } from '../../mirror/cidr.js';
 import { defaultAllowlist } from '../../mirror/lan-addresses.js';
+import { builtInRegistryNames, isRegistryName, resolveRegistries } from '../../mirror/registries/registry-list.js';
 import type { AppProblem, AppSettings, LogLevel } from '../shared/contract.js';
 import { CoreError } from './core-error.js';
 
@@ -36,6 +37,7 @@ export function defaultSettings(dataDir: string): AppSettings {
     listenHost: '0.0.0.0',
     port: 5000,
     upstream: 'https://registry-1.docker.io',
+    registries: builtInRegistryNames.map((name) => ({ name, upstream: null, enabled: true })),
     tagTtlSeconds: 60,
     allowlist: defaultAllowlist(),
     clientAuth: { enabled: false, username: '' },
@@ -53,6 +55,15 @@ export const settingsSchema = {
   listenHost: { type: 'string', minLength: 1 },
   port: { type: 'integer', minimum: 1, maximum: 65535 },
   upstream: { type: 'string', pattern: '^https?://' },
+  registries: {
+    type: 'array',
+    items: {
+      type: 'object',
+      properties: { name: { type: 'string' }, upstream: { type: ['string', 'null'] }, enabled: { type: 'boolean' } },
+      required: ['name', 'upstream', 'enabled'],
+      additionalProperties: false,
+    },
+  },
   tagTtlSeconds: { type: 'integer', minimum: 0 },
   allowlist: { type: 'array', items: { type: 'string' } },
   clientAuth: {
@@ -186,6 +197,7 @@ export function validateSettings(patch: Partial<AppSettings>, current: AppSettin
   if (!upstream || (upstream.protocol !== 'https:' && upstream.protocol !== 'http:') || upstream.username || upstream.password) {
     bad('The upstream must be an http or https address without a user name.');
   }
+  const registries = validRegistries(next.registries, next.upstream);
   if (!Number.isInteger(next.tagTtlSeconds) || next.tagTtlSeconds < 0 || next.tagTtlSeconds > 7 * 24 * 3600) {
     bad('The tag refresh time must be between 0 seconds and 7 days.');
   }
@@ -214,8 +226,31 @@ export function validateSettings(patch: Partial<AppSettings>, current: AppSettin
   return {
     ...next,
     allowlist: [...next.allowlist],
+    registries,
     clientAuth: { enabled: next.clientAuth.enabled, username: next.clientAuth.username },
   };
+}
+
+/** The registry list, each entry checked, names unique; copies only the known fields. */
+function validRegistries(value: unknown, dockerHubUpstream: string): AppSettings['registries'] {
+  if (!Array.isArray(value)) bad('The registry list must be a list.');
+  const seen = new Set<string>();
+  const registries = value.map((entry: unknown) => {
+    const { name, upstream, enabled } = (entry ?? {}) as Record<string, unknown>;
+    if (typeof name !== 'string' || !isRegistryName(name)) bad(`"${String(name).slice(0, 100)}" is not a registry name: use a host name such as ghcr.io, optionally with :port.`);
+    if (seen.has(name)) bad(`The registry ${name} is listed twice.`);
+    seen.add(name);
+    if (upstream !== null && typeof upstream !== 'string') bad(`The upstream of ${name} must be an address, or empty for https://${name}.`);
+    if (name === 'docker.io' && upstream !== null) bad("docker.io's upstream is the Upstream setting; leave it empty in the registry list.");
+    if (typeof enabled !== 'boolean') bad(`${name} must be turned on or off.`);
+    return { name, upstream: upstream as string | null, enabled };
+  });
+  try {
+    resolveRegistries({ upstream: dockerHubUpstream, registries: registries.map((r) => ({ name: r.name, upstream: r.upstream ?? undefined, enabled: r.enabled })) });
+  } catch (error) {
+    bad((error as Error).message);
+  }
+  return registries;
 }
 
 /** The settings file in the data folder, as the headless app and the tests open it (Electron uses electron-store). */

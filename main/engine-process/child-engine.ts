@@ -91,6 +91,7 @@ export class ChildEngine {
       hostRoutes: setupRoutesForEngine(settings, () => mirror),
       logger: this.logger,
       credentials: message.hasCredentials ? { get: () => this.askCredentials() } : undefined,
+      registryCredentials: Object.fromEntries((message.credentialRegistries ?? []).map((registry) => [registry, { get: () => this.askCredentials(registry) }])),
     });
     const engine = message.engine;
     const unsubscribe = mirror.subscribe((event) => {
@@ -105,11 +106,11 @@ export class ChildEngine {
     this.pushStatus(true);
   }
 
-  private askCredentials(): Promise<UpstreamCredentials | null> {
+  private askCredentials(registry?: string): Promise<UpstreamCredentials | null> {
     const id = this.nextCredentialId++;
     return new Promise((resolve) => {
       this.credentialWaits.set(id, resolve);
-      this.link.send({ type: 'credentials-request', id });
+      this.link.send(registry === undefined ? { type: 'credentials-request', id } : { type: 'credentials-request', id, registry });
     });
   }
 
@@ -146,6 +147,13 @@ export class ChildEngine {
       case 'clearCache':
         await mirror.clearCache();
         return null;
+      case 'refreshKept':
+        return mirror.refreshKept();
+      case 'pinImage': {
+        const { registry, repository, tag, pinned } = args as CommandArgs['pinImage'];
+        await mirror.pinImage(registry, repository, tag, pinned);
+        return null;
+      }
       default:
         throw Object.assign(new Error(`Unknown engine command "${String(command)}".`), { code: 'engine-unknown-command' });
     }

@@ -103,7 +103,7 @@ export class EngineProcess implements EngineHost {
     if (this.configured !== engine) {
       this.configured = engine;
       this.sentLogLevel = engine.logLevel();
-      channel.postMessage({ type: 'configure', engine: engine.id, settings: engine.settings, hasCredentials: engine.hasCredentials, logLevel: engine.logLevel() });
+      channel.postMessage({ type: 'configure', engine: engine.id, settings: engine.settings, hasCredentials: engine.hasCredentials, credentialRegistries: engine.credentialRegistries, logLevel: engine.logLevel() });
     } else if (this.sentLogLevel !== engine.logLevel()) {
       this.sentLogLevel = engine.logLevel();
       channel.postMessage({ type: 'log-level', level: engine.logLevel() });
@@ -162,7 +162,8 @@ export class EngineProcess implements EngineHost {
         return;
       }
       case 'credentials-request': {
-        const provider = this.active?.credentials;
+        // Each registry's credentials only for a request naming it; the child never gets a list.
+        const provider = message.registry === undefined ? this.active?.credentials : this.active?.registryCredentials?.[message.registry];
         void (provider ? provider.get().catch(() => null) : Promise.resolve(null)).then((credentials) => {
           if (this.channel === channel) channel.postMessage({ type: 'credentials', id: message.id, credentials });
         });

@@ -7,10 +7,10 @@
 // saved or deleted in the window applies to the next token request as it does in-process, and
 // the keychain stays in the app process. Nothing the child sends carries a secret: replies,
 // statuses and events are the engine's public shapes, and log lines are redacted in the child.
-import type { CachedRepository, MirrorEvent, MirrorOptions, MirrorStatus, UpstreamCredentials } from '../../mirror/public-types.js';
+import type { CachedRepository, KeptImageStatus, MirrorEvent, MirrorOptions, MirrorStatus, UpstreamCredentials } from '../../mirror/public-types.js';
 
 /** Engine options that can cross a process boundary (the provider and logger stay behind). */
-export type EngineSettings = Omit<MirrorOptions, 'credentials' | 'logger'>;
+export type EngineSettings = Omit<MirrorOptions, 'credentials' | 'registryCredentials' | 'logger'>;
 
 export type LogLevelName = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -21,6 +21,8 @@ export interface CommandArgs {
   listCache: Record<string, never>;
   deleteImage: { registry: string; repository: string; reference?: string };
   clearCache: Record<string, never>;
+  pinImage: { registry: string; repository: string; tag: string; pinned: boolean };
+  refreshKept: Record<string, never>;
 }
 
 export interface CommandResults {
@@ -30,15 +32,25 @@ export interface CommandResults {
   listCache: CachedRepository[];
   deleteImage: null;
   clearCache: null;
+  pinImage: null;
+  refreshKept: KeptImageStatus[];
 }
 
 export type CommandName = keyof CommandArgs;
 
-export const commandNames: readonly CommandName[] = ['start', 'stop', 'status', 'listCache', 'deleteImage', 'clearCache'];
+export const commandNames: readonly CommandName[] = ['start', 'stop', 'status', 'listCache', 'deleteImage', 'clearCache', 'pinImage', 'refreshKept'];
 
 export type ParentMessage =
   /** Makes `engine` the child's engine; the previous one is stopped first. */
-  | { type: 'configure'; engine: number; settings: EngineSettings; hasCredentials: boolean; logLevel: LogLevelName }
+  | {
+      type: 'configure';
+      engine: number;
+      settings: EngineSettings;
+      hasCredentials: boolean;
+      /** Registries other than docker.io whose credentials the child may ask for by name. */
+      credentialRegistries?: string[];
+      logLevel: LogLevelName;
+    }
   | { [C in CommandName]: { type: 'command'; id: number; command: C; args: CommandArgs[C] } }[CommandName]
   | { type: 'credentials'; id: number; credentials: UpstreamCredentials | null }
   | { type: 'log-level'; level: LogLevelName }
@@ -58,7 +70,8 @@ export type ChildMessage =
   | { type: 'event'; engine: number; event: MirrorEvent }
   /** One pino JSON line, already redacted. */
   | { type: 'log'; line: string }
-  | { type: 'credentials-request'; id: number };
+  /** `registry` absent: docker.io's (the engine's `credentials`). */
+  | { type: 'credentials-request'; id: number; registry?: string };
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -77,7 +90,7 @@ export function isChildMessage(value: unknown): value is ChildMessage {
     case 'log':
       return typeof value['line'] === 'string';
     case 'credentials-request':
-      return typeof value['id'] === 'number';
+      return typeof value['id'] === 'number' && (value['registry'] === undefined || typeof value['registry'] === 'string');
     default:
       return false;
   }

@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { defaultUpstream } from '../../mirror/index.js';
 import type {
-  CachedRepository, CredentialsProvider, MirrorEngine, MirrorEvent, MirrorOptions, MirrorStatus,
+  CachedRepository, KeptImageStatus, CredentialsProvider, MirrorEngine, MirrorEvent, MirrorOptions, MirrorStatus,
 } from '../../mirror/public-types.js';
 import type { EngineProcess } from './engine-process.js';
 import type { EngineSettings, LogLevelName } from './protocol.js';
@@ -14,6 +14,7 @@ function initialStatus(settings: EngineSettings): MirrorStatus {
   return {
     serving: false,
     upstream: settings.upstream ?? defaultUpstream,
+    registries: [],
     cache: { path: settings.cacheDir, bytes: 0, maxBytes: settings.maxSizeBytes ?? null, blobs: 0 },
     counters: { requests: 0, hits: 0, misses: 0, bytesFromCache: 0, bytesFromUpstream: 0, upstreamPulls: 0, pullsServed: 0 },
     rateLimit: null,
@@ -24,6 +25,8 @@ function initialStatus(settings: EngineSettings): MirrorStatus {
 export class RemoteMirror implements MirrorEngine {
   readonly settings: EngineSettings;
   readonly credentials: CredentialsProvider | undefined;
+  /** Asked in this process when the child requests a registry's credentials by name. */
+  readonly registryCredentials: Record<string, CredentialsProvider> | undefined;
   readonly logger: Logger | undefined;
   private last: MirrorStatus;
   private readonly listeners = new Set<(event: MirrorEvent) => void>();
@@ -35,15 +38,21 @@ export class RemoteMirror implements MirrorEngine {
     options: MirrorOptions,
     readonly id: number,
   ) {
-    const { credentials, logger, ...settings } = options;
+    // Providers are functions and stay here; the child asks through them (credentials-request).
+    const { credentials, logger, registryCredentials, ...settings } = options;
     this.settings = settings;
     this.credentials = credentials;
+    this.registryCredentials = registryCredentials;
     this.logger = logger;
     this.last = initialStatus(settings);
   }
 
   get hasCredentials(): boolean {
     return this.credentials !== undefined;
+  }
+
+  get credentialRegistries(): string[] {
+    return Object.keys(this.registryCredentials ?? {});
   }
 
   logLevel(): LogLevelName {
@@ -83,6 +92,14 @@ export class RemoteMirror implements MirrorEngine {
 
   async clearCache(): Promise<void> {
     await this.process.call(this, 'clearCache', {});
+  }
+
+  async pinImage(registry: string, repository: string, tag: string, pinned: boolean): Promise<void> {
+    await this.process.call(this, 'pinImage', { registry, repository, tag, pinned });
+  }
+
+  refreshKept(): Promise<KeptImageStatus[]> {
+    return this.process.call(this, 'refreshKept', {});
   }
 
   /** From the process: a fresh snapshot. */

@@ -36,6 +36,14 @@ export interface AppMirrorStatus extends Omit<MirrorStatus, 'problems'> {
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
+/** One registry the mirror serves, by the name clients use; docker.io's upstream is `upstream`. */
+export interface RegistrySetting {
+  name: string;
+  /** Where the mirror fetches it; null for the default (https://<name>). Always null for docker.io. */
+  upstream: string | null;
+  enabled: boolean;
+}
+
 export interface AppSettings {
   cachePath: string;
   /** Bytes; null = no cap. */
@@ -45,7 +53,10 @@ export interface AppSettings {
   /** Address to listen on: '0.0.0.0', '::', '127.0.0.1' or one interface's address. */
   listenHost: string;
   port: number;
+  /** docker.io's upstream: Docker Hub, or a team mirror. */
   upstream: string;
+  /** Every registry the mirror knows (the built-in list, then the user's), enabled or not. */
+  registries: RegistrySetting[];
   tagTtlSeconds: number;
   /** CIDRs allowed to use the mirror. */
   allowlist: string[];
@@ -60,6 +71,8 @@ export interface CredentialStatus {
   keychainAvailable: boolean;
   /** The Docker Hub user whose token is saved, or null. Never the token. */
   savedFor: string | null;
+  /** The user saved for each other registry that has credentials (`ghcr.io` → `alice`). Never a token. */
+  registries?: Record<string, string>;
   /** A plain sentence when something is wrong (e.g. no Secret Service on this desktop). */
   message?: string;
 }
@@ -148,9 +161,10 @@ export interface DockmirrorApi {
   /** Validated in the core; an invalid value is rejected with a plain sentence. */
   updateSettings(patch: Partial<AppSettings>): Promise<AppState>;
 
-  saveCredentials(username: string, token: string): Promise<CredentialStatus>;
-  testCredentials(): Promise<CredentialTestResult>;
-  deleteCredentials(): Promise<CredentialStatus>;
+  /** `registry` defaults to docker.io; each registry has one account in the keychain. */
+  saveCredentials(username: string, token: string, registry?: string): Promise<CredentialStatus>;
+  testCredentials(registry?: string): Promise<CredentialTestResult>;
+  deleteCredentials(registry?: string): Promise<CredentialStatus>;
   /** Mirror client auth password, stored in the keychain. */
   setClientPassword(password: string): Promise<AppState>;
 
@@ -164,6 +178,8 @@ export interface DockmirrorApi {
   listCache(): Promise<CachedRepository[]>;
   deleteCachedImage(registry: string, repository: string, reference?: string): Promise<CachedRepository[]>;
   clearCache(): Promise<CachedRepository[]>;
+  /** Pins or unpins a cached tag: the size cap and expiry never remove a pinned image. */
+  pinCachedImage(registry: string, repository: string, tag: string, pinned: boolean): Promise<CachedRepository[]>;
 
   /** The ring buffer of recent events, oldest first, so a new window shows the last pulls. */
   recentEvents(): Promise<MirrorEvent[]>;

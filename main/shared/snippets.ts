@@ -22,6 +22,8 @@ export interface HostSnippet {
   restartCommand: string;
   /** One plain sentence on anything the user must know (merging, extra setup). */
   note: string;
+  /** When the snippet is one file per registry (containerd): each file's path and text. */
+  files?: { path: string; text: string }[];
 }
 
 /** `http://host:port` with IPv6 hosts in brackets — the form every runtime expects. */
@@ -49,8 +51,13 @@ function tomlString(value: string): string {
   return JSON.stringify(value); // TOML basic strings share JSON's escapes for anything a URL holds.
 }
 
-function containerdHostsToml(urls: string[]): string {
-  const lines = ['server = "https://registry-1.docker.io"'];
+/** Where containerd goes when no mirror answers: the registry's own endpoint. */
+function registryServer(registry: string): string {
+  return registry === 'docker.io' ? 'https://registry-1.docker.io' : `https://${registry}`;
+}
+
+function containerdHostsToml(urls: string[], registry: string): string {
+  const lines = [`server = ${tomlString(registryServer(registry))}`];
   for (const url of urls) {
     const { normalized } = parseMirrorUrl(url);
     lines.push('', `[host.${tomlString(normalized)}]`, '  capabilities = ["pull", "resolve"]');
@@ -58,25 +65,38 @@ function containerdHostsToml(urls: string[]): string {
   return lines.join('\n') + '\n';
 }
 
-function podmanRegistriesConf(urls: string[]): string {
-  const lines = ['[[registry]]', 'prefix = "docker.io"', 'location = "docker.io"'];
-  for (const url of urls) {
-    const { hostPort, insecure } = parseMirrorUrl(url);
-    lines.push('', '[[registry.mirror]]', `location = ${tomlString(hostPort)}`);
-    if (insecure) lines.push('insecure = true');
+function podmanRegistriesConf(urls: string[], registries: string[]): string {
+  const lines: string[] = [];
+  for (const registry of registries) {
+    if (lines.length) lines.push('');
+    lines.push('[[registry]]', `prefix = ${tomlString(registry)}`, `location = ${tomlString(registry)}`);
+    for (const url of urls) {
+      const { hostPort, insecure } = parseMirrorUrl(url);
+      // The registry's name as a path prefix: podman cannot send containerd's ns parameter.
+      lines.push('', '[[registry.mirror]]', `location = ${tomlString(registries.length === 1 && registry === 'docker.io' ? hostPort : `${hostPort}/${registry}`)}`);
+      if (insecure) lines.push('insecure = true');
+    }
   }
   return lines.join('\n') + '\n';
 }
 
-function k3sRegistriesYaml(urls: string[]): string {
-  const lines = ['mirrors:', '  docker.io:', '    endpoint:'];
-  for (const url of urls) lines.push(`      - ${JSON.stringify(parseMirrorUrl(url).normalized)}`);
+function k3sRegistriesYaml(urls: string[], registries: string[]): string {
+  const lines = ['mirrors:'];
+  for (const registry of registries) {
+    // A host name is a plain YAML key; anything else is quoted.
+    lines.push(`  ${/^[a-z0-9.-]+(?::\d+)?$/.test(registry) ? registry : JSON.stringify(registry)}:`, '    endpoint:');
+    for (const url of urls) lines.push(`      - ${JSON.stringify(parseMirrorUrl(url).normalized)}`);
+  }
   return lines.join('\n') + '\n';
 }
 
-function buildkitdToml(urls: string[]): string {
+function buildkitdToml(urls: string[], registries: string[]): string {
   const parsed = urls.map((url) => parseMirrorUrl(url));
-  const lines = ['[registry."docker.io"]', `  mirrors = [${parsed.map((p) => tomlString(p.hostPort)).join(', ')}]`];
+  const lines: string[] = [];
+  for (const registry of registries) {
+    if (lines.length) lines.push('');
+    lines.push(`[registry.${tomlString(registry)}]`, `  mirrors = [${parsed.map((p) => tomlString(p.hostPort)).join(', ')}]`);
+  }
   for (const p of parsed) {
     // BuildKit takes bare host:port mirrors and needs to be told per host that it speaks HTTP.
     if (p.insecure) lines.push('', `[registry.${tomlString(p.hostPort)}]`, '  http = true');
@@ -84,23 +104,49 @@ function buildkitdToml(urls: string[]): string {
   return lines.join('\n') + '\n';
 }
 
-/** Every runtime's snippet for the given mirror URLs (usually one per LAN address). */
-export function hostSnippets(mirrorUrls: string[]): HostSnippet[] {
+/**
+ * dockerd mirrors docker.io only (registry-mirrors); other registries are pulled by prefix
+ * (`docker pull host:port/ghcr.io/owner/app`), and a plain-HTTP mirror address then needs an
+ * insecure-registries entry, which the mirror exemption does not cover.
+ */
+function dockerDaemonJson(urls: string[], registries: string[]): string {
+  const config: Record<string, string[]> = {};
+  if (registries.includes('docker.io')) config['registry-mirrors'] = urls;
+  const others = registries.filter((registry) => registry !== 'docker.io');
+  const insecure = urls.map((url) => parseMirrorUrl(url)).filter((p) => p.insecure).map((p) => p.hostPort);
+  if (others.length > 0 && insecure.length > 0) config['insecure-registries'] = insecure;
+  return JSON.stringify(config, null, 2);
+}
+
+function dockerNote(urls: string[], registries: string[]): string {
+  const merge = 'If the file already exists, paste it below to merge the mirror in without losing your other settings.';
+  const other = registries.find((registry) => registry !== 'docker.io');
+  if (!other || urls.length === 0) return merge;
+  return `${merge} Docker mirrors only docker.io: pull other registries by prefix, e.g. docker pull ${parseMirrorUrl(urls[0]!).hostPort}/${other}/owner/image.`;
+}
+
+/**
+ * Every runtime's snippet for the given mirror URLs (usually one per LAN address) and the
+ * registries the mirror serves (enabled ones, by the name clients use; docker.io by default).
+ */
+export function hostSnippets(mirrorUrls: string[], registries: string[] = ['docker.io']): HostSnippet[] {
   const urls = mirrorUrls.map((url) => parseMirrorUrl(url).normalized);
+  const containerdFiles = registries.map((registry) => ({ path: `/etc/containerd/certs.d/${registry}/hosts.toml`, text: containerdHostsToml(urls, registry) }));
   return [
     {
       id: 'docker',
       title: 'Docker Engine',
       filePath: '/etc/docker/daemon.json',
-      text: daemonJsonSnippet(urls) + '\n',
+      text: dockerDaemonJson(urls, registries) + '\n',
       restartCommand: 'sudo systemctl restart docker',
-      note: 'If the file already exists, paste it below to merge the mirror in without losing your other settings.',
+      note: dockerNote(urls, registries),
     },
     {
       id: 'containerd',
       title: 'containerd (nerdctl, Kubernetes)',
-      filePath: '/etc/containerd/certs.d/docker.io/hosts.toml',
-      text: containerdHostsToml(urls),
+      filePath: containerdFiles.length === 1 ? containerdFiles[0]!.path : '/etc/containerd/certs.d/<registry>/hosts.toml',
+      text: containerdFiles.length === 1 ? containerdFiles[0]!.text : containerdFiles.map((file) => `# ${file.path}\n${file.text}`).join('\n'),
+      files: containerdFiles,
       restartCommand: 'sudo systemctl restart containerd',
       note: 'containerd reads this folder only when config_path = "/etc/containerd/certs.d" is set under its CRI registry section.',
     },
@@ -108,15 +154,15 @@ export function hostSnippets(mirrorUrls: string[]): HostSnippet[] {
       id: 'podman',
       title: 'Podman / CRI-O',
       filePath: '/etc/containers/registries.conf.d/dockmirror.conf',
-      text: podmanRegistriesConf(urls),
+      text: podmanRegistriesConf(urls, registries),
       restartCommand: 'sudo systemctl restart crio   # Podman reads the file on its next command',
-      note: 'Remove any other [[registry]] entry for docker.io first; only one may exist.',
+      note: `Remove any other [[registry]] entry for ${registries.join(', ')} first; only one per registry may exist.`,
     },
     {
       id: 'k3s',
       title: 'k3s / RKE2',
       filePath: '/etc/rancher/k3s/registries.yaml',
-      text: k3sRegistriesYaml(urls),
+      text: k3sRegistriesYaml(urls, registries),
       restartCommand: 'sudo systemctl restart k3s',
       note: 'On RKE2 the file is /etc/rancher/rke2/registries.yaml and the service is rke2-server or rke2-agent.',
     },
@@ -124,7 +170,7 @@ export function hostSnippets(mirrorUrls: string[]): HostSnippet[] {
       id: 'buildkit',
       title: 'BuildKit (docker buildx)',
       filePath: '/etc/buildkit/buildkitd.toml',
-      text: buildkitdToml(urls),
+      text: buildkitdToml(urls, registries),
       restartCommand: 'docker buildx create --use --bootstrap --config /etc/buildkit/buildkitd.toml',
       note: 'A buildx builder reads the file only when it is created; remove the old builder first.',
     },

@@ -3,15 +3,16 @@
 // and the like are refused here, before any name can reach the filesystem.
 import { RegistryError } from '../errors.js';
 import { parseDigest, parseReference, parseRepository } from '../reference.js';
+import { dockerHubName, isRegistryName, namesRegistry } from '../registries/registry-list.js';
 
 export type Route =
   | { kind: 'base' }
   | { kind: 'catalog' }
   | { kind: 'metrics' }
   | { kind: 'health' }
-  | { kind: 'manifest'; repository: string; reference: { kind: 'tag' | 'digest'; value: string } }
-  | { kind: 'blob'; repository: string; digest: string }
-  | { kind: 'tags'; repository: string };
+  | { kind: 'manifest'; repository: string; reference: { kind: 'tag' | 'digest'; value: string }; registry?: string }
+  | { kind: 'blob'; repository: string; digest: string; registry?: string }
+  | { kind: 'tags'; repository: string; registry?: string };
 
 export interface ParsedRequest {
   route: Route;
@@ -69,12 +70,33 @@ function matchPath(path: string): Route {
   if (!path.startsWith('/v2/')) throw new RegistryError('NOT_FOUND', 'not a registry API path');
   const rest = path.slice('/v2/'.length);
   let match = /^(.+)\/manifests\/([^/]+)$/.exec(rest);
-  if (match) return { kind: 'manifest', repository: parseRepository(match[1]!), reference: parseReference(match[2]!) };
+  if (match) return { kind: 'manifest', ...repositoryOf(match[1]!), reference: parseReference(match[2]!) };
   match = /^(.+)\/blobs\/uploads(?:\/.*)?$/.exec(rest);
   if (match) throw new RegistryError('UNSUPPORTED', 'this registry is a pull-through cache: pushes are not supported');
   match = /^(.+)\/blobs\/([^/]+)$/.exec(rest);
-  if (match) return { kind: 'blob', repository: parseRepository(match[1]!), digest: parseDigest(match[2]!) };
+  if (match) return { kind: 'blob', ...repositoryOf(match[1]!), digest: parseDigest(match[2]!) };
   match = /^(.+)\/tags\/list$/.exec(rest);
-  if (match) return { kind: 'tags', repository: parseRepository(match[1]!) };
+  if (match) return { kind: 'tags', ...repositoryOf(match[1]!) };
   throw new RegistryError('NOT_FOUND', 'not a registry API path');
+}
+
+/**
+ * Splits a registry path prefix off a name (`ghcr.io/owner/app` → ghcr.io, `owner/app`): a first
+ * component with a dot or a colon, or `localhost`, names a registry; Docker Hub namespaces never
+ * do. `library/` is added only for Docker Hub's one-component names.
+ */
+function repositoryOf(name: string): { repository: string; registry?: string } {
+  const slash = name.indexOf('/');
+  const first = slash === -1 ? name : name.slice(0, slash);
+  if (slash === -1 || !namesRegistry(first)) return { repository: parseRepository(name) };
+  if (!isRegistryName(first)) throw new RegistryError('NAME_INVALID', `invalid registry name in the path: ${first.slice(0, 100)}`);
+  const rest = name.slice(slash + 1);
+  const repository = first === dockerHubName ? parseRepository(rest) : parseRepositoryAsIs(rest);
+  return { repository, registry: first };
+}
+
+/** Other registries have no `library/` namespace: a one-component name stays as it is. */
+function parseRepositoryAsIs(name: string): string {
+  const parsed = parseRepository(name);
+  return name.includes('/') ? parsed : name;
 }

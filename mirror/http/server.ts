@@ -15,13 +15,22 @@ import { LoginThrottle, LoginThrottled, loginThrottledCode } from './login-throt
 import type { RegistryHandlers } from './registry-handlers.js';
 import { errorReply, sendReply, type Reply } from './reply.js';
 import { parseRequest, targetQuery, type Route } from './route.js';
+import { adminPrefix, handleAdmin, type AdminOptions } from './admin.js';
+
+/** What answers for one registry: its API handlers and its private-repository rule. */
+export interface RegistryEndpoint {
+  handlers: RegistryHandlers;
+  access: AccessPolicy;
+}
 
 export interface RegistryServerOptions {
-  handlers: RegistryHandlers;
   filter: () => ClientFilter;
-  access: AccessPolicy;
-  /** The registry this mirror serves for containerd's `ns` parameter, e.g. `docker.io`. */
-  namespace: string;
+  /** Mirror client authentication, the same for every registry. */
+  access: Pick<AccessPolicy, 'authenticate'>;
+  /** The endpoint of an enabled registry by name; throws NAME_UNKNOWN with a sentence for any other. */
+  registries: (name: string) => RegistryEndpoint;
+  /** The registry of requests that name none (no `ns`, no path prefix). */
+  defaultRegistry: string;
   metrics: () => string;
   health: () => Promise<{ ok: boolean; body: unknown }>;
   onRequest: (event: RequestEvent) => void;
@@ -36,6 +45,8 @@ export interface RegistryServerOptions {
   /** The host's own routes (setup scripts), answered before the allowlist; see HostRoutes. */
   hostRoutes?: HostRoutes;
   onHostEvent?: (event: HostRouteEvent) => void;
+  /** Loopback-only admin requests under /_dockmirror/ (admin.ts); absent: none. */
+  prefetch?: AdminOptions['prefetch'];
 }
 
 type ServeOptions = RegistryServerOptions & { logins: LoginThrottle };
@@ -137,6 +148,9 @@ async function handle(options: ServeOptions, request: IncomingMessage, response:
     durationMs: 0,
     cache: 'none',
   };
+  if (!refusal && options.prefetch && request.url?.startsWith(adminPrefix)) {
+    return handleAdmin({ prefetch: options.prefetch, authenticate: (authorization) => options.access.authenticate(authorization), logins: options.logins }, request, response);
+  }
   let reply: Reply;
   try {
     if (refusal) throw refusal;
@@ -183,14 +197,19 @@ async function answer(options: ServeOptions, request: IncomingMessage, method: s
     const { authorization } = request.headers;
     options.logins.check(request.socket.remoteAddress, authorization !== undefined, () => options.access.authenticate(authorization));
   }
-  if ('repository' in route) await options.access.assertMayPull(route.repository);
-  const namespace = query.get('ns');
-  if (namespace && namespace !== options.namespace) {
-    // containerd moves on to its next host on a 404, which is what a request for another registry needs.
-    throw new RegistryError('NAME_UNKNOWN', `this mirror serves ${options.namespace}, not ${namespace.slice(0, 100)}`);
+  // A path prefix is explicit in the name the client pulls; `ns` is what containerd adds.
+  const registryName = ('registry' in route ? route.registry : undefined) ?? query.get('ns') ?? options.defaultRegistry;
+  if (route.kind === 'metrics') return { status: 200, headers: { 'content-type': 'text/plain; version=0.0.4' }, body: Buffer.from(options.metrics()), cache: 'none' };
+  if (route.kind === 'health') {
+    const health = await options.health();
+    const body = Buffer.from(JSON.stringify(health.body));
+    return { status: health.ok ? 200 : 503, headers: { 'content-type': 'application/json' }, body, cache: 'none' };
   }
+  event.registry = registryName;
+  // An unknown or disabled registry is a 404: containerd then moves on to its next host.
+  const { handlers, access } = options.registries(registryName);
+  if ('repository' in route) await access.assertMayPull(route.repository);
   const readMethod = method === 'HEAD' ? 'HEAD' : 'GET';
-  const { handlers } = options;
   switch (route.kind) {
     case 'base':
       return handlers.base();
@@ -202,14 +221,7 @@ async function answer(options: ServeOptions, request: IncomingMessage, method: s
       return handlers.tags(route, query);
     case 'catalog':
       // Not knowing (the upstream is out of reach) hides a repository rather than names it.
-      return handlers.catalog(query, (repository) => options.access.assertMayPull(repository).then(() => true, () => false));
-    case 'metrics':
-      return { status: 200, headers: { 'content-type': 'text/plain; version=0.0.4' }, body: Buffer.from(options.metrics()), cache: 'none' };
-    case 'health': {
-      const health = await options.health();
-      const body = Buffer.from(JSON.stringify(health.body));
-      return { status: health.ok ? 200 : 503, headers: { 'content-type': 'application/json' }, body, cache: 'none' };
-    }
+      return handlers.catalog(query, (repository) => access.assertMayPull(repository).then(() => true, () => false));
   }
 }
 

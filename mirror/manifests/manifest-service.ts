@@ -51,7 +51,9 @@ export class ManifestService {
   async get(method: 'GET' | 'HEAD', repository: string, reference: { kind: 'tag' | 'digest'; value: string }): Promise<ManifestAnswer> {
     const answer =
       reference.kind === 'digest' ? await this.byDigest(method, repository, reference.value) : await this.byTag(method, repository, reference.value);
-    if (method === 'GET' && reference.kind === 'tag') this.notePulled(repository, reference.value);
+    // containerd (and so Docker and kubelet) resolves a tag with a HEAD, then GETs the manifest by
+    // digest: the tag request of either method is where a pull names its image.
+    if (reference.kind === 'tag') this.notePulled(repository, reference.value);
     return answer;
   }
 
@@ -105,12 +107,14 @@ export class ManifestService {
       const head = await upstream.manifest('HEAD', repository, tag);
       const upstreamMs = Date.now() - started;
       const unchanged = record?.digest === head.digest;
+      // Read again: a pull noted while the upstream was asked must not be overwritten.
+      const lastPulled = (await records.readTag(registry, repository, tag))?.lastPulled ?? record?.lastPulled ?? null;
       await this.persist(() => records.writeTag(registry, repository, tag, {
         digest: head.digest,
         mediaType: unchanged ? record!.mediaType : head.mediaType,
         size: unchanged ? record!.size : head.size,
         checkedAt: now(),
-        lastPulled: record?.lastPulled ?? null,
+        lastPulled,
       }));
       if (method === 'HEAD') {
         const stored = await this.local.read(head.digest, 'HEAD');

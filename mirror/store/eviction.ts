@@ -1,17 +1,33 @@
-// Keeps the store under its size cap by deleting least-recently-used blobs. Pinned blobs
-// (being read) are skipped, and downloads in progress are not in the store yet, so neither is
-// ever deleted under a client.
+// Keeps the store under its size cap. First blobs no kept image uses go, least recently used
+// first; then whole images, least recently used first, each taking only its unique blobs (a
+// blob another kept image uses stays). Pinned images and the blobs they use are never evicted,
+// and blobs being read are skipped (the store refuses to delete them), so nothing disappears
+// under a client. When only pinned content is left over the cap, onOverCap says so.
+import type { Pins } from '../keep/pins.js';
+import { imageKey } from '../keep/pins.js';
 import type { BlobStore } from './blob-store.js';
+import type { RecordStore } from './records.js';
+import type { ImageReferences, References } from './references.js';
+
+export interface EvictorParts {
+  store: BlobStore;
+  records: RecordStore;
+  references: References;
+  pins: Pins;
+  maxBytes: () => number | null;
+  /** Images nobody pulled for this long are removed (unpinned ones only); null: no expiry. */
+  expireAfterMs: () => number | null;
+  now: () => number;
+  onEvicted: (digest: string) => void;
+  /** A sentence when pinned content alone is over the cap; null once the cache fits again. */
+  onOverCap: (message: string | null) => void;
+}
 
 export class Evictor {
   private running: Promise<void> | null = null;
   private again = false;
 
-  constructor(
-    private readonly store: BlobStore,
-    private readonly maxBytes: () => number | null,
-    private readonly onEvicted: (digest: string) => void,
-  ) {}
+  constructor(private readonly parts: EvictorParts) {}
 
   /** Requests an eviction pass; passes never overlap, and a request during one runs another. */
   request(): Promise<void> {
@@ -30,11 +46,53 @@ export class Evictor {
   }
 
   private async pass(): Promise<void> {
-    const cap = this.maxBytes();
-    if (cap === null || this.store.totalBytes <= cap) return;
-    for (const digest of this.store.evictionCandidates()) {
-      if (this.store.totalBytes <= cap) return;
-      if (await this.store.delete(digest)) this.onEvicted(digest);
+    const { store, references, pins, maxBytes, onOverCap } = this.parts;
+    const cap = maxBytes();
+    const expireAfterMs = this.parts.expireAfterMs();
+    if ((cap === null || store.totalBytes <= cap) && expireAfterMs === null) return onOverCap(null);
+    await pins.load();
+    const { images, counts } = await references.scan();
+    const pinned = images.filter((image) => pins.has(imageKey(image.registry, image.repository, image.tag)));
+    const protectedBlobs = new Set(pinned.flatMap((image) => [...image.blobs]));
+    const expired = expiredImages(images, pinned, expireAfterMs, this.parts.now());
+    for (const image of expired) await this.evictImage(image, counts, protectedBlobs);
+    if (cap === null || store.totalBytes <= cap) return onOverCap(null);
+    for (const digest of store.evictionCandidates()) {
+      if (store.totalBytes <= cap) break;
+      if (!counts.has(digest)) await this.deleteBlob(digest);
+    }
+    const evictable = images.filter((image) => !pinned.includes(image) && !expired.includes(image)).sort((a, b) => a.lastUsed - b.lastUsed);
+    for (const image of evictable) {
+      if (store.totalBytes <= cap) break;
+      await this.evictImage(image, counts, protectedBlobs);
+    }
+    if (store.totalBytes <= cap) return onOverCap(null);
+    onOverCap(
+      `The cache holds ${formatSize(store.totalBytes)}, over its ${formatSize(cap)} cap, and what is left is pinned or being read: unpin an image, take one off the keep-warm list, or raise the cap.`,
+    );
+  }
+
+  private async evictImage(image: ImageReferences, counts: Map<string, number>, protectedBlobs: Set<string>): Promise<void> {
+    await this.parts.records.deleteTag(image.registry, image.repository, image.tag);
+    for (const digest of image.blobs) {
+      const left = (counts.get(digest) ?? 1) - 1;
+      if (left > 0) counts.set(digest, left);
+      else counts.delete(digest);
+      if (left <= 0 && !protectedBlobs.has(digest) && this.parts.store.has(digest)) await this.deleteBlob(digest);
     }
   }
+
+  private async deleteBlob(digest: string): Promise<void> {
+    if (await this.parts.store.delete(digest)) this.parts.onEvicted(digest);
+  }
+}
+
+/** Unpinned images whose last use (pull, or fetch) is older than `expireAfterMs`. */
+export function expiredImages(images: ImageReferences[], pinned: ImageReferences[], expireAfterMs: number | null, now: number): ImageReferences[] {
+  if (expireAfterMs === null) return [];
+  return images.filter((image) => !pinned.includes(image) && now - image.lastUsed > expireAfterMs);
+}
+
+function formatSize(bytes: number): string {
+  return bytes >= 1_000_000_000 ? `${(bytes / 1_000_000_000).toFixed(1)} GB` : `${(bytes / 1_000_000).toFixed(1)} MB`;
 }

@@ -24,6 +24,7 @@ function ownEntry(segments: string[], kind: Kind): boolean {
   const name = segments.at(-1)!;
   switch (top) {
     case layoutNames.marker:
+    case layoutNames.pins:
       return rest.length === 0 && kind === 'file';
     case layoutNames.tmp:
       return rest.length === 0 ? kind === 'dir' : rest.length === 1 && kind === 'file' && isOwnTempName(name);
@@ -42,11 +43,12 @@ function ownEntry(segments: string[], kind: Kind): boolean {
   }
 }
 
-/** registries/<key>/<component>…/_tags/<tag>.json and …/_links/<hex>. */
+/** registries/<key>/<component>…/_tags/<tag>.json, …/_links/<hex> and …/_publicity.json. */
 function ownRecord(rest: string[], kind: Kind): boolean {
   if (rest.length === 0) return kind === 'dir';
   if (!isRegistryKey(rest[0]!)) return false;
   const below = rest.slice(1);
+  if (below.at(-1) === layoutNames.publicity) return kind === 'file' && below.length > 1 && below.slice(0, -1).every((c) => nameComponent.test(c));
   const records = below.findIndex((segment) => segment === layoutNames.tags || segment === layoutNames.links);
   const components = records === -1 ? below : below.slice(0, records);
   if (!components.every((c) => nameComponent.test(c))) return false;

@@ -8,6 +8,8 @@
 //   manifests/sha256/<ab>/<hex>.json           media type and size of a manifest stored as a blob
 //   registries/<registry>/<repository>/_tags/<tag>.json    tag → digest records
 //   registries/<registry>/<repository>/_links/<hex>        the upstream confirmed this repository has it
+//   registries/<registry>/<repository>/_publicity.json     last definite "is it public?" answer
+// <registry> is the name clients use (docker.io, ghcr.io; registryKey()), never the upstream URL.
 //   tmp/<24 hex>.part                          downloads in progress; swept at start
 //   tmp/<16 hex>.rec                           a record being written (atomic-file.ts)
 //   tmp/health-<8 hex>                         the health check's write probe
@@ -29,6 +31,8 @@ export const layoutNames = {
   algorithm: 'sha256',
   tags: '_tags',
   links: '_links',
+  publicity: '_publicity.json',
+  pins: 'pins.json',
 } as const;
 export const markerFileName = layoutNames.marker;
 
@@ -83,6 +87,11 @@ export class StorePaths {
     return join(this.root, layoutNames.tmp);
   }
 
+  /** The images the owner pinned (mirror/keep/pins.ts). */
+  get pins(): string {
+    return join(this.root, layoutNames.pins);
+  }
+
   get registriesDir(): string {
     return join(this.root, layoutNames.registries);
   }
@@ -135,6 +144,10 @@ export class StorePaths {
     return join(this.linksDir(registry, repository), digestHex(parseDigest(digest)));
   }
 
+  publicity(registry: string, repository: string): string {
+    return join(this.repository(registry, repository), layoutNames.publicity);
+  }
+
   /** Defence in depth: a built path that is not strictly under the root is refused, never used. */
   inside(path: string): string {
     const rel = relative(this.root, resolve(path));
@@ -146,15 +159,15 @@ export class StorePaths {
 }
 
 /**
- * The name clients use for the registry an upstream serves (containerd's `ns` parameter):
- * Docker Hub is `docker.io`, any other registry its host and port.
+ * The key records were kept under before registries had names (one upstream per mirror): Docker
+ * Hub's was `docker.io`, any other upstream's its host and port. Only the migration needs it.
  */
-export function registryName(upstream: URL): string {
+export function legacyRegistryName(upstream: URL): string {
   if (upstream.hostname === 'registry-1.docker.io' || upstream.hostname === 'index.docker.io') return 'docker.io';
   return upstream.host;
 }
 
-/** The directory an upstream's records live under, so more upstreams can share one store later. */
+/** The folder a registry's records live under, from the name clients use (`localhost:5000` → `localhost_5000`). */
 export function registryKey(name: string): string {
   const key = name.replace(/[^A-Za-z0-9.-]/g, '_');
   // A leading dot would make `.` or `..`; the key names a folder, so it may not.

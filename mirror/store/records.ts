@@ -1,6 +1,7 @@
 // Small JSON records beside the blobs: what media type a stored manifest has, which digest a
 // tag pointed to when last checked, and which repositories the upstream confirmed hold a blob.
-// Keyed by upstream registry so more upstreams can share one store without a migration.
+// Keyed by the registry's logical name (docker.io, ghcr.io), never by its upstream URL, so a
+// changed upstream keeps the cache.
 import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
@@ -20,6 +21,12 @@ export interface TagRecord {
   checkedAt: number;
   /** Last time a client pulled the tag, ms since epoch. */
   lastPulled: number | null;
+}
+
+/** The last definite answer to "may anonymous users pull this repository?" (access-policy.ts). */
+export interface PublicityRecord {
+  value: 'public' | 'private';
+  checkedAt: number;
 }
 
 /**
@@ -87,6 +94,16 @@ export class RecordStore {
     this.links.add(path);
   }
 
+  async readPublicity(registry: string, repository: string): Promise<PublicityRecord | null> {
+    const record = await readJson<PublicityRecord>(this.paths.publicity(registry, repository));
+    if (!record || (record.value !== 'public' && record.value !== 'private') || typeof record.checkedAt !== 'number') return null;
+    return record;
+  }
+
+  async writePublicity(registry: string, repository: string, record: PublicityRecord): Promise<void> {
+    await writeFileAtomic(this.paths.publicity(registry, repository), JSON.stringify(record), this.paths);
+  }
+
   /**
    * Deletes the repository's own records: its tag records and links, by name. A repository
    * nested under it (`a/b` under `a`) and any file Dockmirror did not write stay where they are.
@@ -97,6 +114,7 @@ export class RecordStore {
     for (const folder of [this.paths.tagsDir(registry, repository), this.paths.linksDir(registry, repository)]) {
       for (const name of await listDir(folder)) own.push(relative(this.paths.root, join(folder, name)).split(sep).join('/'));
     }
+    own.push(relative(this.paths.root, this.paths.publicity(registry, repository)).split(sep).join('/'));
     for (const cache of [this.tags, this.links]) {
       for (const key of cache.keys()) if (dirname(dirname(key)) === root) cache.delete(key);
     }

@@ -6,7 +6,7 @@ import { RegistryError } from '../errors.js';
 import type { CredentialsProvider, RateLimitState } from '../public-types.js';
 import { CredentialsRejected, UpstreamAuth } from './auth.js';
 import { DestinationPolicy, type UpstreamRequestKind } from './destinations.js';
-import { badUpstream, delay, describeNetworkError, discard, header, networkErrorCode, readLimited, translateFailure, type UpstreamReply } from './failures.js';
+import { badUpstream, delay, describeNetworkError, discard, header, networkErrorCode, readLimited, retryAfterSeconds, translateFailure, type UpstreamReply } from './failures.js';
 import { refusedAddressCode, UpstreamHttp } from './http-request.js';
 import { checkedHeadDigest, checkedMediaType, checkManifest, type ManifestClaims } from './manifest-check.js';
 import { manifestAcceptHeader } from './media-types.js';
@@ -31,6 +31,8 @@ export interface UpstreamClientOptions {
   onRateLimit?: (state: RateLimitState) => void;
   /** Called with true when a request reached the upstream, false when it could not. */
   onReachability?: (reachable: boolean, reason?: string) => void;
+  /** The upstream answered 429 (its own rate limit), with its Retry-After in seconds when it gave one. */
+  onThrottled?: (retryAfterSeconds: number | null) => void;
   /** A sentence for the owner when the credentials were rejected or withheld; null once they worked. */
   onCredentialsProblem?: (message: string | null) => void;
   /** The mirror's own listening addresses, which no redirect may reach. */
@@ -291,6 +293,7 @@ export class UpstreamClient {
   }
 
   private failure(reply: UpstreamReply, repository: string): Promise<RegistryError> {
+    if (reply.status === 429) this.options.onThrottled?.(retryAfterSeconds(reply));
     return translateFailure(reply, repository, this.host);
   }
 }

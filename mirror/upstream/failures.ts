@@ -69,6 +69,12 @@ export async function readLimited(body: Readable, limit: number, what = 'a manif
   return Buffer.concat(chunks);
 }
 
+/** An upstream 429's Retry-After in seconds, when it gave a plain number. */
+export function retryAfterSeconds(reply: UpstreamReply): number | null {
+  const given = header(reply.headers, 'retry-after')?.trim() ?? '';
+  return /^\d{1,7}$/.test(given) ? Number(given) : null;
+}
+
 /** Translates an upstream error answer into the mirror's own error. */
 export async function translateFailure(reply: UpstreamReply, repository: string, host: string): Promise<RegistryError> {
   const text = (await readLimited(reply.body, 64 * 1024).catch(() => Buffer.alloc(0))).toString('utf8');

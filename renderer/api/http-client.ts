@@ -107,6 +107,7 @@ export function createHttpClient(options: HttpClientOptions): DockmirrorApi {
     listCache: () => call('listCache'),
     deleteCachedImage: (registry, repository, reference) => call('deleteCachedImage', registry, repository, reference ?? null),
     clearCache: () => call('clearCache'),
+    pinCachedImage: (registry, repository, tag, pinned) => call('pinCachedImage', registry, repository, tag, pinned),
     recentEvents: () => call('recentEvents'),
     recentClients: () => call('recentClients'),
     onEvent: (listener) => listen(eventListeners, listener),

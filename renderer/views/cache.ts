@@ -11,6 +11,7 @@ const gb = 1_000_000_000;
 export function cacheView(ctx: Context): View {
   const pathText = h('code', { class: 'path' });
   const usage = h('p', { class: 'muted' });
+  const keptTotals = h('p', { class: 'muted kept-totals' });
   const change = h('button', { type: 'button', text: 'Change folder…' });
   const openFolder = h('button', { type: 'button', text: 'Open folder' });
   const capInput = h('input', { type: 'number', id: 'cache-cap', attrs: { min: '0', step: '0.5', inputmode: 'decimal' } });
@@ -68,19 +69,31 @@ export function cacheView(ctx: Context): View {
 
   function render(repos: CachedRepository[]): void {
     clear(table);
+    const images = repos.flatMap((repo) => repo.images);
+    // Unique bytes only: a blob two images share would otherwise count twice.
+    const kept = images.filter((i) => i.pinned).reduce((sum, i) => sum + i.uniqueBytes, 0);
+    const rest = images.filter((i) => !i.pinned).reduce((sum, i) => sum + i.uniqueBytes, 0);
+    keptTotals.textContent = images.length ? `Pinned or kept warm: ${formatBytes(kept)} of their own; the rest: ${formatBytes(rest)} of their own (the size cap never removes pinned images).` : '';
     empty.hidden = repos.length > 0;
     table.hidden = repos.length === 0;
     table.append(
       h('caption', { class: 'offscreen', text: 'Cached images' }),
-      h('thead', {}, h('tr', {}, ...['Image', 'Size', 'Last pull', ''].map((t) => h('th', { text: t, attrs: { scope: 'col' } })))),
+      h('thead', {}, h('tr', {}, ...['Image', 'Size', 'Unique / shared', 'Platforms', 'Last pull', 'Kept', ''].map((t) => h('th', { text: t, attrs: { scope: 'col' } })))),
     );
     const body = h('tbody');
-    for (const repo of repos) {
-      const name = repo.registry && repo.registry !== 'docker.io' ? `${repo.registry}/${repo.repository}` : repo.repository;
+    // Grouped by registry, each image named as clients pull it (docker.io/library/nginx).
+    const sorted = [...repos].sort((a, b) => a.registry.localeCompare(b.registry) || a.repository.localeCompare(b.repository));
+    let group: string | undefined;
+    for (const repo of sorted) {
+      if (repo.registry !== group) {
+        group = repo.registry;
+        body.append(h('tr', { class: 'registry-group' }, h('th', { text: repo.registry, attrs: { scope: 'rowgroup', colspan: '4' } })));
+      }
+      const name = `${repo.registry}/${repo.repository}`;
       const delRepo = h('button', { type: 'button', class: 'danger small', text: 'Delete all tags', attrs: { 'aria-label': `Delete ${name}` } });
       delRepo.addEventListener('click', () => void remove(delRepo, repo, undefined, name));
       body.append(
-        h('tr', { class: 'repo' }, h('th', { text: name, attrs: { scope: 'row' } }), h('td', { class: 'num', text: formatBytes(repo.bytes) }), h('td', { text: formatWhen(repo.lastPulled) }), h('td', {}, delRepo)),
+        h('tr', { class: 'repo' }, h('th', { text: name, attrs: { scope: 'row' } }), h('td', { class: 'num', text: formatBytes(repo.bytes) }), h('td'), h('td'), h('td', { text: formatWhen(repo.lastPulled) }), h('td'), h('td', {}, delRepo)),
       );
       for (const image of repo.images) {
         const label = `${name}:${image.reference}`;
@@ -92,13 +105,26 @@ export function cacheView(ctx: Context): View {
             { class: 'image' },
             h('td', { class: 'indent', text: image.reference.length > 40 ? image.reference.slice(0, 19) + '…' : image.reference, title: image.digest }),
             h('td', { class: 'num', text: formatBytes(image.bytes) }),
-            h('td', { text: formatWhen(image.lastPulled) }),
+            h('td', { class: 'num', text: `${formatBytes(image.uniqueBytes)} / ${formatBytes(image.sharedBytes)}` }),
+            h('td', { text: image.platforms.join(', ') || '—' }),
+            h('td', { class: 'last-pull', text: formatWhen(image.lastPulled) }),
+            h('td', { class: 'kept' }, pinToggle(repo, image, label)),
             h('td', {}, del),
           ),
         );
       }
     }
     table.append(body);
+  }
+
+  /** Keep-warm images are pinned by their list; the owner's own pin is a toggle. */
+  function pinToggle(repo: CachedRepository, image: CachedRepository['images'][number], label: string): HTMLElement {
+    if (image.keptWarm) return h('span', { class: 'pin-state', text: 'Kept warm' });
+    const toggle = h('button', { type: 'button', class: 'small pin', text: image.pinned ? 'Pinned' : 'Pin', attrs: { 'aria-pressed': String(image.pinned), 'aria-label': `${image.pinned ? 'Unpin' : 'Pin'} ${label}` } });
+    toggle.addEventListener('click', () => {
+      void run(toggle, () => ctx.api.pinCachedImage(repo.registry, repo.repository, image.reference, !image.pinned), image.pinned ? `Unpinned ${label}.` : `Pinned ${label}: the size cap and expiry keep it.`).then((repos) => repos && render(repos));
+    });
+    return toggle;
   }
 
   async function remove(button: HTMLButtonElement, repo: CachedRepository, reference: string | undefined, label: string): Promise<void> {
@@ -118,7 +144,7 @@ export function cacheView(ctx: Context): View {
     h('header', { class: 'view-head' }, h('h2', { text: 'Cache' }), refresh, clearAll),
     h('section', { class: 'card' }, h('h3', { text: 'Folder' }), h('div', { class: 'row' }, pathText, change, openFolder), usage, moveChoice),
     h('section', { class: 'card' }, h('div', { class: 'row' }, field('Size cap (GB, empty for none)', capInput), capSave)),
-    h('section', { class: 'card' }, empty, table),
+    h('section', { class: 'card' }, keptTotals, empty, table),
   );
 
   return {

@@ -29,6 +29,7 @@ export function connectView(ctx: Context): View {
   const clientsList = h('table', { class: 'clients' });
   const refreshClients = h('button', { type: 'button', text: 'Refresh' });
   let urls: string[] = [];
+  let registries: string[] = ['docker.io'];
   let shownFor = '';
 
   fileInput.addEventListener('change', async () => {
@@ -79,7 +80,7 @@ export function connectView(ctx: Context): View {
     }
     let snippets;
     try {
-      snippets = hostSnippets(chosen);
+      snippets = hostSnippets(chosen, registries);
     } catch (error) {
       snippetsBox.append(h('p', { class: 'error', text: errorText(error) }));
       return;
@@ -145,7 +146,8 @@ export function connectView(ctx: Context): View {
       renderHostsTable(hostsTable, state.connectedHosts ?? []);
       urls = state.addresses.map((a) => a.mirrorUrl);
       setup.show(selectedUrls()[0], state);
-      const key = urls.join(' ');
+      registries = state.settings.registries.filter((r) => r.enabled).map((r) => r.name);
+      const key = `${urls.join(' ')}|${registries.join(' ')}`;
       if (key === shownFor) return;
       shownFor = key;
       const previous = addressSelect.value;

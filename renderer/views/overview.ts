@@ -32,6 +32,7 @@ export function overviewView(ctx: Context): View {
   const saved = stat('Bandwidth saved');
   const pullsLeft = stat('Docker Hub pulls left');
   const pullsSaved = stat('Pulls saved');
+  const perRegistry = h('table', { class: 'registries', attrs: { 'aria-label': 'Registries' } });
 
   const element = h(
     'div',
@@ -41,7 +42,23 @@ export function overviewView(ctx: Context): View {
     notices,
     problems,
     h('div', { class: 'stats' }, cache.el, hits.el, saved.el, pullsLeft.el, pullsSaved.el),
+    h('section', { class: 'card' }, h('h3', { text: 'Registries' }), perRegistry),
   );
+
+  /** One row per registry that was asked for or has a problem: the others have nothing to say. */
+  function renderRegistries(state: AppState): void {
+    clear(perRegistry);
+    const troubled = new Set(state.problems.map((p) => p.registry).filter(Boolean));
+    const shown = (state.mirror.registries ?? []).filter((r) => r.requests > 0 || troubled.has(r.name));
+    perRegistry.hidden = shown.length === 0;
+    perRegistry.append(h('thead', {}, h('tr', {}, ...['Registry', 'Requests', 'Upstream pulls', 'Upstream'].map((t) => h('th', { text: t, attrs: { scope: 'col' } })))));
+    const body = h('tbody');
+    for (const r of shown) {
+      const upstream = r.throttled ? `too many requests${r.throttled.retryAfterSeconds === null ? '' : `, retry in ${r.throttled.retryAfterSeconds} s`}` : r.reachable === false ? (r.lastError ?? 'unreachable') : r.rateLimit ? `${r.rateLimit.remaining} / ${r.rateLimit.limit} pulls left` : r.reachable ? 'reachable' : '—';
+      body.append(h('tr', { class: 'registry' }, h('th', { text: r.name, attrs: { scope: 'row' } }), h('td', { class: 'num', text: String(r.requests) }), h('td', { class: 'num', text: String(r.upstreamPulls) }), h('td', { text: upstream })));
+    }
+    perRegistry.append(body);
+  }
 
   function update(state: AppState): void {
     const { mirror } = state;
@@ -91,7 +108,8 @@ export function overviewView(ctx: Context): View {
     pullsLeft.value.textContent = rl ? `${rl.remaining} / ${rl.limit}` : '—';
     pullsLeft.detail.textContent = rl ? `per ${formatWindow(rl.windowSeconds)}${rl.source ? `, counted for ${rl.source}` : ''}` : 'known after the first upstream pull';
     pullsSaved.value.textContent = String(pullsSavedOf(c));
-    pullsSaved.detail.textContent = `${c.pullsServed} served, ${c.upstreamPulls} sent to Docker Hub`;
+    pullsSaved.detail.textContent = `${c.pullsServed} served, ${c.upstreamPulls} sent upstream`;
+    renderRegistries(state);
   }
 
   return { id: 'overview', title: 'Overview', element, update };

@@ -414,7 +414,8 @@ describe('cache size and contents', () => {
     assert.equal(imageA.digest, upstream.images.sharedA.digest);
     const expectedBytes = upstream.images.sharedA.size + upstream.images.sharedA.config.size + upstream.images.sharedA.layers.reduce((s, l) => s + l.size, 0);
     assert.equal(imageA.bytes, expectedBytes);
-    await engine.deleteImage('127.0.0.1_' + new URL(upstream.url).port, 'dockmirror/shared-a', '1');
+    assert.deepEqual(listed.map((r) => r.registry), ['docker.io', 'docker.io'], 'listed by the name clients use, not the upstream address');
+    await engine.deleteImage('docker.io', 'dockmirror/shared-a', '1');
     const hexes = new Set<string>();
     for (const prefix of await readdir(join(cacheDir, 'blobs', 'sha256'))) for (const hex of await readdir(join(cacheDir, 'blobs', 'sha256', prefix))) hexes.add(`sha256:${hex}`);
     assert.ok(hexes.has(upstream.images.sharedA.layers[0]!.digest), 'the shared layer stays for shared-b');

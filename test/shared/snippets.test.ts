@@ -147,3 +147,21 @@ test('an https mirror is not marked insecure', () => {
   assert.doesNotMatch(snippets.find((s) => s.id === 'podman')!.text, /insecure/);
   assert.doesNotMatch(snippets.find((s) => s.id === 'buildkit')!.text, /http = true/);
 });
+
+test('every enabled registry gets its snippets: a hosts.toml per registry, a [[registry]] per registry with a prefixed mirror, k3s and BuildKit entries, and Docker its mirror plus insecure-registries for prefix pulls', () => {
+  const snippets = hostSnippets([lan], ['docker.io', 'ghcr.io', 'registry.k8s.io']);
+  const byId = new Map(snippets.map((s) => [s.id, s]));
+  assert.deepEqual(byId.get('containerd')!.files, [
+    { path: '/etc/containerd/certs.d/docker.io/hosts.toml', text: 'server = "https://registry-1.docker.io"\n\n[host."http://192.168.1.20:5000"]\n  capabilities = ["pull", "resolve"]\n' },
+    { path: '/etc/containerd/certs.d/ghcr.io/hosts.toml', text: 'server = "https://ghcr.io"\n\n[host."http://192.168.1.20:5000"]\n  capabilities = ["pull", "resolve"]\n' },
+    { path: '/etc/containerd/certs.d/registry.k8s.io/hosts.toml', text: 'server = "https://registry.k8s.io"\n\n[host."http://192.168.1.20:5000"]\n  capabilities = ["pull", "resolve"]\n' },
+  ]);
+  const podman = byId.get('podman')!.text;
+  for (const registry of ['docker.io', 'ghcr.io', 'registry.k8s.io']) {
+    assert.ok(podman.includes(`[[registry]]\nprefix = "${registry}"\nlocation = "${registry}"\n\n[[registry.mirror]]\nlocation = "192.168.1.20:5000/${registry}"\ninsecure = true`), podman);
+  }
+  assert.equal(byId.get('k3s')!.text, ['mirrors:', ...['docker.io', 'ghcr.io', 'registry.k8s.io'].flatMap((r) => [`  ${r}:`, '    endpoint:', `      - "${lan}"`]), ''].join('\n'));
+  assert.match(byId.get('buildkit')!.text, /\[registry\."ghcr\.io"\]\n  mirrors = \["192\.168\.1\.20:5000"\]/);
+  assert.deepEqual(JSON.parse(byId.get('docker')!.text), { 'registry-mirrors': [lan], 'insecure-registries': ['192.168.1.20:5000'] });
+  assert.match(byId.get('docker')!.note, /docker pull 192\.168\.1\.20:5000\/ghcr\.io\/owner\/image/);
+});

@@ -29,6 +29,7 @@ export class FakeApi implements DockmirrorApi {
         listenHost: '0.0.0.0',
         port: 5000,
         upstream: 'https://registry-1.docker.io',
+        registries: [{ name: 'docker.io', upstream: null, enabled: true }],
         tagTtlSeconds: 60,
         allowlist: ['10.0.0.0/8', '192.168.0.0/16'],
         clientAuth: { enabled: false, username: '' },
@@ -39,6 +40,11 @@ export class FakeApi implements DockmirrorApi {
       mirror: {
         serving: false,
         upstream: 'https://registry-1.docker.io',
+        registries: [
+          { name: 'docker.io', upstream: 'https://registry-1.docker.io', enabled: true, reachable: true, lastError: null, rateLimit: { limit: 100, remaining: 76, windowSeconds: 21600, observedAt: '2026-01-02T03:04:05.000Z' }, throttled: null, requests: 650, upstreamPulls: 14 },
+          { name: 'ghcr.io', upstream: 'https://ghcr.io', enabled: true, reachable: true, lastError: null, rateLimit: null, throttled: { at: '2026-01-02T03:04:05.000Z', retryAfterSeconds: 30 }, requests: 50, upstreamPulls: 3 },
+          { name: 'quay.io', upstream: 'https://quay.io', enabled: true, reachable: null, lastError: null, rateLimit: null, throttled: null, requests: 0, upstreamPulls: 0 },
+        ],
         cache: { path: cachePath, bytes: 5_400_000_000, maxBytes: 20_000_000_000, blobs: 312 },
         counters: { requests: 900, hits: 610, misses: 90, bytesFromCache: 41_000_000_000, bytesFromUpstream: 5_400_000_000, upstreamPulls: 14, pullsServed: 120 },
         rateLimit: { limit: 100, remaining: 76, windowSeconds: 21600, source: '203.0.113.7', observedAt: now },
@@ -165,6 +171,12 @@ export class FakeApi implements DockmirrorApi {
       .filter((r) => !(r.repository === repository && (!reference || r.images.length === 0)));
     return structuredClone(this.repositories);
   }
+  async pinCachedImage(registry: string, repository: string, tag: string, pinned: boolean) {
+    this.calls.push(`pinCachedImage ${registry} ${repository} ${tag} ${pinned}`);
+    for (const repo of this.repositories) if (repo.repository === repository) for (const image of repo.images) if (image.reference === tag) image.pinned = pinned;
+    return structuredClone(this.repositories);
+  }
+
   async clearCache() {
     this.calls.push('clearCache');
     this.repositories = [];

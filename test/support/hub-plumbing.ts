@@ -176,7 +176,9 @@ export abstract class HubPlumbing {
       return true;
     }
     if (fault.kind === 'status') {
-      registryError(res, fault.status, fault.status === 503 ? 'UNAVAILABLE' : 'UNKNOWN', `Injected failure ${fault.status}.`);
+      // An injected 429 looks like Docker Hub's: its code and a Retry-After.
+      if (fault.status === 429) registryError(res, 429, 'TOOMANYREQUESTS', 'Injected failure 429.', { 'retry-after': String(this.options.retryAfterSeconds) });
+      else registryError(res, fault.status, fault.status === 503 ? 'UNAVAILABLE' : 'UNKNOWN', `Injected failure ${fault.status}.`);
       return true;
     }
     return false;

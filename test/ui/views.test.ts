@@ -32,6 +32,10 @@ test('overview: addresses with copy, stats, problems, start and stop', async (t)
   assert.match(stats, /41\.0 GB/);
   assert.match(stats, /76 \/ 100/);
   assert.match(stats, /106/); // 120 served − 14 sent upstream
+  // Per registry: only the ones asked for, with what their upstream says.
+  assert.deepEqual(await page.locator('table.registries tbody th').allTextContents(), ['docker.io', 'ghcr.io']);
+  assert.match(await page.locator('table.registries').innerText(), /docker\.io\s+650\s+14\s+76 \/ 100 pulls left/);
+  assert.match(await page.locator('table.registries').innerText(), /ghcr\.io\s+50\s+3\s+too many requests, retry in 30 s/);
   await shoot(page, 'overview-1400x900-light');
   await page.click('button[aria-label="Copy http://192.168.1.20:5000"]');
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), 'http://192.168.1.20:5000');
@@ -101,8 +105,8 @@ test('cache: list, delete one image after confirming, change the folder through 
       bytes: 68_000_000,
       lastPulled: '2026-01-02T03:04:05.000Z',
       images: [
-        { reference: 'latest', digest: 'sha256:' + 'a'.repeat(64), mediaType: 'application/vnd.oci.image.index.v1+json', bytes: 60_000_000, lastPulled: '2026-01-02T03:04:05.000Z' },
-        { reference: '1.27', digest: 'sha256:' + 'b'.repeat(64), mediaType: 'application/vnd.oci.image.index.v1+json', bytes: 8_000_000, lastPulled: null },
+        { reference: 'latest', digest: 'sha256:' + 'a'.repeat(64), mediaType: 'application/vnd.oci.image.index.v1+json', bytes: 60_000_000, uniqueBytes: 60_000_000, sharedBytes: 0, platforms: [], lastPulled: '2026-01-02T03:04:05.000Z', pinned: false, keptWarm: false },
+        { reference: '1.27', digest: 'sha256:' + 'b'.repeat(64), mediaType: 'application/vnd.oci.image.index.v1+json', bytes: 8_000_000, uniqueBytes: 8_000_000, sharedBytes: 0, platforms: [], lastPulled: null, pinned: false, keptWarm: false },
       ],
     },
   ];
@@ -110,7 +114,9 @@ test('cache: list, delete one image after confirming, change the folder through 
   await page.waitForSelector('tr.image');
   assert.equal(await page.locator('tr.image').count(), 2);
   await shoot(page, 'cache-1400x900-light');
-  await page.click('button[aria-label="Delete library/nginx:1.27"]');
+  assert.equal(await page.locator('tr.registry-group th').textContent(), 'docker.io', 'grouped by registry');
+  assert.equal(await page.locator('tr.repo th').textContent(), 'docker.io/library/nginx', 'named as clients pull it');
+  await page.click('button[aria-label="Delete docker.io/library/nginx:1.27"]');
   await page.click('dialog button.danger');
   await page.waitForFunction(() => document.querySelectorAll('tr.image').length === 1);
   assert.ok(api.calls.includes('deleteCachedImage docker.io library/nginx 1.27'));

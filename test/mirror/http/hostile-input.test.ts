@@ -24,7 +24,7 @@ before(async () => {
   await mkdir(join(workDir, 'outside'), { recursive: true });
   await writeFile(join(workDir, 'outside', 'secret.txt'), 'not for clients');
   upstream = await startRegistry();
-  mirror = createMirror({ cacheDir: join(workDir, 'cache'), upstream: upstream.url, httpTimeouts: { headersMs: 1_500, requestMs: 3_000 } });
+  mirror = createMirror({ cacheDir: join(workDir, 'cache'), upstream: upstream.url, defaultRegistries: false, httpTimeouts: { headersMs: 1_500, requestMs: 3_000 } });
   mirror.subscribe((event) => event.type === 'request' && events.push(event));
   ({ port } = await mirror.start({ host: '127.0.0.1', port: 0 }));
   base = `http://127.0.0.1:${port}`;

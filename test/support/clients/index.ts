@@ -8,3 +8,4 @@ export * from './recording-proxy.js';
 export * from './skopeo.js';
 export * from './tar-entries.js';
 export * from './stale-sweep.js';
+export * from './podman.js';
