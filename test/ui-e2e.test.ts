@@ -100,7 +100,7 @@ test('a real docker pull through the mirror shows up in the window; the cache mo
   // The moved cache still lists the image; delete it from the window.
   await page.waitForSelector('tr.image');
   await page.screenshot({ path: join(artifacts, 'e2e-cache-real.png') });
-  await page.click('button[aria-label="Delete library/alpine-test:latest"]');
+  await page.click('button[aria-label="Delete docker.io/library/alpine-test:latest"]');
   await page.click('dialog button.danger');
   await page.waitForSelector('text=Nothing is cached yet');
   const left = await api.listCache();
