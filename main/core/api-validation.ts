@@ -29,6 +29,7 @@ const settingKeys: ReadonlySet<keyof AppSettings> = new Set<keyof AppSettings>([
   'listenHost',
   'port',
   'upstream',
+  'registries',
   'tagTtlSeconds',
   'allowlist',
   'clientAuth',

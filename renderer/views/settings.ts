@@ -4,6 +4,7 @@ import type { AppSettings, AppState } from '../../main/shared/contract.js';
 import { clear, field, h } from '../dom.js';
 import { notify, run } from '../notify.js';
 import type { Context, View } from '../view.js';
+import { registriesTable } from './registries-table.js';
 
 const gb = 1_000_000_000;
 
@@ -21,6 +22,7 @@ export function settingsView(ctx: Context): View {
   const launch = h('input', { type: 'checkbox', id: 'set-launch' });
   const startOnLaunch = h('input', { type: 'checkbox', id: 'set-start' });
   const save = h('button', { type: 'button', class: 'primary', text: 'Save settings' });
+  const registries = registriesTable(ctx);
 
   const hubUser = h('input', { type: 'text', id: 'hub-user', attrs: { autocomplete: 'off' } });
   const hubToken = h('input', { type: 'password', id: 'hub-token', attrs: { autocomplete: 'off' } });
@@ -107,6 +109,7 @@ export function settingsView(ctx: Context): View {
       field('Access token', hubToken, 'Create one at hub.docker.com under Account settings, Personal access tokens; read-only is enough.'),
       h('div', { class: 'row' }, hubSave, hubTest, hubDelete),
     ),
+    registries.element,
     h(
       'section',
       { class: 'card grid' },
@@ -122,6 +125,7 @@ export function settingsView(ctx: Context): View {
     title: 'Settings',
     element,
     update(state: AppState) {
+      registries.update(state);
       const c = state.credentials;
       hubStatus.textContent = !c.keychainAvailable
         ? (c.message ?? 'No keychain is available on this desktop, so credentials cannot be saved.')

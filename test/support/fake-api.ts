@@ -97,17 +97,18 @@ export class FakeApi implements DockmirrorApi {
     this.state.mirror.cache.maxBytes = this.state.settings.maxSizeBytes;
     return this.changed();
   }
-  async saveCredentials(username: string) {
-    this.calls.push('saveCredentials');
-    this.state.credentials = { keychainAvailable: true, savedFor: username };
+  async saveCredentials(username: string, _token: string, registry?: string) {
+    this.calls.push(registry ? `saveCredentials ${registry}` : 'saveCredentials');
+    if (registry && registry !== 'docker.io') this.state.credentials = { ...this.state.credentials, registries: { ...this.state.credentials.registries, [registry]: username } };
+    else this.state.credentials = { keychainAvailable: true, savedFor: username };
     return this.state.credentials;
   }
-  async testCredentials() {
-    this.calls.push('testCredentials');
+  async testCredentials(registry?: string) {
+    this.calls.push(registry ? `testCredentials ${registry}` : 'testCredentials');
     return { ok: true, message: `Signed in as ${this.state.credentials.savedFor}: 200 pulls per 6 hours.` };
   }
-  async deleteCredentials() {
-    this.calls.push('deleteCredentials');
+  async deleteCredentials(registry?: string) {
+    this.calls.push(registry ? `deleteCredentials ${registry}` : 'deleteCredentials');
     this.state.credentials = { keychainAvailable: true, savedFor: null };
     return this.state.credentials;
   }

@@ -37,7 +37,7 @@ test('settings: saved values reach the core, a bad value is explained, the token
   await page.waitForFunction(() => /Saved for alice/.test(document.body.innerText));
   assert.equal(await page.inputValue('#hub-token'), '');
   assert.doesNotMatch(await page.content(), /dckr_pat_secret/);
-  await page.click('text=Test');
+  await page.click('section:has(#hub-user) >> text=Test');
   await page.waitForFunction(() => /Signed in as alice/.test(document.querySelector('.toast')?.textContent ?? ''));
   await shoot(page, 'settings-1400x900-light');
   assert.deepEqual(problems, []);
