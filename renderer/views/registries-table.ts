@@ -1,7 +1,7 @@
 // Settings → Registries: which registries the mirror serves (add, remove, turn on or off, point
 // at another upstream) and each one's account in the keychain (save, test, delete). The window
 // only ever learns "saved for alice", never a token.
-import type { AppState, RegistrySetting } from '../../main/core/contract.js';
+import type { AppState, RegistrySetting } from '../../main/shared/contract.js';
 import { clear, h } from '../dom.js';
 import { notify, run } from '../notify.js';
 import type { Context } from '../view.js';
