@@ -12,8 +12,13 @@ export const defaultConnectionsPerClient = 64;
 export const defaultSendTimeoutMs = 30_000;
 /** File descriptors kept free of client sockets: blob files, temp files, upstream sockets, logs. */
 const reservedFds = 128;
-/** Where the fd limit cannot be read (not Linux): Node raises the soft limit to the hard one at start, and macOS's is 10,240 or more. */
-const fallbackConnectionCap = 1024;
+/**
+ * At most this many client connections whatever the fd limit: each open answer costs the engine
+ * ~15 KiB (socket, parser, request, response, its blob file's handle and send buffer), and 1,500
+ * stuck clients under a raised fd limit took its RSS past 100 MiB. Also the cap where the fd
+ * limit cannot be read (not Linux).
+ */
+const memoryConnectionCap = 1024;
 /** A connection over its client's cap that sends no request is closed after this long. */
 const excessIdleMs = 2_000;
 /** With the server nearly full, a socket that stalled this long is cut (or its send timeout if shorter). */
@@ -42,11 +47,12 @@ export async function openFileLimit(limitsFile = '/proc/self/limits'): Promise<n
 
 /**
  * How many client connections a process with this fd limit can hold and still open its files:
- * each may hold two (its socket, and the blob file or upstream socket its answer reads from).
+ * each may hold two (its socket, and the blob file or upstream socket its answer reads from);
+ * never more than memory allows.
  */
 export function connectionCap(fdLimit: number | undefined): number {
-  if (fdLimit === undefined) return fallbackConnectionCap;
-  return Math.max(8, Math.floor((fdLimit - Math.min(reservedFds, Math.floor(fdLimit / 2))) / 2));
+  if (fdLimit === undefined) return memoryConnectionCap;
+  return Math.min(memoryConnectionCap, Math.max(8, Math.floor((fdLimit - Math.min(reservedFds, Math.floor(fdLimit / 2))) / 2)));
 }
 
 /** The settings from the engine's options, the total cap read from this process's fd limit. */
