@@ -50,6 +50,7 @@ async function startCore(t: TestContext, settings: Partial<AppSettings>, engines
   t.after(() => rm(dataDir, { recursive: true, force: true }));
   const core = createAppCore({ dataDir, keychain: sessionKeychain(), engines, tuning: { minFreeBytes: 0 } });
   t.after(() => core.shutdown());
+  await core.open();
   await core.updateSettings({ listenHost: '127.0.0.1', port: await findFreePort(), upstream: hub.url, ...settings });
   await core.startMirror();
   return { core, base: `http://127.0.0.1:${core.currentState().settings.port}` };
