@@ -1,6 +1,11 @@
 // The data the engine hands to its hosts (CLI, desktop core, headless UI). Plain JSON-safe
 // shapes only, so they cross IPC and HTTP unchanged; nothing here may ever carry a secret.
 
+export type { KeepWarmImage, KeepWarmSettings, KeptImageStatus } from './keep/keep-warm-types.js';
+export type { HostRouteReply, HostRouteRequest, HostRoutes } from './http/host-route-types.js';
+import type { KeepWarmSettings, KeptImageStatus } from './keep/keep-warm-types.js';
+import type { HostRoutes } from './http/host-route-types.js';
+
 /** How a request was answered with respect to the cache. */
 export type CacheResult = 'hit' | 'miss' | 'coalesced' | 'revalidated' | 'stale' | 'none';
 
@@ -162,37 +167,6 @@ export interface CachedImage {
   keptWarm: boolean;
 }
 
-/** One line of the keep-warm list. */
-export interface KeepWarmImage {
-  /** As clients name it: `docker.io`, `ghcr.io`. */
-  registry: string;
-  repository: string;
-  tag: string;
-  /** `os/arch[/variant]` to keep from a multi-platform image; null keeps every platform. */
-  platforms: string[] | null;
-}
-
-export interface KeepWarmSettings {
-  images: KeepWarmImage[];
-  /** How often every kept image is refreshed, in ms (default 6 h). */
-  everyMs?: number;
-  /** The share (0–1) of the pulls the upstream says are left that one refresh may spend (default 0.5). */
-  budgetShare?: number;
-}
-
-/** One image on the keep-warm list, for the window and `status()`. */
-export interface KeptImageStatus {
-  /** `registry/repository:tag`. */
-  image: string;
-  platforms: string[] | null;
-  lastRefresh: string | null;
-  nextRefresh: string | null;
-  /** waiting: not refreshed yet; budget: left for the next run; paused: after a 429, until Retry-After. */
-  result: 'waiting' | 'unchanged' | 'updated' | 'repaired' | 'failed' | 'budget' | 'paused';
-  /** A plain sentence about the result. */
-  detail: string | null;
-}
-
 export interface CachedRepository {
   registry: string;
   repository: string;
@@ -310,44 +284,4 @@ export interface MirrorEngine {
   pinImage(registry: string, repository: string, tag: string, pinned: boolean): Promise<void>;
   /** Refreshes every kept-warm image now ("refresh now"); resolves with how each went. */
   refreshKept(): Promise<KeptImageStatus[]>;
-}
-
-/** A request a host-provided route answers (setup scripts): the parts it may read, nothing live. */
-export interface HostRouteRequest {
-  method: string;
-  /** The path without the query, e.g. `/setup/docker`. */
-  path: string;
-  query: string;
-  /** The Host header as sent, unchecked: a route must never put it into an answer unvalidated. */
-  hostHeader: string | undefined;
-  /** The mirror's own address and port the request arrived on. */
-  local: { address: string; port: number };
-  /** The client's address, as shown in events. */
-  client: string;
-  /** Whether the allowlist serves this client (host routes are answered either way). */
-  allowed: boolean;
-  /** The request body, read up to `maxBodyBytes`. */
-  body: Buffer;
-}
-
-export interface HostRouteReply {
-  status: number;
-  contentType: string;
-  body: string;
-  headers?: Record<string, string>;
-  /** Passed to the engine's subscribers as a HostRouteEvent (so it crosses to the app like any event). */
-  announce?: { name: string; detail: Record<string, string> };
-}
-
-/**
- * Routes the host adds to the mirror's port, outside the registry API (`/setup` …). They are
- * answered before the allowlist, so a refused host can still fetch a script that tells it why;
- * they must never answer with a secret.
- */
-export interface HostRoutes {
-  /** Path prefix the routes own, e.g. `/setup`; only this path and paths below it are routed here. */
-  prefix: string;
-  /** Largest request body accepted (bytes); more is answered 413. */
-  maxBodyBytes: number;
-  handle(request: HostRouteRequest): Promise<HostRouteReply>;
 }

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { mirrorAddresses, testUpstreamCredentials } from '../../mirror/index.js';
 import type { AppCore, AppCoreOptions } from './app-host.js';
 import { openAppLog, type AppLog } from './app-logger.js';
+import { appProblems } from './app-problems.js';
 import { checkCachePath, listDirectory } from './cache-folder.js';
 import { CacheSwitch } from './cache-switch.js';
 import type { AppNotice, AppProblem, AppSettings, AppState, CacheMoveMode, CredentialStatus, MirrorEvent } from '../shared/contract.js';
@@ -174,9 +175,7 @@ class Core implements AppCore {
     return this.publish();
   }
 
-  async pickFolder(): Promise<string | null> {
-    return (await this.options.desktop?.pickFolder?.()) ?? null;
-  }
+  pickFolder = async (): Promise<string | null> => (await this.options.desktop?.pickFolder?.()) ?? null;
 
   listDirectory = (path: string) => listDirectory(path);
   checkCachePath = (path: string) => checkCachePath(path);
@@ -205,36 +204,29 @@ class Core implements AppCore {
     return this.runner.current(this.settings).listCache();
   }
 
-  async deleteCachedImage(registry: string, repository: string, reference?: string) {
+  deleteCachedImage(registry: string, repository: string, reference?: string) {
+    return this.changeCache((engine) => engine.deleteImage(registry, repository, reference));
+  }
+
+  pinCachedImage(registry: string, repository: string, tag: string, pinned: boolean) {
+    return this.changeCache((engine) => engine.pinImage(registry, repository, tag, pinned));
+  }
+
+  clearCache() {
+    return this.changeCache((engine) => engine.clearCache());
+  }
+
+  /** Changes the cache through the running engine, then lists it as it is now. */
+  private async changeCache(change: (engine: ReturnType<MirrorRunner['current']>) => Promise<unknown>) {
     await this.opened;
     const engine = this.runner.current(this.settings);
-    await engine.deleteImage(registry, repository, reference);
+    await change(engine);
     this.publish();
     return engine.listCache();
   }
 
-  async pinCachedImage(registry: string, repository: string, tag: string, pinned: boolean) {
-    await this.opened;
-    const engine = this.runner.current(this.settings);
-    await engine.pinImage(registry, repository, tag, pinned);
-    return engine.listCache();
-  }
-
-  async clearCache() {
-    await this.opened;
-    const engine = this.runner.current(this.settings);
-    await engine.clearCache();
-    this.publish();
-    return engine.listCache();
-  }
-
-  async recentEvents(): Promise<MirrorEvent[]> {
-    return this.events.recent();
-  }
-
-  async recentClients() {
-    return this.events.recentClients();
-  }
+  recentEvents = async (): Promise<MirrorEvent[]> => this.events.recent();
+  recentClients = async () => this.events.recentClients();
 
   onEvent(listener: (event: MirrorEvent) => void): () => void {
     this.eventListeners.add(listener);
@@ -288,14 +280,8 @@ class Core implements AppCore {
     const settings = structuredClone(this.settings);
     const mirror = this.runner.status(settings);
     const port = mirror.listen?.port ?? settings.port;
-    const problems: AppProblem[] = [...mirror.problems];
-    if (this.startFailure) problems.unshift(this.startFailure);
-    const refused = this.settingsProblem(settings);
-    if (refused) problems.unshift(refused);
-    if (this.cacheSwitch.problem) problems.unshift(this.cacheSwitch.problem);
-    if (!this.credentialStatus.keychainAvailable && this.credentialStatus.message) {
-      problems.push({ code: 'keychain-unavailable', message: this.credentialStatus.message, since: new Date(0).toISOString() });
-    }
+    const { startFailure, credentialStatus: credentials } = this;
+    const problems = appProblems({ engine: mirror.problems, cacheSwitch: this.cacheSwitch.problem, refusedSetting: this.settingsProblem(settings), startFailure, credentials });
     const state: AppState = { settings, mirror, credentials: { ...this.credentialStatus }, addresses: mirrorAddresses({ host: settings.listenHost, port }), problems, notices: [...this.notices], connectedHosts: this.events.hosts?.list() ?? [] };
     if (this.runner.suggestedPort !== undefined) state.suggestedPort = this.runner.suggestedPort;
     return state;
