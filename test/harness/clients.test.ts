@@ -2,7 +2,7 @@
 // host in a network namespace), containerd's ctr, and skopeo each pull the standard test images
 // from Debian's distribution, and what arrived is checked against what was pushed.
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -10,8 +10,6 @@ import {
   containerdImageProblems,
   copiedImageProblems,
   createLanHost,
-  removeStaleDaemonDirs,
-  runChecked,
   dockerImageProblems,
   readCopiedImage,
   skopeoCopy,
@@ -19,8 +17,6 @@ import {
   startDockerd,
   startRecordingProxy,
   writeHostsToml,
-  spawnDaemon,
-  writeOwner,
   type RunningDockerd,
 } from '../support/clients/index.js';
 import { blobsOf, hostPlatform, pushStandardImages, type PushedImageManifest, type StandardImages } from '../support/images.js';
@@ -267,7 +263,7 @@ describe('clients logging in to a mirror (HTTP Basic)', () => {
   });
 });
 
-describe('several daemons and leftovers', () => {
+describe('several daemons', () => {
   test('two dockerd instances run side by side and both pull', async (t) => {
     const [a, b] = await Promise.all([startDockerd({ mirrors: [registry.url] }), startDockerd({ mirrors: [registry.url] })]);
     t.after(() => Promise.all([a.stop(), b.stop()]));
@@ -277,29 +273,5 @@ describe('several daemons and leftovers', () => {
     assert.deepEqual(await dockerImageProblems(a, ALPINE, images.alpine), []);
     assert.deepEqual(await dockerImageProblems(b, 'docker.io/dockmirror/shared-a:1', images.sharedA), []);
     assert.equal(await a.imageInspect('docker.io/dockmirror/shared-a:1'), null);
-  });
-
-  test('a dir left by a killed test process is swept: its daemon killed, its mount undone; a live owner\'s dir is kept', async (t) => {
-    const stale = await mkdtemp(join(tmpdir(), 'dmx-sweeptest-'));
-    const live = await mkdtemp(join(tmpdir(), 'dmx-sweeptest-'));
-    t.after(() => rm(live, { recursive: true, force: true }));
-    // A daemon whose command line names its dir, like containerd --config DIR/config.toml.
-    const daemon = spawnDaemon(process.execPath, ['-e', 'setInterval(() => {}, 1000)', stale]);
-    t.after(() => daemon.stop());
-    const gone = spawnDaemon('/usr/bin/true', []);
-    await new Promise((resolve) => daemon.child.once('spawn', resolve));
-    await new Promise((resolve) => gone.child.once('close', resolve));
-    await mkdtemp(join(stale, 'data-'));
-    const data = (await readdir(stale)).find((name) => name.startsWith('data-')) ?? '';
-    await runChecked('/usr/bin/mount', ['--bind', join(stale, data), join(stale, data)]);
-    await writeFile(join(stale, 'owner.json'), JSON.stringify({ owner: gone.child.pid, daemon: daemon.child.pid }));
-    await writeOwner(live, undefined);
-
-    const removed = await removeStaleDaemonDirs('dmx-sweeptest-');
-    assert.deepEqual(removed, [stale]);
-    await assert.rejects(stat(stale), { code: 'ENOENT' });
-    assert.ok((await stat(live)).isDirectory());
-    await new Promise((resolve) => (daemon.exited() ? resolve(undefined) : daemon.child.once('close', resolve)));
-    assert.equal(daemon.child.signalCode, 'SIGKILL');
   });
 });
