@@ -4,22 +4,14 @@
 // and the engine keeps the pin.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
-import { createAppCore } from '../../main/core/app-core.js';
-import { sessionKeychain } from '../../main/core/memory-stores.js';
-import { startHeadless } from '../../main/headless/server.js';
-import { mirrorUrlFor } from '../../main/shared/snippets.js';
+import type { Browser } from 'playwright-core';
+import { artifacts, launchChromium, requireChromium } from '../support/chromium.js';
 import { startDockerd, type RunningDockerd } from '../support/clients/dockerd.js';
-import { findFreePort } from '../support/ports.js';
+import { startRealApp } from '../support/real-app.js';
 import { startTestUpstream, type TestUpstream } from '../support/upstream.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const artifacts = fileURLToPath(new URL('../../../test/artifacts/', import.meta.url));
 
 let dir: string;
 let upstream: TestUpstream | undefined;
@@ -27,8 +19,7 @@ let dockerd: RunningDockerd | undefined;
 let browser: Browser | undefined;
 
 before(async () => {
-  await access(CHROMIUM);
-  await mkdir(artifacts, { recursive: true });
+  await requireChromium();
   dir = await mkdtemp(join(tmpdir(), 'dmx-ui-pins-'));
 });
 
@@ -41,21 +32,15 @@ after(async () => {
 
 test('after a real docker pull the Cache view shows its last pull, and a pin from the window marks the image', async (t) => {
   upstream = await startTestUpstream();
-  const port = await findFreePort();
-  const api = createAppCore({ dataDir: join(dir, 'app'), keychain: sessionKeychain(), tuning: { registryName: 'docker.io', minFreeBytes: 0 } });
-  t.after(() => api.shutdown());
-  await api.open();
-  await api.updateSettings({ listenHost: '127.0.0.1', port, upstream: upstream.url, startMirrorOnLaunch: false });
+  const { api, windowUrl, mirrorUrl } = await startRealApp(t, dir, upstream.url);
   await api.startMirror();
-  const server = await startHeadless(api, { host: '127.0.0.1', port: 0 });
-  t.after(() => server.close());
-  dockerd = await startDockerd({ mirrors: [mirrorUrlFor('127.0.0.1', port)], daemonConfig: { 'log-level': 'warn' } });
+  dockerd = await startDockerd({ mirrors: [mirrorUrl], daemonConfig: { 'log-level': 'warn' } });
 
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(error.message));
-  await page.goto(server.url);
+  await page.goto(windowUrl);
   await page.waitForSelector('#app[data-ready="true"]');
 
   const pulled = await dockerd.pull('alpine-test:latest');

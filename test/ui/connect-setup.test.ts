@@ -4,30 +4,27 @@
 // place for the JSON, and the hosts with their state in words. Screenshot to test/artifacts/.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { ConnectedHost } from '../../main/shared/contract.js';
 import { startHeadless } from '../../main/headless/server.js';
 import { runtimeScript } from '../../main/shared/setup/runtime-scripts.js';
+import { artifacts, launchChromium, requireChromium } from '../support/chromium.js';
 import { FakeApi } from '../support/fake-api.js';
 
 // Page functions run in Chromium; the Node test build has no lib.dom.
 declare const document: { querySelector(selector: string): { textContent: string | null } | null };
 
-const CHROMIUM = '/usr/bin/chromium';
-const artifacts = fileURLToPath(new URL('../../../test/artifacts/', import.meta.url));
 let browser: Browser;
 let dir: string;
 
 before(async () => {
-  await access(CHROMIUM);
-  await mkdir(artifacts, { recursive: true });
+  await requireChromium();
   dir = await mkdtemp(join(tmpdir(), 'dmx-ui-setup-'));
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  browser = await launchChromium();
 });
 
 after(async () => {

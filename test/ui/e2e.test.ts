@@ -5,25 +5,17 @@
 // The window talks to the real app core, as `npm start` runs it headless.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { access, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
-import { createAppCore } from '../../main/core/app-core.js';
-import { sessionKeychain } from '../../main/core/memory-stores.js';
-import { startHeadless } from '../../main/headless/server.js';
-import { mirrorUrlFor } from '../../main/shared/snippets.js';
+import type { Browser } from 'playwright-core';
+import { artifacts, launchChromium, requireChromium } from '../support/chromium.js';
 import { startDockerd, type RunningDockerd } from '../support/clients/dockerd.js';
-import { findFreePort } from '../support/ports.js';
+import { startRealApp } from '../support/real-app.js';
 import { startTestUpstream, type TestUpstream } from '../support/upstream.js';
 
 declare const document: { querySelector(selector: string): { textContent: string | null } | null };
 declare const navigator: { clipboard: { readText(): Promise<string> } };
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const artifacts = fileURLToPath(new URL('../../../test/artifacts/', import.meta.url));
 
 let dir: string;
 let upstream: TestUpstream | undefined;
@@ -31,8 +23,7 @@ let dockerd: RunningDockerd | undefined;
 let browser: Browser | undefined;
 
 before(async () => {
-  await access(CHROMIUM);
-  await mkdir(artifacts, { recursive: true });
+  await requireChromium();
   dir = await mkdtemp(join(tmpdir(), 'dmx-ui-e2e-'));
 });
 
@@ -45,23 +36,16 @@ after(async () => {
 
 test('a real docker pull through the mirror shows up in the window; the cache moves and an image is deleted', async (t) => {
   upstream = await startTestUpstream();
-  const port = await findFreePort();
-  const api = createAppCore({ dataDir: join(dir, 'app'), keychain: sessionKeychain(), tuning: { registryName: 'docker.io', minFreeBytes: 0 } });
-  await api.open();
-  t.after(() => api.shutdown());
-  await api.updateSettings({ listenHost: '127.0.0.1', port, upstream: upstream.url, startMirrorOnLaunch: false });
-  const server = await startHeadless(api, { host: '127.0.0.1', port: 0 });
-  t.after(() => server.close());
-  const mirrorUrl = mirrorUrlFor('127.0.0.1', port);
+  const { api, windowUrl, port, mirrorUrl } = await startRealApp(t, dir, upstream.url);
   dockerd = await startDockerd({ mirrors: [mirrorUrl], daemonConfig: { 'log-level': 'warn' } });
 
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(server.url).origin });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(windowUrl).origin });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(error.message));
-  await page.goto(server.url);
+  await page.goto(windowUrl);
   await page.waitForSelector('#app[data-ready="true"]');
 
   // Start the mirror from the window.

@@ -6,13 +6,12 @@ import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { PullEvent, RequestEvent } from '../../mirror/public-types.js';
 import { startHeadless, type HeadlessServer } from '../../main/headless/server.js';
+import { artifacts, launchChromium, requireChromium } from '../support/chromium.js';
 import { FakeApi } from '../support/fake-api.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 // Page functions run in Chromium; these few DOM shapes stand in for lib.dom, which the Node test
 declare global {
   interface El {
@@ -41,7 +40,6 @@ declare global {
   type HTMLOptionElement = El;
 }
 
-const artifacts = fileURLToPath(new URL('../../../test/artifacts/', import.meta.url));
 
 export interface Session {
   api: FakeApi;
@@ -61,13 +59,12 @@ export interface UiHarness {
 export function uiHarness(): UiHarness {
   const held: { browser?: Browser; dir?: string } = {};
   before(async () => {
-    await access(CHROMIUM); // a missing browser fails the file, never skips it
+    await requireChromium(); // a missing browser fails the file, never skips it
     await access(fileURLToPath(new URL('../../renderer/index.html', import.meta.url))).catch(() => {
       throw new Error('dist/renderer is not built: run "npm run build" first.');
     });
-    await mkdir(artifacts, { recursive: true });
     held.dir = await mkdtemp(join(tmpdir(), 'dmx-ui-'));
-    held.browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    held.browser = await launchChromium();
   });
   after(async () => {
     await held.browser?.close();
