@@ -65,8 +65,11 @@ export class UpstreamRegistry implements RegistryEndpoint {
     const { problems, now, timeouts, ownAddresses } = shared;
     const credentials = cachedCredentials(credentialsSource);
     const host = config.upstream.host;
+    // What clients read in errors: Docker Hub by its name, the others as they call them.
+    const displayName = name === 'docker.io' ? 'Docker Hub' : name;
     this.upstream = new UpstreamClient({
       baseUrl: config.upstream,
+      displayName,
       credentials,
       timeouts,
       now,
@@ -88,7 +91,7 @@ export class UpstreamRegistry implements RegistryEndpoint {
         problems.raise('upstream-unreachable', `The upstream registry of ${name}, ${host}, cannot be reached (${reason}); cached images are still served.`, name);
       },
     });
-    this.anonymousUpstream = new UpstreamClient({ baseUrl: config.upstream, timeouts, now, ownAddresses });
+    this.anonymousUpstream = new UpstreamClient({ baseUrl: config.upstream, displayName, timeouts, now, ownAddresses });
     this.access = new AccessPolicy({
       clientAuth: shared.clientAuth,
       servePrivateToAnyone: shared.servePrivateToAnyone,

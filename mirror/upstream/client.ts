@@ -26,6 +26,8 @@ export interface UpstreamManifest {
 
 export interface UpstreamClientOptions {
   baseUrl: URL;
+  /** What clients are told the registry is called in errors: "Docker Hub", "ghcr.io" (default: the URL's host). */
+  displayName?: string;
   credentials?: CredentialsProvider;
   now?: () => number;
   onRateLimit?: (state: RateLimitState) => void;
@@ -294,6 +296,6 @@ export class UpstreamClient {
 
   private failure(reply: UpstreamReply, repository: string): Promise<RegistryError> {
     if (reply.status === 429) this.options.onThrottled?.(retryAfterSeconds(reply));
-    return translateFailure(reply, repository, this.host);
+    return translateFailure(reply, repository, this.host, this.options.displayName ?? this.host);
   }
 }

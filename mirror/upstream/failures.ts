@@ -76,7 +76,7 @@ export function retryAfterSeconds(reply: UpstreamReply): number | null {
 }
 
 /** Translates an upstream error answer into the mirror's own error. */
-export async function translateFailure(reply: UpstreamReply, repository: string, host: string): Promise<RegistryError> {
+export async function translateFailure(reply: UpstreamReply, repository: string, host: string, registry: string): Promise<RegistryError> {
   const text = (await readLimited(reply.body, 64 * 1024).catch(() => Buffer.alloc(0))).toString('utf8');
   if (reply.status === 429) {
     // Passed on to clients, so only a plain number of seconds goes through.
@@ -84,7 +84,7 @@ export async function translateFailure(reply: UpstreamReply, repository: string,
     const retryAfter = /^\d{1,7}$/.test(given) ? given : '60';
     return new RegistryError(
       'TOOMANYREQUESTS',
-      `the Docker Hub pull rate limit was reached for this mirror's address (${host} said: ${upstreamMessage(text) ?? 'too many requests'}); cached images are still served, and adding Docker Hub credentials raises the limit`,
+      `the ${registry} pull rate limit was reached for this mirror's address (${host} said: ${upstreamMessage(text) ?? 'too many requests'}); cached images are still served, and adding ${registry} credentials raises the limit`,
       { headers: { 'retry-after': retryAfter } },
     );
   }

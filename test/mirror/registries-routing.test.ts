@@ -130,7 +130,10 @@ test("the mirror's own 429 (connection cap) raises no rate-limit problem; an ups
   t.after(() => ghcr.hub.clearFaults());
   const limited = await fetch(`${base}/v2/owner/app/manifests/1?ns=ghcr.io`, { headers: { connection: 'close' } });
   assert.equal(limited.status, 429);
-  await limited.arrayBuffer();
+  // The client is told whose limit it hit: ghcr.io's, never Docker Hub's.
+  const told = ((await limited.json()) as { errors: { message: string }[] }).errors[0]!.message;
+  assert.match(told, /the ghcr\.io pull rate limit was reached/);
+  assert.doesNotMatch(told, /Docker Hub/);
   const problem = engine.status().problems.find((p) => p.code === 'rate-limited');
   assert.equal(problem?.registry, 'ghcr.io');
   assert.match(problem?.message ?? '', /ghcr\.io answers "too many requests"/);
