@@ -109,7 +109,11 @@ export class Credentials {
     }
     try {
       const { rateLimit } = await this.tester(upstream, credentials);
-      if (!rateLimit) return { ok: true, message: `Signed in as ${credentials.username}: Docker Hub reports no pull limit for this account.` };
+      if (!rateLimit) {
+        // Only Docker Hub states a limit; another registry's silence says nothing about one.
+        const limit = registry === dockerHub ? 'Docker Hub reports no pull limit for this account.' : `${registry} accepted the account.`;
+        return { ok: true, message: `Signed in as ${credentials.username}: ${limit}` };
+      }
       const hours = Math.round((rateLimit.windowSeconds / 3600) * 10) / 10;
       return {
         ok: true,
