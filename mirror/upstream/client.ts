@@ -113,10 +113,7 @@ export class UpstreamClient {
     return { ...checkManifest(body, claims), size: body.length, body };
   }
 
-  /**
-   * Starts a blob download from `fromByte` (to `toByte`, inclusive, when given); follows the CDN
-   * redirect. The caller owns the body stream.
-   */
+  /** Starts a blob download from `fromByte` (to `toByte`, inclusive); follows the CDN redirect. The caller owns the body. */
   async blob(repository: string, digest: string, fromByte = 0, toByte?: number): Promise<UpstreamReply> {
     const ranged = fromByte > 0 || toByte !== undefined;
     const extra: Record<string, string> = ranged ? { range: `bytes=${fromByte}-${toByte ?? ''}` } : {};
