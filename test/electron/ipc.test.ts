@@ -39,7 +39,9 @@ function setup(fail?: Error) {
 test('one handler per API method, on its fixed channel, and unregistering removes them all', () => {
   const { ipcMain, unregister } = setup();
   assert.deepEqual([...ipcMain.handlers.keys()].sort(), apiMethodNames.map((name) => `dockmirror:${name}`).sort());
-  assert.equal(apiMethodNames.length, 19);
+  // apiCalls is typed against DockmirrorApi, so the contract's every call is in apiMethodNames;
+  // the count follows from it instead of being pinned.
+  assert.equal(ipcMain.handlers.size, apiMethodNames.length);
   unregister();
   assert.equal(ipcMain.handlers.size, 0);
 });
