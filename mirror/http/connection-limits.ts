@@ -3,8 +3,10 @@
 // never read made the mirror unreachable). Three limits: connections per client address, all
 // connections (below the process's fd limit, leaving room for the store's files and upstream
 // sockets), and a send timeout that destroys a response whose socket has stopped draining.
+// A full server never turns a newcomer away while another address holds more than its share:
+// refusing at the cap let 1,024 stuck connections lock every other host out until they timed out.
 import { readFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { displayAddress } from './client-filter.js';
 
@@ -14,15 +16,25 @@ export const defaultSendTimeoutMs = 30_000;
 const reservedFds = 128;
 /**
  * At most this many client connections whatever the fd limit: each open answer costs the engine
- * ~15 KiB (socket, parser, request, response, its blob file's handle and send buffer), and 1,500
- * stuck clients under a raised fd limit took its RSS past 100 MiB. Also the cap where the fd
- * limit cannot be read (not Linux).
+ * 30-50 KiB (socket, parser, request, response, its blob file's handle and send buffer, and the
+ * garbage V8 keeps between collections). 1,024 stuck clients under a raised fd limit peaked at
+ * 96.6 MiB of RSS, a hair under the 100 MiB goal; 512 peaked at 85 MiB. A LAN mirror rarely
+ * needs more: 512 is over a hundred hosts each pulling four layers at once, and past the cap a
+ * newcomer still gets in at the expense of the address holding the most (makeRoomFor). Also the
+ * cap where the fd limit cannot be read (not Linux).
  */
-const memoryConnectionCap = 1024;
+const memoryConnectionCap = 512;
 /** A connection over its client's cap that sends no request is closed after this long. */
 const excessIdleMs = 2_000;
 /** With the server nearly full, a socket that stalled this long is cut (or its send timeout if shorter). */
 const crowdedStallMs = 2_000;
+/** A connection without a request for this long may make room for a newcomer on a full server. */
+const idleEvictableMs = 1_000;
+/**
+ * Connections Node may accept past the cap: a connection destroyed to make room is counted gone at
+ * once, while its close event (and Node's own count) follows a moment later.
+ */
+const admissionSlack = 16;
 
 export interface ConnectionLimitSettings {
   perClient: number;
@@ -35,6 +47,9 @@ interface Watch {
   written: number;
   queued: number;
   since: number;
+  /** Requests being answered on it; 0 is an idle keep-alive connection, or one not asked on yet. */
+  answering: number;
+  idleSince: number;
 }
 
 /** The soft limit on open files from /proc/self/limits, or undefined where there is none to read. */
@@ -75,8 +90,9 @@ export class ConnectionLimits {
   /** Counts the server's connections from now on; stops when the server closes. */
   attach(server: Server): void {
     // Node closes a connection over this cap as soon as it is accepted, before any fd is spent on a parser.
-    server.maxConnections = this.settings.total;
+    server.maxConnections = this.settings.total + admissionSlack;
     server.prependListener('connection', (socket: Socket) => this.admit(socket));
+    server.prependListener('request', (request: IncomingMessage, response: ServerResponse) => this.answering(request.socket, response));
     const every = Math.max(100, Math.min(1_000, Math.floor(this.settings.sendTimeoutMs / 4)));
     this.sweeper = setInterval(() => this.sweep(server), every);
     this.sweeper.unref();
@@ -98,14 +114,77 @@ export class ConnectionLimits {
 
   private admit(socket: Socket): void {
     const address = displayAddress(socket.remoteAddress);
+    if (this.sockets.size >= this.settings.total && !this.makeRoomFor(address)) {
+      socket.destroy();
+      return;
+    }
     const count = (this.perAddress.get(address) ?? 0) + 1;
     this.perAddress.set(address, count);
-    this.sockets.set(socket, { address, written: 0, queued: 0, since: Date.now() });
+    const now = Date.now();
+    this.sockets.set(socket, { address, written: 0, queued: 0, since: now, answering: 0, idleSince: now });
     if (count > this.settings.perClient) {
       this.excess.add(socket);
       socket.setTimeout(excessIdleMs, () => socket.destroy());
     }
     socket.once('close', () => this.release(socket));
+  }
+
+  private answering(socket: Socket, response: ServerResponse): void {
+    const watch = this.sockets.get(socket);
+    if (!watch) return;
+    watch.answering++;
+    response.once('close', () => {
+      watch.answering--;
+      watch.idleSince = Date.now();
+    });
+  }
+
+  /**
+   * Takes one connection away for a newcomer from `address`: an idle one first (it costs its owner a
+   * reconnect, nothing more), else the least-moving answer of the address holding the most
+   * connections, provided it holds at least two more than the newcomer's address does. So a crowd
+   * from a few addresses shrinks as others arrive, while balanced load is simply full.
+   */
+  private makeRoomFor(address: string): boolean {
+    const victim = this.idleVictim() ?? this.heaviestAddressVictim(address);
+    if (!victim) return false;
+    victim.destroy();
+    this.release(victim);
+    return true;
+  }
+
+  private idleVictim(): Socket | undefined {
+    const before = Date.now() - idleEvictableMs;
+    let victim: Socket | undefined;
+    let oldest = Infinity;
+    for (const [socket, watch] of this.sockets) {
+      if (watch.answering === 0 && watch.idleSince <= before && watch.idleSince < oldest) {
+        victim = socket;
+        oldest = watch.idleSince;
+      }
+    }
+    return victim;
+  }
+
+  private heaviestAddressVictim(newcomer: string): Socket | undefined {
+    let heaviest: string | undefined;
+    let most = 0;
+    for (const [address, count] of this.perAddress) {
+      if (count > most) {
+        heaviest = address;
+        most = count;
+      }
+    }
+    if (heaviest === undefined || most < (this.perAddress.get(newcomer) ?? 0) + 2) return undefined;
+    let victim: Socket | undefined;
+    let stillest = Infinity;
+    for (const [socket, watch] of this.sockets) {
+      if (watch.address === heaviest && watch.since < stillest) {
+        victim = socket;
+        stillest = watch.since;
+      }
+    }
+    return victim;
   }
 
   private release(socket: Socket): void {

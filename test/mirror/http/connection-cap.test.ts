@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { connectionCap, openFileLimit } from '../../../mirror/http/connection-limits.js';
 
-test('the cap leaves fds for the store under a small limit, and stays at 1,024 under a large one', () => {
+test('the cap leaves fds for the store under a small limit, and stays at 512 under a large one', () => {
   assert.equal(connectionCap(512), 192);
   assert.equal(connectionCap(1024), 448);
-  assert.equal(connectionCap(4096), 1024);
-  assert.equal(connectionCap(1_048_576), 1024);
-  assert.equal(connectionCap(undefined), 1024);
+  assert.equal(connectionCap(4096), 512);
+  assert.equal(connectionCap(1_048_576), 512);
+  assert.equal(connectionCap(undefined), 512);
   assert.equal(connectionCap(10), 8);
 });
 

@@ -133,13 +133,17 @@ test('stuck clients from many addresses stay below the fd limit; a normal client
   const stuck = addresses.flatMap((address) => Array.from({ length: 50 }, () => stuckClient(address)));
   try {
     const statuses = await Promise.all(stuck.map((client) => client.status));
-    const served = statuses.filter((status) => status === 'HTTP/1.1 200 OK').length;
-    // More than the cap would have run the mirror out of fds for the blob files those answers read.
-    assert.ok(served > 0 && served <= totalCap, `${served} answered of ${stuck.length}; at most ${totalCap} may be open`);
+    assert.ok(statuses.some((status) => status === 'HTTP/1.1 200 OK'), statuses.join(', '));
     assert.ok(statuses.every((status) => status === 'HTTP/1.1 200 OK' || status === 'closed'), statuses.join(', '));
-    assert.ok((await openFds()) < nofile, 'the mirror kept fds free for its files');
+    // More than the cap would have run the mirror out of fds for the blob files those answers read:
+    // each open answer holds its socket and its blob file.
+    const fdsWithCrowd = await openFds();
+    assert.ok(fdsWithCrowd < nofile && fdsWithCrowd <= baselineFds + 2 * totalCap + 16, `${fdsWithCrowd} fds with the crowd; at most ${totalCap} answers may be open`);
+    // The crowd fills the mirror, yet a host it has not heard from gets in at once: a connection
+    // of the address holding the most makes room, instead of the newcomer being turned away.
     const pulled = await normalPull('127.0.0.1');
     assert.equal(pulled.digest, blobDigest);
+    assert.equal(pulled.attempts, 1, 'the full mirror turned the new host away before letting it in');
     assert.equal(mirror.child.exitCode, null, 'the mirror is alive');
     const fds = await settledFds(baselineFds, releasedWithinMs);
     assert.ok(fds <= baselineFds, `the mirror's fds came back to ${baselineFds} (now ${fds})`);
