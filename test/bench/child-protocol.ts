@@ -20,6 +20,8 @@ export interface MemoryReport {
   peakRss: number;
   /** Bytes of live JavaScript objects (V8's heap used), after the GC when one was asked for. */
   heapUsed: number;
+  /** V8's heap and the memory outside it (Buffers among it) when RSS peaked: what a peak consisted of. */
+  atPeak: { heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
 }
 
 export type ChildMessage =

@@ -20,10 +20,14 @@ async function main(): Promise<void> {
     minFreeBytes: 0,
     connectionLimits: { perClient: 1_000 },
   });
-  let peakRss = process.memoryUsage.rss();
-  const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, process.memoryUsage.rss());
-  }, config.sampleMs);
+  // The split at the peak says where a peak went (V8's heap, Buffers, or native memory beside them).
+  let peak = process.memoryUsage();
+  const sample = (): NodeJS.MemoryUsage => {
+    const now = process.memoryUsage();
+    if (now.rss > peak.rss) peak = now;
+    return now;
+  };
+  const sampler = setInterval(sample, config.sampleMs);
   const { port } = await engine.start({ host: '127.0.0.1', port: 0 });
   let stopping = false;
   const stop = async (): Promise<void> => {
@@ -50,10 +54,9 @@ async function main(): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 300));
       gc();
     }
-    const { rss, heapUsed } = process.memoryUsage();
-    peakRss = Math.max(peakRss, rss);
-    send({ type: 'memory', rss, peakRss, heapUsed });
-    if (message.resetPeak) peakRss = rss;
+    const now = sample();
+    send({ type: 'memory', rss: now.rss, peakRss: peak.rss, heapUsed: now.heapUsed, atPeak: { heapTotal: peak.heapTotal, heapUsed: peak.heapUsed, external: peak.external, arrayBuffers: peak.arrayBuffers } });
+    if (message.resetPeak) peak = now;
   });
   send({ type: 'ready', port });
 }

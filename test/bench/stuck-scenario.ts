@@ -35,6 +35,11 @@ function stuckClient(port: number, path: string, localAddress: string): Socket {
   return socket;
 }
 
+async function residentMiB(pid: number): Promise<number> {
+  const match = /^VmRSS:\s+(\d+) kB/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
+  return match ? Math.round(Number(match[1]) / 1024) : 0;
+}
+
 async function settle(read: () => Promise<number>, target: number, withinMs: number): Promise<number> {
   const deadline = Date.now() + withinMs;
   let value = await read();
@@ -64,7 +69,7 @@ export async function stuckClients(ctx: BenchContext): Promise<Row[]> {
       await warm.close();
     }
     const startFds = await settle(() => openFds(mirror.pid), 0, 2_000);
-    await mirror.memory({ resetPeak: true, gc: true });
+    const idle = await mirror.memory({ resetPeak: true, gc: true });
     const began = Date.now();
     const crowd = Array.from({ length: STUCK_CLIENTS }, (_, i) => stuckClient(Number(port), pathname, `127.0.1.${1 + (i % SOURCE_ADDRESSES)}`));
     let pullOk = false;
@@ -72,9 +77,9 @@ export async function stuckClients(ctx: BenchContext): Promise<Row[]> {
     let peakFds = 0;
     const timeline: string[] = [];
     const sampler = setInterval(() => {
-      void openFds(mirror.pid).then((n) => {
+      void Promise.all([openFds(mirror.pid), residentMiB(mirror.pid)]).then(([n, rss]) => {
         peakFds = Math.max(peakFds, n);
-        timeline.push(`${((Date.now() - began) / 1000).toFixed(0)}s:${n}`);
+        timeline.push(`${((Date.now() - began) / 1000).toFixed(0)}s:${n}/${rss}`);
       }, () => {});
     }, 1_000);
     let heldAtEnd = 0;
@@ -101,10 +106,10 @@ export async function stuckClients(ctx: BenchContext): Promise<Row[]> {
       clearInterval(sampler);
       for (const socket of crowd) socket.destroy();
     }
-    ctx.log(`  mirror fds each second: ${timeline.join(' ')}`);
+    ctx.log(`  mirror fds/RSS MiB each second: ${timeline.join(' ')}`);
     const endFds = await settle(() => openFds(mirror.pid), startFds, 10_000);
     const memory = await mirror.memory();
-    ctx.log(`  normal pull ${pullOk ? 'intact' : 'FAILED'} in ${(pullMs / 1000).toFixed(1)} s; fds ${startFds} → peak ${peakFds} → ${endFds}; peak RSS ${mib(memory.peakRss)}`);
+    ctx.log(`  normal pull ${pullOk ? 'intact' : 'FAILED'} in ${(pullMs / 1000).toFixed(1)} s; fds ${startFds} → peak ${peakFds} → ${endFds}; peak RSS ${mib(memory.peakRss)} (idle ${mib(idle.rss)}; at the peak V8 heap ${mib(memory.atPeak.heapTotal)} of which ${mib(memory.atPeak.heapUsed)} used, external ${mib(memory.atPeak.external)} of which ArrayBuffers ${mib(memory.atPeak.arrayBuffers)})`);
     const scenario = `${STUCK_CLIENTS} non-reading + pull, nofile ${ENGINE_NOFILE}`;
     const row = (metric: string, dockmirror: string, goal: string, ok: boolean | null): Row => ({
       scenario, metric, dockmirror, distribution: '-', ratio: '-', goal, verdict: ok === null ? 'INFO' : verdict(ok),
