@@ -1,8 +1,7 @@
-#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=131072 node --max-semi-space-size=1 --optimize-for-size
+#!/usr/bin/env -S node --max-semi-space-size=1 --optimize-for-size
 // The package's bin. It runs the compiled CLI, compiling first when the build is missing or
 // older than the sources, so `npx dockmirror` works straight after `npm install`. The shebang
-// carries the engine's Node flags and malloc settings (mirror/process-flags.ts says why); `env -S`
-// splits them.
+// carries the engine's Node flags (mirror/process-flags.ts says why); `env -S` splits them.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';

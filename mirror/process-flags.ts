@@ -1,6 +1,5 @@
-// The Node flags and environment the engine's process starts with: the `dockmirror` bin's
-// shebang and the npm scripts pass the flags, the app's engine process gets both, and the
-// benchmark starts its engine child with both.
+// The Node flags the engine's process starts with: the `dockmirror` bin's shebang and the npm
+// scripts pass them, and the benchmark starts its engine child with them.
 //
 // A streaming mirror drops a 64 KiB socket buffer and a 64 KiB parser copy for every chunk it
 // relays. Their memory is freed only when V8 collects the small objects that hold them, and
@@ -19,15 +18,3 @@
 // its execArgv (main/engine-process/): Electron's main process takes V8 flags only on its own
 // command line.
 export const engineNodeFlags: readonly string[] = ['--max-semi-space-size=1', '--optimize-for-size'];
-
-// glibc raises its mmap threshold each time a large mmapped block is freed (the pool's 1 MiB
-// send buffers, once collected), up to 32 MiB, and its trim threshold with it; from then on
-// every buffer below that size comes from the heap arenas, which glibc never gives back once
-// fragmented. After one 64 MiB pull the engine sat at 76 MiB of RSS instead of 59, and that
-// floor carried into every peak: 1,500 stuck clients peaked at 96 MiB instead of 85. Fixing both
-// thresholds at glibc's own default (128 KiB) turns that adjustment off; the 64 KiB socket
-// reads still come from the arenas. Other C libraries ignore these variables.
-export const engineEnvironment: Readonly<Record<string, string>> = {
-  MALLOC_MMAP_THRESHOLD_: '131072',
-  MALLOC_TRIM_THRESHOLD_: '131072',
-};

@@ -3,14 +3,13 @@
 // get for itself. Only Electron runs this file; the protocol behind it is the one every
 // headless test exercises through node-channel.ts.
 import type { utilityProcess } from 'electron';
-import { engineEnvironment } from '../../mirror/process-flags.js';
 import type { ChannelOpener } from './channel.js';
 
 type ForkUtilityProcess = (typeof utilityProcess)['fork'];
 
 export function utilityProcessOpener(forkUtility: ForkUtilityProcess): ChannelOpener {
   return (entry, execArgv) => {
-    const child = forkUtility(entry, [], { execArgv: [...execArgv], env: { ...process.env, ...engineEnvironment }, serviceName: 'Dockmirror engine', stdio: 'inherit' });
+    const child = forkUtility(entry, [], { execArgv: [...execArgv], serviceName: 'Dockmirror engine', stdio: 'inherit' });
     return {
       get pid() {
         return child.pid;

@@ -1,11 +1,10 @@
 // The headless host's adapter: the engine as a `child_process.fork` of the entry file.
 import { fork } from 'node:child_process';
-import { engineEnvironment } from '../../mirror/process-flags.js';
 import type { ChannelOpener } from './channel.js';
 
 export const nodeChannelOpener: ChannelOpener = (entry, execArgv) => {
   // stdout and stderr are the app's, so a crash's last words reach the terminal or journal.
-  const child = fork(entry, [], { execArgv: [...execArgv], env: { ...process.env, ...engineEnvironment }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(entry, [], { execArgv: [...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return {
     get pid() {
       return child.pid;

@@ -4,7 +4,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { engineEnvironment, engineNodeFlags } from '../../mirror/process-flags.js';
+import { engineNodeFlags } from '../../mirror/process-flags.js';
 import { startRegistry } from '../support/registry.js';
 import { isChildMessage, type ChildConfig, type ChildMessage, type MemoryReport, type ParentMessage } from './child-protocol.js';
 
@@ -64,13 +64,12 @@ export async function startDockmirror(options: SubjectOptions): Promise<Dockmirr
   // --expose-gc lets "memory at start/end" be measured after a collection, so garbage does not
   // pass for growth.
   // BENCH_CHILD_NODE_ARGS adds flags for profiling the engine alone, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-  // The engine runs with the flags and environment `dockmirror serve` gets from its bin.
+  // The engine runs with the flags `dockmirror serve` gets from its bin.
   const nodeFlags = ['--expose-gc', ...engineNodeFlags, ...(process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   // Under prlimit the limit holds from the engine's first instruction, where its connection cap is read.
   const limited = options.nofile ? { execPath: '/usr/bin/prlimit', execArgv: [`--nofile=${options.nofile}:${options.nofile}`, process.execPath, ...nodeFlags] } : { execArgv: nodeFlags };
   const child = fork(new URL('./mirror-child.js', import.meta.url), [JSON.stringify(config)], {
     ...limited,
-    env: { ...process.env, ...engineEnvironment },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const stop = async (): Promise<void> => {

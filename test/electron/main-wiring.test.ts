@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { apiMethodNames } from '../../main/core/api-validation.js';
 import { invokeChannel } from '../../main/electron/channels.js';
-import { engineEnvironment, engineNodeFlags } from '../../mirror/process-flags.js';
+import { engineNodeFlags } from '../../mirror/process-flags.js';
 import { findFreePort } from '../support/ports.js';
 
 const child = fileURLToPath(new URL('../support/electron-main-child.js', import.meta.url));
@@ -74,7 +74,7 @@ test('the Electron main process wires core, window, IPC and tray, and quits grac
   assert.equal(typeof seen['servedBeforeQuit'], 'number');
   assert.equal(seen['servedAfterQuit'], 'refused');
   // The mirror served from a utility process started with the engine's flags.
-  assert.deepEqual(seen['utilityForks'], [{ modulePath: join(root, 'dist', 'main', 'engine-process', 'engine-child.js'), execArgv: [...engineNodeFlags], mallocEnv: { ...engineEnvironment } }]);
+  assert.deepEqual(seen['utilityForks'], [{ modulePath: join(root, 'dist', 'main', 'engine-process', 'engine-child.js'), execArgv: [...engineNodeFlags] }]);
 
   const stored = JSON.parse(await readFile(join(dataDir, 'config.json'), 'utf8')) as { __internal__: { migrations: { version: string } }; tagTtlSeconds: number; cachePath: string };
   assert.equal(stored.__internal__.migrations.version, '0.2.0');

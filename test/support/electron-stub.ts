@@ -17,7 +17,7 @@ export const record = {
   /** Quits a before-quit listener cancelled. */
   preventedQuits: 0,
   exitCode: undefined as number | undefined,
-  utilityForks: [] as { modulePath: string; execArgv: string[]; mallocEnv: Record<string, string | undefined> }[],
+  utilityForks: [] as { modulePath: string; execArgv: string[] }[],
 };
 
 class FakeApp extends EventEmitter {
@@ -191,9 +191,9 @@ export class Notification {
 /** utilityProcess as child_process.fork: the engine's entry file speaks to either parent. */
 class FakeUtilityProcess extends EventEmitter {
   private readonly child: ChildProcess;
-  constructor(modulePath: string, execArgv: string[], env: NodeJS.ProcessEnv | undefined) {
+  constructor(modulePath: string, execArgv: string[]) {
     super();
-    this.child = fork(modulePath, [], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child = fork(modulePath, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child.on('message', (message) => this.emit('message', message));
     this.child.once('exit', (code, signal) => this.emit('exit', code ?? (signal ? 1 : 0)));
   }
@@ -208,11 +208,9 @@ class FakeUtilityProcess extends EventEmitter {
   }
 }
 export const utilityProcess = {
-  fork(modulePath: string, _args: string[] = [], options: { execArgv?: string[]; env?: NodeJS.ProcessEnv } = {}) {
-    // Only the variables the app sets for the engine: the rest is this machine's environment.
-    const mallocEnv = Object.fromEntries(Object.entries(options.env ?? {}).filter(([name]) => name.startsWith('MALLOC_')));
-    record.utilityForks.push({ modulePath, execArgv: options.execArgv ?? [], mallocEnv });
-    return new FakeUtilityProcess(modulePath, options.execArgv ?? [], options.env);
+  fork(modulePath: string, _args: string[] = [], options: { execArgv?: string[] } = {}) {
+    record.utilityForks.push({ modulePath, execArgv: options.execArgv ?? [] });
+    return new FakeUtilityProcess(modulePath, options.execArgv ?? []);
   },
 };
 
