@@ -109,7 +109,7 @@ export async function stuckClients(ctx: BenchContext): Promise<Row[]> {
     ctx.log(`  mirror fds/RSS MiB each second: ${timeline.join(' ')}`);
     const endFds = await settle(() => openFds(mirror.pid), startFds, 10_000);
     const memory = await mirror.memory();
-    ctx.log(`  normal pull ${pullOk ? 'intact' : 'FAILED'} in ${(pullMs / 1000).toFixed(1)} s; fds ${startFds} → peak ${peakFds} → ${endFds}; peak RSS ${mib(memory.peakRss)} (idle ${mib(idle.rss)}; at the peak V8 heap ${mib(memory.atPeak.heapTotal)} of which ${mib(memory.atPeak.heapUsed)} used, external ${mib(memory.atPeak.external)} of which ArrayBuffers ${mib(memory.atPeak.arrayBuffers)})`);
+    ctx.log(`  normal pull ${pullOk ? 'intact' : 'FAILED'} in ${(pullMs / 1000).toFixed(1)} s; fds ${startFds} → peak ${peakFds} → ${endFds}; peak RSS ${mib(memory.peakRss)} (idle ${mib(idle.rss)}: V8 heap ${mib(idle.atPeak.heapTotal)}, external ${mib(idle.atPeak.external)}; at the peak V8 heap ${mib(memory.atPeak.heapTotal)} of which ${mib(memory.atPeak.heapUsed)} used, external ${mib(memory.atPeak.external)} of which ArrayBuffers ${mib(memory.atPeak.arrayBuffers)})`);
     const scenario = `${STUCK_CLIENTS} non-reading + pull, nofile ${ENGINE_NOFILE}`;
     const row = (metric: string, dockmirror: string, goal: string, ok: boolean | null): Row => ({
       scenario, metric, dockmirror, distribution: '-', ratio: '-', goal, verdict: ok === null ? 'INFO' : verdict(ok),
