@@ -3,47 +3,22 @@
 // content unservable, a 429 may not turn a public repository private, a missing repository is
 // 404 (not "private"), and a rejected owner token is the owner's problem, told in the app.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
 import { AccessPolicy } from '../../../mirror/access-policy.js';
-import { createMirror, type MirrorEngine, type MirrorOptions } from '../../../mirror/index.js';
+import { type MirrorEngine, type MirrorOptions } from '../../../mirror/index.js';
 import { UpstreamClient } from '../../../mirror/upstream/client.js';
-import { startHostileFront, type HostileFront } from '../../support/hostile-front.js';
 import { DEFAULT_HUB_USER } from '../../support/hub.js';
-import { startTestUpstream, type TestUpstream } from '../../support/upstream.js';
+import { useHostileUpstream } from './hostile-setup.js';
 
-let upstream: TestUpstream;
-let front: HostileFront;
-const dirs: string[] = [];
+const setup = useHostileUpstream();
 const owner = { username: DEFAULT_HUB_USER.username, secret: DEFAULT_HUB_USER.password };
 const credentials = { get: async () => owner };
 const clientAuth = { username: 'lan', password: 'mirror-pw' };
 const lanLogin = { authorization: `Basic ${Buffer.from('lan:mirror-pw').toString('base64')}` };
 
-before(async () => {
-  upstream = await startTestUpstream();
-  front = await startHostileFront(upstream.url);
-});
-
-after(async () => {
-  await front?.stop();
-  await upstream?.close();
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
-});
-
-async function freshDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'dockmirror-trust-'));
-  dirs.push(dir);
-  return dir;
-}
-
-async function startMirror(t: TestContext, options: Partial<MirrorOptions> = {}): Promise<{ engine: MirrorEngine; base: string }> {
-  const engine = createMirror({ cacheDir: options.cacheDir ?? (await freshDir()), upstream: upstream.url, minFreeBytes: 0, credentials, ...options });
-  const { port } = await engine.start({ host: '127.0.0.1', port: 0 });
-  t.after(() => engine.stop());
-  return { engine, base: `http://127.0.0.1:${port}` };
+/** With the owner's Docker Hub credentials, straight to the stand-in unless told otherwise. */
+function startMirror(t: TestContext, options: Partial<MirrorOptions> = {}): Promise<{ engine: MirrorEngine; base: string }> {
+  return setup.startMirror(t, { upstream: setup.upstream.url, credentials, ...options });
 }
 
 async function ociError(response: Response): Promise<{ code: string; message: string }> {
@@ -52,15 +27,15 @@ async function ociError(response: Response): Promise<{ code: string; message: st
 }
 
 test('one anonymous 429 does not make a public repository private: the next request is served', async (t) => {
-  const { base } = await startMirror(t, { upstream: front.url });
-  t.after(() => front.clear());
-  front.when((method, path) => path.startsWith('/v2/library/alpine-test/tags/list'), { kind: 'replace', status: 429, headers: { 'retry-after': '60' } }, 1);
+  const { base } = await startMirror(t, { upstream: setup.front.url });
+  t.after(() => setup.front.clear());
+  setup.front.when((method, path) => path.startsWith('/v2/library/alpine-test/tags/list'), { kind: 'replace', status: 429, headers: { 'retry-after': '60' } }, 1);
   const first = await fetch(`${base}/v2/alpine-test/manifests/latest`);
   assert.equal(first.status, 503, 'never asked before: anonymous clients wait until the upstream can tell');
   assert.match((await ociError(first)).message, /cannot tell whether library\/alpine-test is public/);
   const second = await fetch(`${base}/v2/alpine-test/manifests/latest`);
   assert.equal(second.status, 200);
-  assert.deepEqual(Buffer.from(await second.arrayBuffer()), upstream.images.alpine.bytes);
+  assert.deepEqual(Buffer.from(await second.arrayBuffer()), setup.upstream.images.alpine.bytes);
 });
 
 test('a repository that exists nowhere is 404 NAME_UNKNOWN, a private one still 403 to anonymous clients', async (t) => {
@@ -74,8 +49,8 @@ test('a repository that exists nowhere is 404 NAME_UNKNOWN, a private one still 
 });
 
 test('upstream down: cached public images go to anonymous clients, everything cached to clients that log in, and /healthz says degraded', async (t) => {
-  const cacheDir = await freshDir();
-  const { alpine, privateImage } = upstream.images;
+  const cacheDir = await setup.freshDir();
+  const { alpine, privateImage } = setup.upstream.images;
   const filled = await startMirror(t, { cacheDir, tagTtlMs: 1, registryName: 'docker.io', clientAuth });
   for (const path of ['/v2/alpine-test/manifests/latest', '/v2/dockmirror/private-test/manifests/1']) {
     assert.equal((await fetch(`${filled.base}${path}`, { headers: lanLogin }).then(async (r) => (await r.arrayBuffer(), r.status))), 200);
@@ -85,8 +60,8 @@ test('upstream down: cached public images go to anonymous clients, everything ca
   // Anonymous clients: the same cache, no mirror login; publicity learned while the upstream is up.
   const open = await startMirror(t, { cacheDir, tagTtlMs: 1, registryName: 'docker.io' });
   assert.equal((await fetch(`${open.base}/v2/alpine-test/manifests/latest`)).status, 200);
-  await upstream.hub.setDown('refuse');
-  t.after(() => upstream.hub.setDown(false));
+  await setup.upstream.hub.setDown('refuse');
+  t.after(() => setup.upstream.hub.setDown(false));
   const stale = await fetch(`${open.base}/v2/alpine-test/manifests/latest`);
   assert.equal(stale.status, 200);
   assert.deepEqual(Buffer.from(await stale.arrayBuffer()), alpine.bytes);
@@ -110,14 +85,14 @@ test('upstream down: cached public images go to anonymous clients, everything ca
 
 test('the last definite answer stands while the upstream cannot be asked, however old it is', async (t) => {
   let now = Date.parse('2030-01-01T00:00:00Z');
-  const anonymousUpstream = new UpstreamClient({ baseUrl: new URL(upstream.url), retryDelaysMs: [] });
-  const ownerUpstream = new UpstreamClient({ baseUrl: new URL(upstream.url), credentials, retryDelaysMs: [] });
+  const anonymousUpstream = new UpstreamClient({ baseUrl: new URL(setup.upstream.url), retryDelaysMs: [] });
+  const ownerUpstream = new UpstreamClient({ baseUrl: new URL(setup.upstream.url), credentials, retryDelaysMs: [] });
   t.after(() => Promise.all([anonymousUpstream.close(), ownerUpstream.close()]));
   const policy = new AccessPolicy({ hasUpstreamCredentials: async () => true, anonymousUpstream, ownerUpstream, now: () => now });
   await policy.assertMayPull('library/alpine-test');
   await assert.rejects(policy.assertMayPull('dockmirror/private-test'), { code: 'DENIED' });
-  await upstream.hub.setDown('reset');
-  t.after(() => upstream.hub.setDown(false));
+  await setup.upstream.hub.setDown('reset');
+  t.after(() => setup.upstream.hub.setDown(false));
   now += 11 * 60_000;
   await policy.assertMayPull('library/alpine-test');
   await assert.rejects(policy.assertMayPull('dockmirror/private-test'), { code: 'DENIED' });
@@ -127,11 +102,11 @@ test('the last definite answer stands while the upstream cannot be asked, howeve
 test("a rejected owner token is a health problem for the owner; LAN clients get 503 without the account's name", async (t) => {
   const wrong = { get: async () => ({ username: DEFAULT_HUB_USER.username, secret: 'revoked-token' }) };
   const { engine, base } = await startMirror(t, { credentials: wrong });
-  const rejections = (): number => upstream.hub.stats().tokenRequests.filter((r) => r.username === DEFAULT_HUB_USER.username && r.status === 401).length;
+  const rejections = (): number => setup.upstream.hub.stats().tokenRequests.filter((r) => r.username === DEFAULT_HUB_USER.username && r.status === 401).length;
   const before = rejections();
-  const response = await fetch(`${base}/v2/${upstream.images.sharedB.repository}/manifests/1`);
+  const response = await fetch(`${base}/v2/${setup.upstream.images.sharedB.repository}/manifests/1`);
   assert.equal(response.status, 503);
-  const again = await fetch(`${base}/v2/${upstream.images.sharedA.repository}/manifests/1`);
+  const again = await fetch(`${base}/v2/${setup.upstream.images.sharedA.repository}/manifests/1`);
   assert.equal(again.status, 503);
   await again.arrayBuffer();
   assert.equal(rejections() - before, 1, 'rejected credentials were tried again at once: each try is a failed login on the account');

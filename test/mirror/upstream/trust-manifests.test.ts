@@ -2,45 +2,18 @@
 // media type in Content-Type, JSON of that type, and the digest the upstream claims and the
 // client asked for. Anything else is a 502 with OCI JSON, and the cache stays empty.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test, type TestContext } from 'node:test';
-import { createMirror, type MirrorEngine } from '../../../mirror/index.js';
-import { startHostileFront, type FrontAction, type HostileFront } from '../../support/hostile-front.js';
-import { startTestUpstream, type TestUpstream } from '../../support/upstream.js';
+import { after, test, type TestContext } from 'node:test';
+import { type FrontAction } from '../../support/hostile-front.js';
+import { useHostileUpstream } from './hostile-setup.js';
 
-let upstream: TestUpstream;
-let front: HostileFront;
-const dirs: string[] = [];
-
-before(async () => {
-  upstream = await startTestUpstream();
-  front = await startHostileFront(upstream.url);
-});
-
-after(async () => {
-  await front?.stop();
-  await upstream?.close();
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
-});
-
-async function startMirror(t: TestContext): Promise<{ engine: MirrorEngine; base: string }> {
-  const cacheDir = await mkdtemp(join(tmpdir(), 'dockmirror-trust-'));
-  dirs.push(cacheDir);
-  const engine = createMirror({ cacheDir, upstream: front.url, minFreeBytes: 0 });
-  const { port } = await engine.start({ host: '127.0.0.1', port: 0 });
-  t.after(() => engine.stop());
-  t.after(() => front.clear());
-  return { engine, base: `http://127.0.0.1:${port}` };
-}
+const setup = useHostileUpstream();
 
 /** Asks for the manifest with the front answering `action`, and checks it is a 502 that stored nothing. */
 async function refused(t: TestContext, path: string, action: FrontAction, message: RegExp): Promise<void> {
-  const { engine, base } = await startMirror(t);
+  const { engine, base } = await setup.startMirror(t);
   // The mirror asks for library/alpine-test when a client names alpine-test.
   const repository = /^\/v2\/(.+)\/manifests\//.exec(path)![1]!;
-  front.when((method, seen) => method === 'GET' && seen.startsWith(`/v2/library/${repository}/manifests/`), action);
+  setup.front.when((method, seen) => method === 'GET' && seen.startsWith(`/v2/library/${repository}/manifests/`), action);
   const response = await fetch(`${base}${path}`);
   assert.equal(response.status, 502);
   assert.match(response.headers.get('content-type') ?? '', /application\/json/);
@@ -66,12 +39,12 @@ test('JSON that is not a manifest of its media type is refused', async (t) => {
 
 test('a manifest that does not match Docker-Content-Digest is a 502, not a 400', async (t) => {
   // Another image's real manifest, under the tag's own digest header.
-  const other = upstream.images.sharedA;
+  const other = setup.upstream.images.sharedA;
   await refused(t, '/v2/alpine-test/manifests/latest', { kind: 'rewrite', body: other.bytes }, /does not match Docker-Content-Digest/);
 });
 
 test('a manifest fetched by digest must have that digest, even when its header agrees with the body', async (t) => {
-  const { alpine, sharedA } = upstream.images;
+  const { alpine, sharedA } = setup.upstream.images;
   await refused(
     t,
     `/v2/alpine-test/manifests/${alpine.digest}`,
@@ -81,28 +54,28 @@ test('a manifest fetched by digest must have that digest, even when its header a
 });
 
 test('a manifest HEAD by tag with no valid digest or a non-manifest type is refused, and nothing is recorded', async (t) => {
-  const { engine, base } = await startMirror(t);
+  const { engine, base } = await setup.startMirror(t);
   // Only the answer with a token counts: the first HEAD gets the 401 challenge.
   const heads = (method: string, path: string, authorization: string | undefined): boolean =>
     method === 'HEAD' && authorization !== undefined && path.startsWith('/v2/library/alpine-test/manifests/');
-  front.when(heads, { kind: 'rewrite', headers: { 'docker-content-digest': 'sha256:../../../etc' } }, 1);
+  setup.front.when(heads, { kind: 'rewrite', headers: { 'docker-content-digest': 'sha256:../../../etc' } }, 1);
   const badDigest = await fetch(`${base}/v2/alpine-test/manifests/latest`, { method: 'HEAD' });
   assert.equal(badDigest.status, 502);
-  front.when(heads, { kind: 'rewrite', headers: { 'content-type': 'application/json' } }, 1);
+  setup.front.when(heads, { kind: 'rewrite', headers: { 'content-type': 'application/json' } }, 1);
   const badType = await fetch(`${base}/v2/alpine-test/manifests/latest`, { method: 'HEAD' });
   assert.equal(badType.status, 502);
   assert.deepEqual(await engine.listCache(), []);
   // With the upstream honest again, the same tag is served and cached as usual.
   const good = await fetch(`${base}/v2/alpine-test/manifests/latest`);
   assert.equal(good.status, 200);
-  assert.deepEqual(Buffer.from(await good.arrayBuffer()), upstream.images.alpine.bytes);
+  assert.deepEqual(Buffer.from(await good.arrayBuffer()), setup.upstream.images.alpine.bytes);
   assert.equal((await engine.listCache()).length, 1);
 });
 
 test("what an upstream says in an error reaches clients short and printable, and Retry-After only as seconds", async (t) => {
-  const { base } = await startMirror(t);
+  const { base } = await setup.startMirror(t);
   const message = `You have reached your pull rate limit.\u001b[2J\r\n${'x'.repeat(5000)}`;
-  front.when((method, path) => method === 'GET' && path.startsWith('/v2/library/alpine-test/manifests/'), {
+  setup.front.when((method, path) => method === 'GET' && path.startsWith('/v2/library/alpine-test/manifests/'), {
     kind: 'replace',
     status: 429,
     headers: { 'content-type': 'application/json', 'retry-after': 'soon, really' },

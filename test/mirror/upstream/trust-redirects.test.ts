@@ -3,45 +3,17 @@
 // plain http, at a token realm that is not its own. None of it may be followed, served, cached,
 // or given the owner's credentials.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test, type TestContext } from 'node:test';
-import { createMirror, testUpstreamCredentials, type MirrorEngine, type MirrorEvent, type MirrorOptions } from '../../../mirror/index.js';
-import { startHostileFront, startRecorder, type HostileFront } from '../../support/hostile-front.js';
+import { test } from 'node:test';
+import { testUpstreamCredentials } from '../../../mirror/index.js';
+import { startRecorder } from '../../support/hostile-front.js';
 import { DEFAULT_HUB_USER, startHub } from '../../support/hub.js';
 import { sha256 } from '../../support/images.js';
-import { startTestUpstream, type TestUpstream } from '../../support/upstream.js';
+import { useHostileUpstream } from './hostile-setup.js';
 
-let upstream: TestUpstream;
-let front: HostileFront;
-const dirs: string[] = [];
+const setup = useHostileUpstream();
 const clientAuth = { username: 'lan', password: 'mirror-pw' };
 const lanLogin = `Basic ${Buffer.from('lan:mirror-pw').toString('base64')}`;
 const credentials = { get: async () => ({ username: DEFAULT_HUB_USER.username, secret: DEFAULT_HUB_USER.password }) };
-
-before(async () => {
-  upstream = await startTestUpstream();
-  front = await startHostileFront(upstream.url);
-});
-
-after(async () => {
-  await front?.stop();
-  await upstream?.close();
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
-});
-
-async function startMirror(t: TestContext, options: Partial<MirrorOptions> = {}): Promise<{ engine: MirrorEngine; base: string; events: MirrorEvent[] }> {
-  const cacheDir = await mkdtemp(join(tmpdir(), 'dockmirror-trust-'));
-  dirs.push(cacheDir);
-  const engine = createMirror({ cacheDir, upstream: front.url, minFreeBytes: 0, ...options });
-  const events: MirrorEvent[] = [];
-  engine.subscribe((event) => events.push(event));
-  const { port } = await engine.start({ host: '127.0.0.1', port: 0 });
-  t.after(() => engine.stop());
-  t.after(() => front.clear());
-  return { engine, base: `http://127.0.0.1:${port}`, events };
-}
 
 async function ociError(response: Response): Promise<{ code: string; message: string }> {
   assert.match(response.headers.get('content-type') ?? '', /application\/json/);
@@ -51,8 +23,8 @@ async function ociError(response: Response): Promise<{ code: string; message: st
 const manifestGet = (repository: string) => (method: string, path: string) => method === 'GET' && path.startsWith(`/v2/${repository}/manifests/`);
 
 test("a manifest GET redirected to the mirror's own /metrics is refused with 502, and nothing is served or cached", async (t) => {
-  const { engine, base, events } = await startMirror(t);
-  front.when(manifestGet('library/alpine-test'), { kind: 'redirect', location: `${base}/metrics` });
+  const { engine, base, events } = await setup.startMirror(t);
+  setup.front.when(manifestGet('library/alpine-test'), { kind: 'redirect', location: `${base}/metrics` });
   const response = await fetch(`${base}/v2/alpine-test/manifests/latest`);
   assert.equal(response.status, 502);
   const error = await ociError(response);
@@ -64,12 +36,12 @@ test("a manifest GET redirected to the mirror's own /metrics is refused with 502
 });
 
 test('a manifest GET redirected over plain http to another loopback origin is not followed, even to a perfect manifest', async (t) => {
-  const { alpine } = upstream.images;
+  const { alpine } = setup.upstream.images;
   // The recorder answers with the real manifest, so only the redirect rule can refuse it.
   const recorder = await startRecorder({ headers: { 'content-type': alpine.mediaType, 'docker-content-digest': alpine.digest }, body: alpine.bytes });
   t.after(() => recorder.close());
-  const { engine, base } = await startMirror(t);
-  front.when(manifestGet('library/alpine-test'), { kind: 'redirect', location: `${recorder.url}/admin/manifest` });
+  const { engine, base } = await setup.startMirror(t);
+  setup.front.when(manifestGet('library/alpine-test'), { kind: 'redirect', location: `${recorder.url}/admin/manifest` });
   const response = await fetch(`${base}/v2/alpine-test/manifests/latest`);
   assert.equal(response.status, 502);
   assert.match((await ociError(response)).message, /plain http on another origin/);
@@ -78,31 +50,27 @@ test('a manifest GET redirected over plain http to another loopback origin is no
 });
 
 test("a blob redirected to the mirror's own address is refused; the CDN's redirect still works", async (t) => {
-  const { base, events } = await startMirror(t);
-  const layer = upstream.images.alpine.layers[0]!;
-  front.when((method, path) => path.includes(`/blobs/${layer.digest}`), { kind: 'redirect', location: `${base}/metrics` });
+  const { base, events } = await setup.startMirror(t);
+  const layer = setup.upstream.images.alpine.layers[0]!;
+  setup.front.when((method, path) => path.includes(`/blobs/${layer.digest}`), { kind: 'redirect', location: `${base}/metrics` });
   const refused = await fetch(`${base}/v2/alpine-test/blobs/${layer.digest}`);
   assert.equal(refused.status, 502);
   assert.match((await ociError(refused)).message, /the mirror itself/);
   assert.equal(events.filter((e) => e.type === 'request' && e.kind === 'metrics').length, 0);
-  front.clear();
-  const other = upstream.images.alpine.layers[1]!;
+  setup.front.clear();
+  const other = setup.upstream.images.alpine.layers[1]!;
   const served = await fetch(`${base}/v2/alpine-test/blobs/${other.digest}`);
   assert.equal(served.status, 200);
   assert.equal(sha256(Buffer.from(await served.arrayBuffer())), other.digest);
 });
 
 test('credentials never go over plain http to a token realm on another origin; pulls go on anonymously and the owner is told', async (t) => {
-  const hub = await startHub({ registryUrl: upstream.registry.url, realm: 'own-server' });
+  const hub = await startHub({ registryUrl: setup.upstream.registry.url, realm: 'own-server' });
   t.after(() => hub.stop());
-  const cacheDir = await mkdtemp(join(tmpdir(), 'dockmirror-trust-'));
-  dirs.push(cacheDir);
-  const engine = createMirror({ cacheDir, upstream: hub.url, minFreeBytes: 0, credentials });
-  const { port } = await engine.start({ host: '127.0.0.1', port: 0 });
-  t.after(() => engine.stop());
-  const response = await fetch(`http://127.0.0.1:${port}/v2/alpine-test/manifests/latest`);
+  const { engine, base } = await setup.startMirror(t, { upstream: hub.url, credentials });
+  const response = await fetch(`${base}/v2/alpine-test/manifests/latest`);
   assert.equal(response.status, 200);
-  assert.deepEqual(Buffer.from(await response.arrayBuffer()), upstream.images.alpine.bytes);
+  assert.deepEqual(Buffer.from(await response.arrayBuffer()), setup.upstream.images.alpine.bytes);
   const seen = hub.stats().requests;
   assert.ok(seen.some((r) => r.server === 'auth'), 'tokens came from the realm');
   assert.deepEqual(seen.filter((r) => r.authorization !== 'none' && r.server === 'auth'), [], 'credentials reached a plain-http realm on another origin');
@@ -118,10 +86,10 @@ test('a challenge from a host the upstream redirected to never gets the credenti
   const trap = await startRecorder({ status: 401 });
   t.after(() => trap.close());
   trap.headers['www-authenticate'] = `Bearer realm="${trap.url}/token",service="trap"`;
-  const { base } = await startMirror(t, { credentials, clientAuth });
-  const layer = upstream.images.sharedA.layers[0]!;
-  front.when((method, path) => path.includes(`/blobs/${layer.digest}`), { kind: 'redirect', location: `${trap.url}/blob` });
-  const response = await fetch(`${base}/v2/${upstream.images.sharedA.repository}/blobs/${layer.digest}`, { headers: { authorization: lanLogin } });
+  const { base } = await setup.startMirror(t, { credentials, clientAuth });
+  const layer = setup.upstream.images.sharedA.layers[0]!;
+  setup.front.when((method, path) => path.includes(`/blobs/${layer.digest}`), { kind: 'redirect', location: `${trap.url}/blob` });
+  const response = await fetch(`${base}/v2/${setup.upstream.images.sharedA.repository}/blobs/${layer.digest}`, { headers: { authorization: lanLogin } });
   assert.ok(response.status >= 400, `status ${response.status}`);
   await response.arrayBuffer();
   assert.ok(trap.seen.length >= 1, 'the blob redirect to a loopback CDN was followed');
@@ -131,18 +99,18 @@ test('a challenge from a host the upstream redirected to never gets the credenti
 test('a token realm that redirects elsewhere gets no credentials on the way', async (t) => {
   const trap = await startRecorder({ body: Buffer.from('{"token":"trap-token"}') });
   t.after(() => trap.close());
-  const { base } = await startMirror(t, { credentials, clientAuth });
-  front.when((method, path) => path.startsWith('/token'), { kind: 'redirect', location: `${trap.url}/token` });
-  const response = await fetch(`${base}/v2/${upstream.images.sharedB.repository}/manifests/1`, { headers: { authorization: lanLogin } });
+  const { base } = await setup.startMirror(t, { credentials, clientAuth });
+  setup.front.when((method, path) => path.startsWith('/token'), { kind: 'redirect', location: `${trap.url}/token` });
+  const response = await fetch(`${base}/v2/${setup.upstream.images.sharedB.repository}/manifests/1`, { headers: { authorization: lanLogin } });
   assert.ok(response.status === 502 || response.status === 503, `status ${response.status}`);
   assert.match((await ociError(response)).message, /redirected to a place the mirror does not follow/);
   assert.deepEqual(trap.seen, [], 'the realm redirect to plain http elsewhere was followed');
-  assert.ok(front.seen.some((r) => r.url.startsWith('/token') && r.authorization?.startsWith('Basic ')), 'the credentials did go to the upstream origin realm');
+  assert.ok(setup.front.seen.some((r) => r.url.startsWith('/token') && r.authorization?.startsWith('Basic ')), 'the credentials did go to the upstream origin realm');
 });
 
 test("a challenge naming the mirror's own /metrics as token realm is not asked", async (t) => {
-  const { base, events } = await startMirror(t);
-  front.when((method, path, authorization) => authorization === undefined && path.startsWith('/v2/library/alpine-test/'), {
+  const { base, events } = await setup.startMirror(t);
+  setup.front.when((method, path, authorization) => authorization === undefined && path.startsWith('/v2/library/alpine-test/'), {
     kind: 'replace',
     status: 401,
     headers: { 'www-authenticate': `Bearer realm="${base}/metrics",service="registry.docker.io"` },
