@@ -3,34 +3,17 @@
 // window address other machines can reach is refused unless asked for with --ui-allow-lan, and
 // then the allowlist decides which LAN hosts the window serves, with a warning printed.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { startHeadless } from '../../../main/headless/server.js';
-import { spawnCli, type CliProcess } from '../../support/cli-process.js';
-import { createLanHost, type LanHost } from '../../support/clients/index.js';
-import { requireBinary } from '../../support/clients/process.js';
+import type { CliProcess } from '../../support/cli-process.js';
 import { FakeApi } from '../../support/fake-api.js';
 import { findFreePort } from '../../support/ports.js';
+import { useLanFixture } from '../../support/lan-fixture.js';
 
-let workDir: string;
-let lan: LanHost;
-const clis: CliProcess[] = [];
-
-before(async () => {
-  workDir = await mkdtemp(join(tmpdir(), 'dockmirror-ui-address-'));
-  // The LAN host's requests are made with curl inside its namespace.
-  await requireBinary('/usr/bin/curl');
-  lan = await createLanHost('198.18');
-});
-
-after(async () => {
-  for (const cli of clis) cli.kill('SIGKILL');
-  await lan?.destroy();
-  if (workDir) await rm(workDir, { recursive: true, force: true });
-});
+const fixture = useLanFixture('dockmirror-ui-address-');
 
 /** A raw GET whose Host header is exactly `host` (or absent for null). */
 function rawGet(port: number, path: string, host: string | null): Promise<number> {
@@ -45,10 +28,10 @@ function rawGet(port: number, path: string, host: string | null): Promise<number
 }
 
 test('the window answers only as localhost, 127.0.0.1, [::1] and its bound address, with its port', async (t) => {
-  const rendererDir = join(workDir, 'renderer');
+  const rendererDir = join(fixture.workDir, 'renderer');
   await mkdir(rendererDir, { recursive: true });
   await writeFile(join(rendererDir, 'index.html'), '<!doctype html><title>ui</title>');
-  const server = await startHeadless(new FakeApi(join(workDir, 'cache')), { host: '127.0.0.1', port: 0, rendererDir });
+  const server = await startHeadless(new FakeApi(join(fixture.workDir, 'cache')), { host: '127.0.0.1', port: 0, rendererDir });
   t.after(() => server.close());
   const port = Number(new URL(server.url).port);
   const path = `/?token=${server.token}`;
@@ -66,10 +49,9 @@ test('the window answers only as localhost, 127.0.0.1, [::1] and its bound addre
 });
 
 async function serveWithWindow(ui: string, extra: string[]): Promise<{ cli: CliProcess; windowUrl: URL }> {
-  const cli = spawnCli(['serve', '--listen', `127.0.0.1:${await findFreePort()}`, '--cache', join(workDir, `cache-${clis.length}`), '--upstream', 'http://127.0.0.1:9', '--ui', ui, ...extra], {
-    env: { DOCKMIRROR_DATA_DIR: join(workDir, `data-${clis.length}`) },
+  const cli = fixture.spawn(['serve', '--listen', `127.0.0.1:${await findFreePort()}`, '--cache', join(fixture.workDir, `cache-${fixture.spawned}`), '--upstream', 'http://127.0.0.1:9', '--ui', ui, ...extra], {
+    env: { DOCKMIRROR_DATA_DIR: join(fixture.workDir, `data-${fixture.spawned}`) },
   });
-  clis.push(cli);
   const deadline = Date.now() + 30_000;
   let match: RegExpExecArray | null = null;
   while (!(match = /Dockmirror's window: open (\S+)/.exec(cli.stdout()))) {
@@ -81,13 +63,12 @@ async function serveWithWindow(ui: string, extra: string[]): Promise<{ cli: CliP
 
 async function statusFromLan(url: string, host?: string): Promise<string> {
   const args = ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '5', ...(host ? ['-H', `Host: ${host}`] : []), url];
-  return (await lan.exec('/usr/bin/curl', args)).stdout.trim();
+  return (await fixture.lan.exec('/usr/bin/curl', args)).stdout.trim();
 }
 
 test('--ui on an address other machines can reach is refused unless --ui-allow-lan is given', async () => {
-  for (const ui of ['0.0.0.0:0', `${lan.hostAddress}:0`, '[::]:0']) {
-    const cli = spawnCli(['serve', '--listen', '127.0.0.1:0', '--cache', join(workDir, 'refused'), '--ui', ui]);
-    clis.push(cli);
+  for (const ui of ['0.0.0.0:0', `${fixture.lan.hostAddress}:0`, '[::]:0']) {
+    const cli = fixture.spawn(['serve', '--listen', '127.0.0.1:0', '--cache', join(fixture.workDir, 'refused'), '--ui', ui]);
     const timer = setTimeout(() => cli.kill('SIGKILL'), 20_000);
     const exit = await cli.exited;
     clearTimeout(timer);
@@ -95,20 +76,20 @@ test('--ui on an address other machines can reach is refused unless --ui-allow-l
     assert.match(exit.stderr, /other machines can reach it.*--ui-allow-lan/, ui);
     assert.doesNotMatch(exit.stdout, /window: open/);
   }
-  const lonely = spawnCli(['serve', '--listen', '127.0.0.1:0', '--cache', join(workDir, 'refused'), '--ui-allow-lan']);
+  const lonely = fixture.spawn(['serve', '--listen', '127.0.0.1:0', '--cache', join(fixture.workDir, 'refused'), '--ui-allow-lan']);
   assert.match((await lonely.exited).stderr, /--ui-allow-lan only applies with --ui/);
 });
 
 test('with --ui-allow-lan the window warns, serves allowed LAN hosts and refuses the others', async () => {
-  const subnet = lan.hostAddress.replace(/\.1$/, '.0/24');
-  const allowed = await serveWithWindow(`${lan.hostAddress}:0`, ['--ui-allow-lan', '--allow', `127.0.0.0/8,${subnet}`]);
+  const subnet = fixture.lan.hostAddress.replace(/\.1$/, '.0/24');
+  const allowed = await serveWithWindow(`${fixture.lan.hostAddress}:0`, ['--ui-allow-lan', '--allow', `127.0.0.0/8,${subnet}`]);
   assert.match(allowed.cli.stdout(), /Warning: the window listens on 198\.18\.\d+\.1:\d+, reachable from the LAN/);
   assert.equal(await statusFromLan(allowed.windowUrl.href), '200');
   assert.equal(await statusFromLan(allowed.windowUrl.href, `evil.example:${allowed.windowUrl.port}`), '421', 'a rebinding name is still refused');
   allowed.cli.kill('SIGTERM');
   await allowed.cli.exited;
 
-  const narrowed = await serveWithWindow(`${lan.hostAddress}:0`, ['--ui-allow-lan', '--allow', '127.0.0.0/8,10.0.0.0/8']);
+  const narrowed = await serveWithWindow(`${fixture.lan.hostAddress}:0`, ['--ui-allow-lan', '--allow', '127.0.0.0/8,10.0.0.0/8']);
   assert.equal(await statusFromLan(narrowed.windowUrl.href), '403', 'a LAN host outside the allowlist is refused');
   narrowed.cli.kill('SIGTERM');
   await narrowed.cli.exited;

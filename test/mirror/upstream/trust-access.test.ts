@@ -3,7 +3,7 @@
 // content unservable, a 429 may not turn a public repository private, a missing repository is
 // 404 (not "private"), and a rejected owner token is the owner's problem, told in the app.
 import assert from 'node:assert/strict';
-import { after, before, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { AccessPolicy } from '../../../mirror/access-policy.js';
 import { type MirrorEngine, type MirrorOptions } from '../../../mirror/index.js';
 import { UpstreamClient } from '../../../mirror/upstream/client.js';

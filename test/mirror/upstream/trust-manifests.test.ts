@@ -2,7 +2,7 @@
 // media type in Content-Type, JSON of that type, and the digest the upstream claims and the
 // client asked for. Anything else is a 502 with OCI JSON, and the cache stays empty.
 import assert from 'node:assert/strict';
-import { after, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { type FrontAction } from '../../support/hostile-front.js';
 import { useHostileUpstream } from './hostile-setup.js';
 
