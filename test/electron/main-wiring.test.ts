@@ -4,41 +4,20 @@
 // hardened window on the built renderer, build the tray, answer only its own window, hide on
 // close, come back on a second launch, and on Quit stop the mirror before the app goes.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { apiMethodNames } from '../../main/core/api-validation.js';
 import { invokeChannel } from '../../main/electron/channels.js';
 import { engineNodeFlags } from '../../mirror/process-flags.js';
-import { findFreePort } from '../support/ports.js';
+import { runElectronMain } from '../support/electron-main-run.js';
 
-const child = fileURLToPath(new URL('../support/electron-main-child.js', import.meta.url));
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
-async function runMain(env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
-  const proc = spawn(process.execPath, [child], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  proc.stdout.on('data', (chunk: Buffer) => (out += chunk));
-  proc.stderr.on('data', (chunk: Buffer) => (err += chunk));
-  const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
-  assert.equal(code, 0, `the child failed:\n${err}`);
-  return JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, unknown>;
-}
 
 test('the Electron main process wires core, window, IPC and tray, and quits gracefully', async (t) => {
-  const home = await mkdtemp(join(tmpdir(), 'dm-main-'));
-  t.after(() => rm(home, { recursive: true, force: true }));
-  const dataDir = join(home, 'appdata', 'dockmirror');
-  await mkdir(dataDir, { recursive: true });
-  const port = await findFreePort();
-  // Upstream on a closed port: nothing here pulls, and nothing may reach Docker Hub.
-  await writeFile(join(dataDir, 'config.json'), JSON.stringify({ listenHost: '127.0.0.1', port, upstream: 'http://127.0.0.1:1' }));
-
-  const seen = await runMain({ STUB_APP_DATA: join(home, 'appdata'), HOME: home, DOCKMIRROR_DATA_DIR: '', XDG_CACHE_HOME: join(home, 'xdg-cache') });
+  const { seen, home, dataDir, port } = await runElectronMain(t);
 
   assert.equal(seen['userData'], dataDir);
   assert.deepEqual(seen['errors'], []);

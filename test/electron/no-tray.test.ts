@@ -5,13 +5,12 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { constants } from 'node:fs';
-import { access, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test, type TestContext } from 'node:test';
 import { noTrayMessage, noTrayNotice, sessionBusHasOwner, statusNotifierWatcher } from '../../main/electron/no-tray.js';
-import { findFreePort } from '../support/ports.js';
+import { runElectronMain } from '../support/electron-main-run.js';
 
 /** A session bus of the test's own that activates nothing, so nothing can own the watcher. */
 async function startBus(t: TestContext): Promise<string> {
@@ -81,25 +80,7 @@ test('only GNOME without a watcher is judged trayless', async () => {
 
 test('the Electron main process on a trayless GNOME: the notice in the window, Quit in its menu bar, close minimizes', async (t) => {
   const address = await startBus(t);
-  const home = await mkdtemp(join(tmpdir(), 'dm-notray-'));
-  t.after(() => rm(home, { recursive: true, force: true }));
-  const dataDir = join(home, 'appdata', 'dockmirror');
-  await mkdir(dataDir, { recursive: true });
-  const port = await findFreePort();
-  await writeFile(join(dataDir, 'config.json'), JSON.stringify({ listenHost: '127.0.0.1', port, upstream: 'http://127.0.0.1:1' }));
-  const child = fileURLToPath(new URL('../support/electron-main-child.js', import.meta.url));
-  const env = {
-    ...process.env, STUB_APP_DATA: join(home, 'appdata'), HOME: home, DOCKMIRROR_DATA_DIR: '', XDG_CACHE_HOME: join(home, 'cache'),
-    XDG_CURRENT_DESKTOP: 'GNOME', DBUS_SESSION_BUS_ADDRESS: address, STUB_END: 'window-quit',
-  };
-  const proc = spawn(process.execPath, [child], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  proc.stdout.on('data', (chunk: Buffer) => (out += chunk));
-  proc.stderr.on('data', (chunk: Buffer) => (err += chunk));
-  const [code] = (await once(proc, 'exit')) as [number | null];
-  assert.equal(code, 0, `the child failed:\n${err}`);
-  const seen = JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, unknown>;
+  const { seen } = await runElectronMain(t, { XDG_CURRENT_DESKTOP: 'GNOME', DBUS_SESSION_BUS_ADDRESS: address, STUB_END: 'window-quit' });
   assert.deepEqual(seen['notices'], [{ code: 'no-tray', message: noTrayMessage }]);
   assert.deepEqual(seen['windowMenu'], [{ label: 'Dockmirror', submenu: ['Quit Dockmirror'] }]);
   assert.equal(seen['menuBarVisible'], true);

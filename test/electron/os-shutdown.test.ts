@@ -2,15 +2,12 @@
 // grace, delays the shutdown only the documented way (powerMonitor's 'shutdown'), and never
 // prevents a quit while the session ends, which on macOS is what cancels a logout.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { installGracefulQuit, quitWhenOsEnds } from '../../main/electron/lifecycle.js';
-import { findFreePort } from '../support/ports.js';
+import { runElectronMain } from '../support/electron-main-run.js';
 
 /** Electron's app as far as quitting goes: quit() emits before-quit, and quits unless prevented. */
 class FakeApp extends EventEmitter {
@@ -90,22 +87,7 @@ test("Windows' session-end takes the same short way out", async () => {
 });
 
 test('the Electron main process quits cleanly on powerMonitor shutdown (electron stub)', async (t) => {
-  const home = await mkdtemp(join(tmpdir(), 'dm-osend-'));
-  t.after(() => rm(home, { recursive: true, force: true }));
-  const dataDir = join(home, 'appdata', 'dockmirror');
-  await mkdir(dataDir, { recursive: true });
-  const port = await findFreePort();
-  await writeFile(join(dataDir, 'config.json'), JSON.stringify({ listenHost: '127.0.0.1', port, upstream: 'http://127.0.0.1:1' }));
-  const child = fileURLToPath(new URL('../support/electron-main-child.js', import.meta.url));
-  const env = { ...process.env, STUB_APP_DATA: join(home, 'appdata'), HOME: home, DOCKMIRROR_DATA_DIR: '', XDG_CACHE_HOME: join(home, 'cache'), STUB_END: 'os-shutdown' };
-  const proc = spawn(process.execPath, [child], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  proc.stdout.on('data', (chunk: Buffer) => (out += chunk));
-  proc.stderr.on('data', (chunk: Buffer) => (err += chunk));
-  const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
-  assert.equal(code, 0, `the child failed:\n${err}`);
-  const seen = JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, unknown>;
+  const { seen, dataDir } = await runElectronMain(t, { STUB_END: 'os-shutdown' });
   assert.equal(seen['osShutdownDelayed'], true);
   assert.equal(seen['preventedQuits'], 0);
   assert.equal(seen['exitCode'], null);
