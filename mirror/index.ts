@@ -1,6 +1,6 @@
 // The engine's public entry: everything a host (CLI, desktop core, tests) needs.
 import { Mirror } from './engine.js';
-import type { MirrorEngine, MirrorOptions, RateLimitState, UpstreamCredentials } from './public-types.js';
+import type { CredentialProbe, MirrorEngine, MirrorOptions, UpstreamCredentials } from './public-types.js';
 import { UpstreamClient } from './upstream/client.js';
 
 export type * from './public-types.js';
@@ -17,15 +17,12 @@ export function createMirror(options: MirrorOptions): MirrorEngine {
 }
 
 /**
- * Checks credentials against an upstream with one token request and a manifest HEAD (not a
- * counted pull); resolves with the rate limit the account gets, rejects with a RegistryError
- * whose message says what went wrong.
+ * Checks credentials against an upstream without a counted pull: with `repository`, one token
+ * request and a manifest HEAD that reads the account's rate limit (Docker Hub); without, `/v2/`
+ * with a token of no repository scope, as `docker login` does, for registries where no one
+ * repository is sure to exist. Rejects with a RegistryError whose message says what went wrong.
  */
-export async function testUpstreamCredentials(
-  upstream: string,
-  credentials: UpstreamCredentials,
-  repository = 'library/alpine',
-): Promise<{ rateLimit: RateLimitState | null }> {
+export async function testUpstreamCredentials(upstream: string, credentials: UpstreamCredentials, repository?: string): Promise<CredentialProbe> {
   const client = new UpstreamClient({ baseUrl: new URL(upstream), credentials: { get: async () => credentials } });
   try {
     return await client.probe(repository);

@@ -72,6 +72,13 @@ export interface HostRouteEvent {
 
 export type MirrorEvent = RequestEvent | PullEvent | HostRouteEvent;
 
+/** What "test credentials" learned: the pull limit the upstream states, and whether it asked for a login at all. */
+export interface CredentialProbe {
+  rateLimit: RateLimitState | null;
+  /** False when the upstream never asked for authentication, so the credentials were not tried. */
+  loginAsked: boolean;
+}
+
 export interface RateLimitState {
   limit: number;
   remaining: number;

@@ -1,7 +1,7 @@
 // Docker Hub credentials and the mirror's client password, kept in the keychain only. The
 // window learns "saved for <user>", never a secret; the engine gets a CredentialsProvider that
 // reads the keychain on demand, so saving or deleting applies to the next token request.
-import type { CredentialsProvider, RateLimitState, UpstreamCredentials } from '../../mirror/public-types.js';
+import type { CredentialProbe, CredentialsProvider, UpstreamCredentials } from '../../mirror/public-types.js';
 import type { CredentialStatus, CredentialTestResult } from '../shared/contract.js';
 import { CoreError } from './core-error.js';
 import type { Keychain } from './keychain.js';
@@ -16,7 +16,10 @@ export const hubAccount = (username: string): string => hubPrefix + username;
 const prefixOf = (registry: string): string => (registry === dockerHub ? hubPrefix : `registry:${registry}:`);
 const clientAccount = 'mirror-client';
 
-export type CredentialTester = (upstream: string, credentials: UpstreamCredentials) => Promise<{ rateLimit: RateLimitState | null }>;
+/** `repository` undefined: a login check with no repository (`docker login`), for registries other than Docker Hub. */
+export type CredentialTester = (upstream: string, credentials: UpstreamCredentials, repository?: string) => Promise<CredentialProbe>;
+/** Docker Hub's probe reads the pull limit from a manifest HEAD (not a counted pull) of an image every account may read. */
+const hubProbeRepository = 'library/alpine';
 
 export class Credentials {
   private problem: string | null | undefined;
@@ -108,7 +111,8 @@ export class Credentials {
       return { ok: false, message: status.message ?? (registry === dockerHub ? 'No Docker Hub account is saved yet.' : `No account is saved for ${registry} yet.`) };
     }
     try {
-      const { rateLimit } = await this.tester(upstream, credentials);
+      const { rateLimit, loginAsked } = await this.tester(upstream, credentials, registry === dockerHub ? hubProbeRepository : undefined);
+      if (!loginAsked) return { ok: true, message: `${registry === dockerHub ? 'Docker Hub' : registry} did not ask for a login, so the account was not tried: pulls work without one.` };
       if (!rateLimit) {
         // Only Docker Hub states a limit; another registry's silence says nothing about one.
         const limit = registry === dockerHub ? 'Docker Hub reports no pull limit for this account.' : `${registry} accepted the account.`;

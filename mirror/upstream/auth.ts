@@ -46,6 +46,11 @@ export class UpstreamAuth {
     this.tokens = new TokenCache(options.now);
   }
 
+  /** Whether the upstream asked for authentication at all: an open registry never tries the credentials. */
+  get challenged(): boolean {
+    return this.challenge !== null;
+  }
+
   reset(): void {
     this.tokens.clear();
     this.challenge = null;
@@ -89,7 +94,8 @@ export class UpstreamAuth {
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw badUpstream(`the upstream named a token service that is not http or https`);
     if (service) url.searchParams.set('service', service);
-    url.searchParams.set('scope', scope);
+    // No scope asks only whether the account may log in (`docker login`).
+    if (scope) url.searchParams.set('scope', scope);
     const { destinations } = this.options;
     let sendCredentials = credentials !== null && destinations.mayReceiveCredentials(url, false);
     this.credentialsWithheldFrom = credentials && !sendCredentials ? url.host : null;

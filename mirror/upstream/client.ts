@@ -3,7 +3,7 @@
 // an overall deadline, and every upstream failure translated into a RegistryError.
 // Authentication lives in auth.ts, manifest checks in manifest-check.ts.
 import { RegistryError } from '../errors.js';
-import type { CredentialsProvider, RateLimitState } from '../public-types.js';
+import type { CredentialProbe, CredentialsProvider, RateLimitState } from '../public-types.js';
 import { CredentialsRejected, UpstreamAuth } from './auth.js';
 import { DestinationPolicy, type UpstreamRequestKind } from './destinations.js';
 import { badUpstream, delay, describeNetworkError, discard, header, networkErrorCode, readLimited, retryAfterSeconds, translateFailure, type UpstreamReply } from './failures.js';
@@ -175,11 +175,11 @@ export class UpstreamClient {
     return 'listed';
   }
 
-  /** One token request with the configured credentials, for "test credentials" in the app. */
-  async probe(repository: string): Promise<{ rateLimit: RateLimitState | null }> {
+  /** "Test credentials": a manifest HEAD that reads the pull limit (Docker Hub), or without `repository` `/v2/` with an unscoped token as `docker login` does. */
+  async probe(repository?: string): Promise<CredentialProbe> {
     let reply: Reply;
     try {
-      reply = await this.send('HEAD', `/v2/${repository}/manifests/latest`, repository, { accept: manifestAcceptHeader }, 'manifest');
+      reply = await this.send('HEAD', repository ? `/v2/${repository}/manifests/latest` : '/v2/', repository ?? '', { accept: manifestAcceptHeader }, 'manifest');
     } catch (error) {
       // The owner is asking about their own account here, so the answer may name it.
       if (error instanceof CredentialsRejected) throw new RegistryError('UNAUTHORIZED', `the upstream's token service rejected the credentials of ${error.username}`);
@@ -189,11 +189,12 @@ export class UpstreamClient {
     if (reply.status === 401) throw new RegistryError('UNAUTHORIZED', 'the upstream rejected the credentials');
     const withheldFrom = this.auth.credentialsWithheldFrom;
     if (withheldFrom) throw new RegistryError('UNAUTHORIZED', `the credentials were not sent: the token service ${withheldFrom} is plain http on another host than the upstream`);
-    return { rateLimit: readRateLimit(reply.headers, new Date(this.now())) };
+    if (!repository && (reply.status < 200 || reply.status > 299)) throw new RegistryError('UNAVAILABLE', `the upstream answered ${reply.status} where a registry answers /v2/`);
+    return { rateLimit: readRateLimit(reply.headers, new Date(this.now())), loginAsked: this.auth.challenged };
   }
 
   private async send(method: 'GET' | 'HEAD', path: string, repository: string, extra: Record<string, string>, kind: UpstreamRequestKind): Promise<Reply> {
-    const scope = `repository:${repository}:pull`;
+    const scope = repository ? `repository:${repository}:pull` : '';
     const deadlineAt = Date.now() + this.limits.deadlineMs;
     let lastError: unknown;
     for (let attempt = 0; ; attempt++) {

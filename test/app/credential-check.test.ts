@@ -6,7 +6,7 @@ import { Credentials } from '../../main/core/credentials.js';
 import { sessionKeychain } from '../../main/core/memory-stores.js';
 
 test('a registry that states no limit: Docker Hub reports none, another registry only accepted the account', async () => {
-  const credentials = new Credentials(sessionKeychain(), async () => ({ rateLimit: null }));
+  const credentials = new Credentials(sessionKeychain(), async () => ({ rateLimit: null, loginAsked: true }));
   await credentials.save('alice', 'a-token', 'ghcr.io');
   await credentials.save('bob', 'b-token', 'docker.io');
   assert.deepEqual(await credentials.test('https://ghcr.io', 'ghcr.io'), { ok: true, message: 'Signed in as alice: ghcr.io accepted the account.' });
