@@ -68,7 +68,7 @@ export class PrefetchJobs {
           if (progress.done) image.layersDone++;
           return;
         case 'done':
-          Object.assign(image, { state: 'done', digest: progress.digest ?? null, layersDone: image.layersTotal, bytesDone: Math.max(image.bytesDone, image.bytesTotal) });
+          Object.assign(image, { state: 'done', digest: progress.digest ?? null });
           return;
         case 'failed':
           Object.assign(image, { state: 'failed', message: progress.message });
