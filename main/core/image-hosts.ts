@@ -1,7 +1,8 @@
 // Which hosts pulled each cached image, for the Cache view's "by how many hosts": the engine's
 // tag records keep only when a tag was last pulled, not by whom, so the app counts the distinct
-// client addresses from the engine's request events (a manifest GET by tag that succeeded is a
-// pull of that tag) and keeps them in the data folder so the count survives a restart.
+// client addresses from the engine's request events (a manifest GET or HEAD by tag that succeeded
+// starts a pull of that tag: containerd, and so Docker, resolve the tag with a HEAD and fetch by
+// digest) and keeps them in the data folder so the count survives a restart.
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -28,7 +29,7 @@ export class ImageHosts {
 
   /** Takes one engine event; a pull by tag from a new host is saved soon after. */
   take(event: MirrorEvent): void {
-    if (event.type !== 'request' || event.kind !== 'manifest' || event.method !== 'GET' || event.status !== 200) return;
+    if (event.type !== 'request' || event.kind !== 'manifest' || (event.method !== 'GET' && event.method !== 'HEAD') || event.status !== 200) return;
     if (!event.registry || !event.repository || !event.reference || !tagPattern.test(event.reference)) return;
     const key = `${registryKey(event.registry)}/${event.repository}:${event.reference}`;
     const hosts = this.images.get(key) ?? new Set<string>();

@@ -2,6 +2,7 @@
 // window sees it through the status it already receives (and a reopened window sees it too).
 // One prefetch at a time: a second list while one runs is refused with a sentence, since two
 // would only share the same rate limit.
+import { formatImageName, parseImageName } from './image-name.js';
 import type { PrefetchProgress, PrefetchResult } from './prefetch.js';
 
 export interface PrefetchImageStatus {
@@ -52,6 +53,14 @@ export class PrefetchJobs {
       }
       return found;
     };
+    // Every image is listed at once, as "queued", so the window shows the whole list from the start.
+    for (const raw of images) {
+      try {
+        entry(formatImageName(parseImageName(raw)));
+      } catch {
+        // A name that does not parse is listed by the run with its sentence.
+      }
+    }
     const track = (progress: PrefetchProgress): void => {
       const image = entry(progress.image);
       switch (progress.state) {
