@@ -9,7 +9,7 @@ import { checkHealth, HealthProblems } from './health.js';
 import { BufferPool } from './blobs/buffer-pool.js';
 import { CacheInventory } from './cache-inventory.js';
 import { countRequest, emptyCounters, renderPrometheus } from './metrics.js';
-import type { CachedRepository, KeptImageStatus, MirrorEngine, MirrorEvent, MirrorOptions, MirrorStatus, RequestEvent } from './public-types.js';
+import type { CachedRepository, ExpiryPreview, KeepWarmSettings, KeptImageStatus, MirrorEngine, MirrorEvent, MirrorOptions, MirrorStatus, PrefetchStatus, RequestEvent } from './public-types.js';
 import { PullTracker } from './pull-tracker.js';
 import { dockerHubName, dockerHubUpstream, resolveRegistries } from './registries/registry-list.js';
 import { RegistrySet } from './registries/registry-set.js';
@@ -20,7 +20,6 @@ import { legacyRegistryName, registryKey, StorePaths } from './store/paths.js';
 import { migrateRegistryKeys } from './store/registry-migration.js';
 import { RecordStore } from './store/records.js';
 import { CacheControl } from './keep/cache-control.js';
-import { prefetchImages, type PrefetchProgress, type PrefetchResult } from './keep/prefetch.js';
 import { upstreamTimeouts } from './upstream/timeouts.js';
 
 export const defaultUpstream = dockerHubUpstream;
@@ -136,7 +135,7 @@ export class Mirror implements MirrorEngine {
         }),
       health: () => checkHealth(this.store, this.guard, this.problems),
       onRequest: (event) => this.recordRequest(event),
-      prefetch: (images, onProgress) => this.prefetch(images, onProgress),
+      prefetch: (images, onProgress) => this.ensureOpen().then(() => this.keep.prefetch(images, onProgress)),
       onInternalError: (error, event) => this.logger.error({ err: error, request: event }, 'internal error while answering a request'),
     });
     await new Promise<void>((resolve, reject) => {
@@ -184,6 +183,7 @@ export class Mirror implements MirrorEngine {
       rateLimit: this.dockerHubRateLimit(),
       problems: this.problems.list(),
       keepWarm: this.keep.keptStatus(),
+      prefetch: this.keep.prefetches.status(),
     };
   }
 
@@ -210,18 +210,23 @@ export class Mirror implements MirrorEngine {
     await this.keep.pin(registry, repository, tag, pinned);
   }
 
-  /** Pulls images into the cache with no host involved; progress per image and per blob. */
-  async prefetch(images: readonly string[], onProgress: (progress: PrefetchProgress) => void = () => {}): Promise<PrefetchResult[]> {
+  /** Refreshes every kept-warm image now, or one (`registry/repository:tag`); the schedule runs only while serving. */
+  async refreshKept(image?: string): Promise<KeptImageStatus[]> {
     await this.ensureOpen();
-    const results = await prefetchImages(images, this.registries, { store: this.store, records: this.records, now: this.options.now }, onProgress);
-    this.logger.info({ images: results.map((r) => `${r.image} ${r.ok ? 'ok' : r.message}`) }, 'prefetched');
-    return results;
+    return this.keep.refreshKept(image);
   }
 
-  /** Refreshes every kept-warm image now; the schedule runs only while the mirror is serving. */
-  async refreshKept(): Promise<KeptImageStatus[]> {
-    await this.ensureOpen();
-    return this.keep.refreshKept();
+  async setKeepWarm(settings: KeepWarmSettings): Promise<KeptImageStatus[]> {
+    return this.keep.setKeepWarm(settings);
+  }
+
+  /** Pulls images into the cache with no host involved; progress per image and layer in status().prefetch. */
+  startPrefetch(images: string[]): Promise<PrefetchStatus> {
+    return this.ensureOpen().then(() => this.keep.startPrefetch(images));
+  }
+
+  expiryPreview(expireAfterMs?: number | null): Promise<ExpiryPreview> {
+    return this.ensureOpen().then(() => this.keep.expiryPreview(expireAfterMs));
   }
 
   async clearCache(): Promise<void> {

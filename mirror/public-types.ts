@@ -1,9 +1,9 @@
 // The data the engine hands to its hosts (CLI, desktop core, headless UI). Plain JSON-safe
 // shapes only, so they cross IPC and HTTP unchanged; nothing here may ever carry a secret.
 
-export type { KeepWarmImage, KeepWarmSettings, KeptImageStatus } from './keep/keep-warm-types.js';
+export type { CacheControlMethods, ExpiryPreview, KeepWarmImage, KeepWarmSettings, KeptImageStatus, NightlyWindow, PrefetchImageStatus, PrefetchStatus } from './keep/keep-warm-types.js';
 export type { HostRouteReply, HostRouteRequest, HostRoutes } from './http/host-route-types.js';
-import type { KeepWarmSettings, KeptImageStatus } from './keep/keep-warm-types.js';
+import type { CacheControlMethods, KeepWarmSettings, KeptImageStatus, PrefetchStatus } from './keep/keep-warm-types.js';
 import type { HostRoutes } from './http/host-route-types.js';
 
 /** How a request was answered with respect to the cache. */
@@ -152,6 +152,8 @@ export interface MirrorStatus {
   problems: HealthProblem[];
   /** The keep-warm list and how each image's last refresh went; absent when nothing is kept warm. */
   keepWarm?: KeptImageStatus[];
+  /** The last prefetch started from the window, per image and layer; absent before the first. */
+  prefetch?: PrefetchStatus;
 }
 
 export interface CachedImage {
@@ -168,6 +170,8 @@ export interface CachedImage {
   /** The platforms the cache holds for it ("linux/amd64"); empty for a single-platform manifest. */
   platforms: string[];
   lastPulled: string | null;
+  /** How many different client addresses pulled it, where a host counts them (the app does). */
+  pulledByHosts?: number;
   /** Pinned by the owner or on the keep-warm list: the size cap and expiry never remove it. */
   pinned: boolean;
   /** On the keep-warm list. */
@@ -275,7 +279,7 @@ export interface MirrorOptions {
 }
 
 /** What `createMirror(options)` in mirror/index.ts returns. Constructing it does no I/O. */
-export interface MirrorEngine {
+export interface MirrorEngine extends CacheControlMethods {
   /** Opens the store and starts listening; resolves with the bound address (port 0 → real port). */
   start(listen: { host: string; port: number }): Promise<{ host: string; port: number }>;
   /** Stops accepting, lets in-flight responses finish for a grace period, then closes. */
@@ -289,6 +293,4 @@ export interface MirrorEngine {
   clearCache(): Promise<void>;
   /** Pins or unpins a cached tag: the size cap and expiry never remove a pinned image or the blobs it uses. */
   pinImage(registry: string, repository: string, tag: string, pinned: boolean): Promise<void>;
-  /** Refreshes every kept-warm image now ("refresh now"); resolves with how each went. */
-  refreshKept(): Promise<KeptImageStatus[]>;
 }

@@ -3,6 +3,7 @@
 // untrusted as any other client, whatever carries its call.
 // Arguments that become paths are checked against their grammar here (api-arguments.ts).
 import { BadRequest, folderPath, imageReference, registryName, repositoryName } from './api-arguments.js';
+import { imageName, listFileName, platformList, prefetchText } from './cache-arguments.js';
 import type { AppSettings, CacheMoveMode, DockmirrorApi } from '../shared/contract.js';
 
 export { BadRequest };
@@ -36,6 +37,8 @@ const settingKeys: ReadonlySet<keyof AppSettings> = new Set<keyof AppSettings>([
   'startMirrorOnLaunch',
   'launchAtLogin',
   'logLevel',
+  'keepWarm',
+  'expireAfterDays',
 ]);
 
 function patch(args: Args): Partial<AppSettings> {
@@ -81,6 +84,13 @@ export const apiCalls: Readonly<Record<ApiMethodName, ApiCall>> = Object.freeze(
     if (typeof args[3] !== 'boolean') throw new BadRequest('Say whether to pin (true) or unpin (false).');
     return api.pinCachedImage(registryName(args[0]), repositoryName(args[1]), tag, args[3]);
   },
+  keepImageWarm: (api, args) => {
+    if (typeof args[1] !== 'boolean') throw new BadRequest('Say whether to keep the image warm (true) or not (false).');
+    return api.keepImageWarm(imageName(args[0]), args[1], platformList(args[2]));
+  },
+  refreshKeptImages: (api, args) => api.refreshKeptImages(args[0] === undefined || args[0] === null ? undefined : imageName(args[0])),
+  startPrefetch: (api, args) => api.startPrefetch(prefetchText(args[0]), args[1] === undefined || args[1] === null ? undefined : listFileName(args[1])),
+  expiryPreview: (api) => api.expiryPreview(),
   recentEvents: (api) => api.recentEvents(),
   recentClients: (api) => api.recentClients(),
 });

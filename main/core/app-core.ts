@@ -8,6 +8,7 @@ import type { AppCore, AppCoreOptions } from './app-host.js';
 import { openAppLog, type AppLog } from './app-logger.js';
 import { appProblems } from './app-problems.js';
 import { checkCachePath, listDirectory } from './cache-folder.js';
+import { CacheControls } from './cache-controls.js';
 import { CacheSwitch } from './cache-switch.js';
 import type { AppNotice, AppProblem, AppSettings, AppState, CacheMoveMode, CredentialStatus, MirrorEvent } from '../shared/contract.js';
 import { CoreError, toCoreError } from './core-error.js';
@@ -41,6 +42,7 @@ class Core implements AppCore {
   private cacheSwitch!: CacheSwitch;
   private readonly credentials: Credentials;
   private readonly events: EventLog;
+  private readonly cache: CacheControls;
   private credentialStatus: CredentialStatus = { keychainAvailable: false, savedFor: null };
   private startFailure: AppProblem | null = null;
   private notices: AppNotice[] = [];
@@ -54,6 +56,7 @@ class Core implements AppCore {
   constructor(private readonly options: AppCoreOptions & CoreTestHooks) {
     this.credentials = new Credentials(options.keychain, testUpstreamCredentials);
     this.events = new EventLog(options.eventBufferSize, { dataDir: options.dataDir, onSaveError: (error) => this.logger?.warn({ err: error }, 'could not save the connected hosts') });
+    this.cache = new CacheControls({ dataDir: options.dataDir, opened: () => this.opened, runner: () => this.runner, settings: () => this.settings, updateSettings: (patch) => this.updateSettings(patch), publish: () => this.publish(), logger: () => this.logger });
   }
 
   /** Opens the settings, log and keychain: the host decides when the disk is touched, and sees a failure there. */
@@ -91,7 +94,7 @@ class Core implements AppCore {
     this.cacheSwitch = new CacheSwitch(this.runner, this.inForce, this.logger);
     // An engine process that dies or comes back changes what the window and tray must show.
     this.options.engines?.onHealthChange(() => this.publish());
-    [this.credentialStatus] = await Promise.all([this.credentials.status(), this.events.hosts?.load()]);
+    [this.credentialStatus] = await Promise.all([this.credentials.status(), this.events.hosts?.load(), this.cache.hosts.load()]);
     this.lastState = this.snapshot();
   }
 
@@ -199,31 +202,14 @@ class Core implements AppCore {
     await openPath(this.settings.cachePath);
   }
 
-  async listCache() {
-    await this.opened;
-    return this.runner.current(this.settings).listCache();
-  }
-
-  deleteCachedImage(registry: string, repository: string, reference?: string) {
-    return this.changeCache((engine) => engine.deleteImage(registry, repository, reference));
-  }
-
-  pinCachedImage(registry: string, repository: string, tag: string, pinned: boolean) {
-    return this.changeCache((engine) => engine.pinImage(registry, repository, tag, pinned));
-  }
-
-  clearCache() {
-    return this.changeCache((engine) => engine.clearCache());
-  }
-
-  /** Changes the cache through the running engine, then lists it as it is now. */
-  private async changeCache(change: (engine: ReturnType<MirrorRunner['current']>) => Promise<unknown>) {
-    await this.opened;
-    const engine = this.runner.current(this.settings);
-    await change(engine);
-    this.publish();
-    return engine.listCache();
-  }
+  listCache = () => this.cache.listCache();
+  deleteCachedImage = (registry: string, repository: string, reference?: string) => this.cache.deleteCachedImage(registry, repository, reference);
+  pinCachedImage = (registry: string, repository: string, tag: string, pinned: boolean) => this.cache.pinCachedImage(registry, repository, tag, pinned);
+  clearCache = () => this.cache.clearCache();
+  keepImageWarm = (name: string, keep: boolean, platforms?: string[] | null) => this.cache.keepImageWarm(name, keep, platforms);
+  refreshKeptImages = (image?: string) => this.cache.refreshKeptImages(image);
+  startPrefetch = (text: string, fileName?: string) => this.cache.startPrefetch(text, fileName);
+  expiryPreview = () => this.cache.expiryPreview();
 
   recentEvents = async (): Promise<MirrorEvent[]> => this.events.recent();
   recentClients = async () => this.events.recentClients();
@@ -245,6 +231,7 @@ class Core implements AppCore {
       await this.runner?.close();
       await this.options.engines?.close();
       await this.events.hosts?.flush();
+      await this.cache.hosts.flush();
       this.logger?.info('Dockmirror stopped');
       await this.log?.close();
     })();
@@ -269,6 +256,7 @@ class Core implements AppCore {
 
   private onMirrorEvent(event: MirrorEvent): void {
     this.events.add(event);
+    this.cache.take(event);
     for (const listener of this.eventListeners) listener(event);
     this.stateTimer ??= setTimeout(() => {
       this.stateTimer = undefined;

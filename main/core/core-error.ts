@@ -14,6 +14,8 @@ export const coreErrorCodes = {
   'invalid-path': 'a folder the cache cannot live in',
   'invalid-setting': 'a settings value the rules refuse',
   'keychain-unavailable': 'no keychain to keep a secret in',
+  'not-kept': '"refresh now" with no image on the keep-warm list',
+  'bad-prefetch-list': 'a prefetch list that cannot be read or names no image',
   'not-open': 'the core was used before its host opened it',
   'open-failed': 'the file manager could not open a folder',
   'settings-unreadable': 'the settings file cannot be read at all',

@@ -8,6 +8,7 @@ import { allowlistWarning, createMirror, mirrorAddresses, type CredentialsProvid
 import type { AppMirrorStatus, AppProblem, AppSettings } from '../shared/contract.js';
 import { CoreError } from './core-error.js';
 import { nextFreePort } from './free-port.js';
+import { engineKeepWarm } from './keep-warm-setting.js';
 import { refusedAllowlistEntries, usableAllowlist } from './settings.js';
 
 /** Engine options a host may pin (tests point `registryName` at a stand-in). */
@@ -29,8 +30,9 @@ export interface RunnerDeps {
 
 /** The settings the engine is built from; any change among them rebuilds it. */
 function engineKey(settings: AppSettings): string {
-  const { cachePath, maxSizeBytes, minFreeBytes, upstream, registries, tagTtlSeconds, allowlist, clientAuth } = settings;
-  return JSON.stringify({ cachePath, maxSizeBytes, minFreeBytes, upstream, registries, tagTtlSeconds, allowlist, clientAuth });
+  const { cachePath, maxSizeBytes, minFreeBytes, upstream, registries, tagTtlSeconds, allowlist, clientAuth, expireAfterDays } = settings;
+  // keepWarm is not here: a running engine takes a new list as it is (setKeepWarm), without a restart.
+  return JSON.stringify({ cachePath, maxSizeBytes, minFreeBytes, upstream, registries, tagTtlSeconds, allowlist, clientAuth, expireAfterDays });
 }
 
 function listenKey(settings: AppSettings): string {
@@ -40,6 +42,7 @@ function listenKey(settings: AppSettings): string {
 export class MirrorRunner {
   private engine: MirrorEngine | null = null;
   private builtFrom = '';
+  private keptFrom = '';
   private listeningOn = '';
   private unsubscribe: () => void = () => {};
   private portProblem: AppProblem | null = null;
@@ -116,6 +119,10 @@ export class MirrorRunner {
     // A mirror that failed to bind still wants to serve: a new port is its way out.
     const wasServing = this.serving || this.portProblem !== null;
     const relisten = wasServing && this.listeningOn !== listenKey(settings);
+    if (!rebuild && this.engine && this.keptFrom !== JSON.stringify(settings.keepWarm)) {
+      await this.engine.setKeepWarm(engineKeepWarm(settings.keepWarm));
+      this.keptFrom = JSON.stringify(settings.keepWarm);
+    }
     if (!rebuild && !relisten) return;
     this.applying = true;
     try {
@@ -148,6 +155,8 @@ export class MirrorRunner {
       registries: settings.registries.map((r) => ({ name: r.name, upstream: r.upstream ?? undefined, enabled: r.enabled })),
       tagTtlMs: settings.tagTtlSeconds * 1000,
       maxSizeBytes: settings.maxSizeBytes,
+      expireAfterMs: settings.expireAfterDays === null ? null : settings.expireAfterDays * 86_400_000,
+      keepWarm: engineKeepWarm(settings.keepWarm),
       // A stored entry the rules refuse keeps the mirror stopped (start() below); this engine only browses the cache.
       allowlist: usableAllowlist(settings.allowlist),
       credentials: this.deps.credentials,
@@ -171,6 +180,7 @@ export class MirrorRunner {
     this.unsubscribe();
     this.engine = engine;
     this.builtFrom = engineKey(settings);
+    this.keptFrom = JSON.stringify(settings.keepWarm);
     this.unsubscribe = engine.subscribe((event) => this.deps.onEvent(event));
   }
 }

@@ -10,6 +10,7 @@ import { defaultAllowlist } from '../../mirror/lan-addresses.js';
 import { builtInRegistryNames, isRegistryName, resolveRegistries } from '../../mirror/registries/registry-list.js';
 import type { AppProblem, AppSettings, LogLevel } from '../shared/contract.js';
 import { CoreError } from './core-error.js';
+import { checkedKeepWarm, keepWarmSchema } from './keep-warm-setting.js';
 
 /** The subset of conf / electron-store the core uses, so tests can inject either. */
 export interface SettingsStore {
@@ -44,6 +45,8 @@ export function defaultSettings(dataDir: string): AppSettings {
     startMirrorOnLaunch: true,
     launchAtLogin: false,
     logLevel: 'info',
+    keepWarm: { images: [], everyHours: 6, nightly: null },
+    expireAfterDays: null,
   };
 }
 
@@ -75,6 +78,8 @@ export const settingsSchema = {
   startMirrorOnLaunch: { type: 'boolean' },
   launchAtLogin: { type: 'boolean' },
   logLevel: { type: 'string', enum: [...logLevels] },
+  keepWarm: keepWarmSchema,
+  expireAfterDays: { type: ['integer', 'null'], minimum: 1 },
 } as const;
 
 /**
@@ -223,8 +228,13 @@ export function validateSettings(patch: Partial<AppSettings>, current: AppSettin
   if (typeof next.startMirrorOnLaunch !== 'boolean') bad('"Start mirror on launch" must be on or off.');
   if (typeof next.launchAtLogin !== 'boolean') bad('"Launch at login" must be on or off.');
   if (!logLevels.includes(next.logLevel)) bad(`The log level must be one of ${logLevels.join(', ')}.`);
+  const keepWarm = checkedKeepWarm(next.keepWarm, registries);
+  if (next.expireAfterDays !== null && (!Number.isInteger(next.expireAfterDays) || next.expireAfterDays < 1 || next.expireAfterDays > 3650)) {
+    bad('Expiry must be a whole number of days from 1 to 3650, or off.');
+  }
   return {
     ...next,
+    keepWarm,
     allowlist: [...next.allowlist],
     registries,
     clientAuth: { enabled: next.clientAuth.enabled, username: next.clientAuth.username },

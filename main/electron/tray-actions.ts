@@ -5,7 +5,7 @@ import { toCoreError } from '../core/core-error.js';
 import { primaryAddress, trayDaemonJson, type TrayAction } from './tray-menu.js';
 
 export interface TrayActionDeps {
-  core: Pick<AppCore, 'startMirror' | 'stopMirror' | 'openCacheFolder' | 'updateSettings' | 'currentState'>;
+  core: Pick<AppCore, 'startMirror' | 'stopMirror' | 'openCacheFolder' | 'updateSettings' | 'currentState' | 'refreshKeptImages'>;
   writeClipboard(text: string): void;
   showWindow(): void;
   quit(): void;
@@ -39,6 +39,12 @@ export async function runTrayAction(action: TrayAction, deps: TrayActionDeps): P
       case 'open-cache-folder':
         await deps.core.openCacheFolder();
         return;
+      case 'refresh-kept-images': {
+        // The results show in the window; from the tray only a failure needs a word.
+        const failed = (await deps.core.refreshKeptImages()).filter((kept) => kept.result === 'failed' || kept.result === 'paused');
+        if (failed.length > 0) deps.report(`${failed.length} kept image(s) did not refresh: ${failed[0]!.image}: ${failed[0]!.detail ?? failed[0]!.result}`);
+        return;
+      }
       case 'toggle-launch-at-login':
         await deps.core.updateSettings({ launchAtLogin: !state.settings.launchAtLogin });
         return;

@@ -11,6 +11,7 @@ export type TrayAction =
   | 'copy-daemon-json'
   | 'copy-mirror-address'
   | 'open-cache-folder'
+  | 'refresh-kept-images'
   | 'toggle-launch-at-login'
   | 'quit';
 
@@ -112,6 +113,8 @@ export function trayMenu(state: AppState): TrayMenuItem[] {
     { type: 'normal', label: 'Copy daemon.json snippet', enabled: hasAddress, action: 'copy-daemon-json' },
     { type: 'normal', label: 'Copy mirror address', enabled: hasAddress, action: 'copy-mirror-address' },
     { type: 'normal', label: 'Open cache folder', enabled: true, action: 'open-cache-folder' },
+    // Shown greyed out with no image kept, so the entry is found before it is needed.
+    { type: 'normal', label: 'Refresh kept images now', enabled: state.settings.keepWarm.images.length > 0, action: 'refresh-kept-images' },
     separator,
     { type: 'checkbox', label: 'Launch at login', enabled: true, checked: state.settings.launchAtLogin, action: 'toggle-launch-at-login' },
     separator,

@@ -148,7 +148,13 @@ export class ChildEngine {
         await mirror.clearCache();
         return null;
       case 'refreshKept':
-        return mirror.refreshKept();
+        return mirror.refreshKept((args as CommandArgs['refreshKept']).image);
+      case 'setKeepWarm':
+        return mirror.setKeepWarm((args as CommandArgs['setKeepWarm']).settings);
+      case 'startPrefetch':
+        return mirror.startPrefetch((args as CommandArgs['startPrefetch']).images);
+      case 'expiryPreview':
+        return mirror.expiryPreview((args as CommandArgs['expiryPreview']).expireAfterMs);
       case 'pinImage': {
         const { registry, repository, tag, pinned } = args as CommandArgs['pinImage'];
         await mirror.pinImage(registry, repository, tag, pinned);

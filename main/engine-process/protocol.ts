@@ -7,7 +7,7 @@
 // saved or deleted in the window applies to the next token request as it does in-process, and
 // the keychain stays in the app process. Nothing the child sends carries a secret: replies,
 // statuses and events are the engine's public shapes, and log lines are redacted in the child.
-import type { CachedRepository, KeptImageStatus, MirrorEvent, MirrorOptions, MirrorStatus, UpstreamCredentials } from '../../mirror/public-types.js';
+import type { CachedRepository, ExpiryPreview, KeepWarmSettings, KeptImageStatus, MirrorEvent, PrefetchStatus, MirrorOptions, MirrorStatus, UpstreamCredentials } from '../../mirror/public-types.js';
 
 /** Engine options that can cross a process boundary (the provider and logger stay behind). */
 export type EngineSettings = Omit<MirrorOptions, 'credentials' | 'registryCredentials' | 'logger'>;
@@ -22,7 +22,10 @@ export interface CommandArgs {
   deleteImage: { registry: string; repository: string; reference?: string };
   clearCache: Record<string, never>;
   pinImage: { registry: string; repository: string; tag: string; pinned: boolean };
-  refreshKept: Record<string, never>;
+  refreshKept: { image?: string };
+  setKeepWarm: { settings: KeepWarmSettings };
+  startPrefetch: { images: string[] };
+  expiryPreview: { expireAfterMs?: number | null };
 }
 
 export interface CommandResults {
@@ -34,11 +37,14 @@ export interface CommandResults {
   clearCache: null;
   pinImage: null;
   refreshKept: KeptImageStatus[];
+  setKeepWarm: KeptImageStatus[];
+  startPrefetch: PrefetchStatus;
+  expiryPreview: ExpiryPreview;
 }
 
 export type CommandName = keyof CommandArgs;
 
-export const commandNames: readonly CommandName[] = ['start', 'stop', 'status', 'listCache', 'deleteImage', 'clearCache', 'pinImage', 'refreshKept'];
+export const commandNames: readonly CommandName[] = ['start', 'stop', 'status', 'listCache', 'deleteImage', 'clearCache', 'pinImage', 'refreshKept', 'setKeepWarm', 'startPrefetch', 'expiryPreview'];
 
 export type ParentMessage =
   /** Makes `engine` the child's engine; the previous one is stopped first. */

@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { defaultUpstream } from '../../mirror/index.js';
 import type {
-  CachedRepository, KeptImageStatus, CredentialsProvider, MirrorEngine, MirrorEvent, MirrorOptions, MirrorStatus,
+  ExpiryPreview, KeepWarmSettings, PrefetchStatus, CachedRepository, KeptImageStatus, CredentialsProvider, MirrorEngine, MirrorEvent, MirrorOptions, MirrorStatus,
 } from '../../mirror/public-types.js';
 import type { EngineProcess } from './engine-process.js';
 import type { EngineSettings, LogLevelName } from './protocol.js';
@@ -98,8 +98,20 @@ export class RemoteMirror implements MirrorEngine {
     await this.process.call(this, 'pinImage', { registry, repository, tag, pinned });
   }
 
-  refreshKept(): Promise<KeptImageStatus[]> {
-    return this.process.call(this, 'refreshKept', {});
+  refreshKept(image?: string): Promise<KeptImageStatus[]> {
+    return this.process.call(this, 'refreshKept', image === undefined ? {} : { image });
+  }
+
+  setKeepWarm(settings: KeepWarmSettings): Promise<KeptImageStatus[]> {
+    return this.process.call(this, 'setKeepWarm', { settings });
+  }
+
+  startPrefetch(images: string[]): Promise<PrefetchStatus> {
+    return this.process.call(this, 'startPrefetch', { images });
+  }
+
+  expiryPreview(expireAfterMs?: number | null): Promise<ExpiryPreview> {
+    return this.process.call(this, 'expiryPreview', expireAfterMs === undefined ? {} : { expireAfterMs });
   }
 
   /** From the process: a fresh snapshot. */

@@ -2,11 +2,22 @@
 // exposes it over IPC, the headless mode over HTTP/JSON + Server-Sent Events. The renderer
 // imports only these types and never knows which host it runs in. Every payload is plain JSON
 // and none carries a secret back to the window.
-import type { CachedRepository, HealthProblem, HealthProblemCode, MirrorEvent, MirrorStatus } from '../../mirror/public-types.js';
+import type { CachedRepository, ExpiryPreview, HealthProblem, HealthProblemCode, KeepWarmImage, KeptImageStatus, MirrorEvent, MirrorStatus, NightlyWindow, PrefetchStatus } from '../../mirror/public-types.js';
 
 // The engine defines its events (it cannot import the app); the window reads them only through here.
 export type { CachedRepository, HealthProblem, MirrorEvent, MirrorStatus };
 export type { CacheResult, MirrorCounters, PullEvent, RequestEvent } from '../../mirror/public-types.js';
+export type { ExpiryPreview, KeepWarmImage, KeptImageStatus, NightlyWindow, PrefetchStatus };
+export type { PrefetchImageStatus } from '../../mirror/public-types.js';
+
+/** The keep-warm list and when it is refreshed, as the app keeps it in its settings. */
+export interface KeepWarmSetting {
+  images: KeepWarmImage[];
+  /** Every this many hours (1 to 168), unless `nightly` is set. */
+  everyHours: number;
+  /** Once a night inside this local-time window (`02:00`-`05:00`) instead of every N hours. */
+  nightly: NightlyWindow | null;
+}
 
 /** Problems only the app can have: the engine never raises these, so they live here, not in its types. */
 export type AppOwnProblemCode =
@@ -65,6 +76,10 @@ export interface AppSettings {
   startMirrorOnLaunch: boolean;
   launchAtLogin: boolean;
   logLevel: LogLevel;
+  /** Images kept warm (pinned and refreshed on the schedule). */
+  keepWarm: KeepWarmSetting;
+  /** Remove images nobody pulled for this many days (never pinned or kept ones); null: never. */
+  expireAfterDays: number | null;
 }
 
 export interface CredentialStatus {
@@ -180,6 +195,23 @@ export interface DockmirrorApi {
   clearCache(): Promise<CachedRepository[]>;
   /** Pins or unpins a cached tag: the size cap and expiry never remove a pinned image. */
   pinCachedImage(registry: string, repository: string, tag: string, pinned: boolean): Promise<CachedRepository[]>;
+
+  /**
+   * Puts an image on the keep-warm list (`keep` true, with all platforms or the chosen ones) or
+   * takes it off. `name` as people write it (`nginx:1.27`, `ghcr.io/acme/api:2`), or as the Cache
+   * view names a cached image.
+   */
+  keepImageWarm(name: string, keep: boolean, platforms?: string[] | null): Promise<AppState>;
+  /** Refreshes every kept image now, or the one named `registry/repository:tag`; resolves with each one's result. */
+  refreshKeptImages(image?: string): Promise<KeptImageStatus[]>;
+  /**
+   * Pulls into the cache, with no host involved, every image in `text`: a pasted list, a
+   * docker-compose.yml, Kubernetes YAML or a Dockerfile (`fileName`, a base name only, helps tell
+   * which). Returns at once; `state.mirror.prefetch` shows progress per image and layer.
+   */
+  startPrefetch(text: string, fileName?: string): Promise<PrefetchStatus>;
+  /** What expiry (the setting) would remove now: a dry run, nothing is removed. */
+  expiryPreview(): Promise<ExpiryPreview>;
 
   /** The ring buffer of recent events, oldest first, so a new window shows the last pulls. */
   recentEvents(): Promise<MirrorEvent[]>;

@@ -61,8 +61,16 @@ interface ManifestJson {
 
 const digestPattern = /^sha256:[a-f0-9]{64}$/;
 
-/** A blob of the image starts downloading (`done` false) or is stored (`done` true): progress per layer. */
-export type BlobProgress = (blob: { digest: string; size: number | null; done: boolean }) => void;
+/**
+ * Progress per layer: first the plan (what the store lacks), then each blob starting (`done`
+ * false), its bytes as they arrive, and stored (`done` true).
+ */
+export type BlobProgress = (
+  blob: { digest: string; size: number | null; done: boolean } | { plan: { layers: number; bytes: number } } | { digest: string; bytes: number },
+) => void;
+
+/** Byte progress is batched: a message per 256 KiB chunk would flood the window and the CLI's stream. */
+const bytesReportEvery = 1024 * 1024;
 
 export async function refreshImage(registry: UpstreamRegistry, parts: RefreshParts, entry: KeepEntry, budget: RunBudget, onBlob?: BlobProgress): Promise<ImageRefreshResult> {
   const { store, records, now } = parts;
@@ -119,15 +127,20 @@ export async function fetchTree(
   } else if (top) {
     images.push(top);
   }
+  const missing = new Map<string, number | null>();
   for (const image of images) {
     for (const blob of [image.config, ...(image.layers ?? [])]) {
       if (typeof blob?.digest !== 'string' || !digestPattern.test(blob.digest) || store.has(blob.digest)) continue;
-      const size = typeof blob.size === 'number' ? blob.size : null;
-      onBlob?.({ digest: blob.digest, size, done: false });
-      await downloadBlob(registry, repository, blob.digest);
-      result.blobsFetched++;
-      onBlob?.({ digest: blob.digest, size, done: true });
+      missing.set(blob.digest, typeof blob.size === 'number' ? blob.size : null);
     }
+  }
+  onBlob?.({ plan: { layers: missing.size, bytes: [...missing.values()].reduce<number>((sum, size) => sum + (size ?? 0), 0) } });
+  for (const [digest, size] of missing) {
+    if (store.has(digest)) continue;
+    onBlob?.({ digest, size, done: false });
+    await downloadBlob(registry, repository, digest, onBlob && ((bytes) => onBlob({ digest, bytes })));
+    result.blobsFetched++;
+    onBlob?.({ digest, size, done: true });
   }
 }
 
@@ -148,20 +161,29 @@ async function readManifest(store: BlobStore, digest: string): Promise<ManifestJ
 }
 
 /** Downloads a blob into the store through the blob service, as a client's GET would, without a client. */
-async function downloadBlob(registry: UpstreamRegistry, repository: string, digest: string): Promise<void> {
+async function downloadBlob(registry: UpstreamRegistry, repository: string, digest: string, onBytes?: (bytes: number) => void): Promise<void> {
   const body = await registry.blobs.open({ repository, digest, method: 'GET' });
+  let unreported = 0;
+  const count = (bytes: number, last = false): void => {
+    unreported += bytes;
+    if (onBytes && unreported > 0 && (last || unreported >= bytesReportEvery)) {
+      onBytes(unreported);
+      unreported = 0;
+    }
+  };
   try {
     const reader = body.reader;
     if (isChunkSource(reader)) {
       const buffer = Buffer.allocUnsafe(256 * 1024);
       try {
-        while ((await reader.next(buffer)) !== null);
+        for (let chunk = await reader.next(buffer); chunk !== null; chunk = await reader.next(buffer)) count(chunk.length);
       } finally {
         await reader.close();
       }
     } else if (reader) {
-      for await (const chunk of reader) void chunk;
+      for await (const chunk of reader) count((chunk as Buffer).length);
     }
+    count(0, true);
   } finally {
     body.release();
   }

@@ -5,12 +5,16 @@
 import { RegistryError } from '../errors.js';
 import type { RegistrySet } from '../registries/registry-set.js';
 import { formatImageName, parseImageName, type ImageName } from './image-name.js';
-import { BudgetSpent, fetchTree, manifestFetcher, refreshImage, RunBudget, type RefreshParts } from './image-refresh.js';
+import { BudgetSpent, fetchTree, type BlobProgress, manifestFetcher, refreshImage, RunBudget, type RefreshParts } from './image-refresh.js';
 
 export type PrefetchProgress =
   | { image: string; state: 'started' | 'done'; digest?: string; blobsFetched?: number }
   | { image: string; state: 'failed'; message: string }
-  | { image: string; state: 'blob'; digest: string; size: number | null; done: boolean };
+  | { image: string; state: 'blob'; digest: string; size: number | null; done: boolean }
+  /** What the cache lacks of the image, known once its manifests are in: layers (and configs) and bytes. */
+  | { image: string; state: 'plan'; layers: number; bytes: number }
+  /** More bytes of a layer arrived (sent at most every 1 MiB or so, and at a layer's end). */
+  | { image: string; state: 'bytes'; digest: string; bytes: number };
 
 export interface PrefetchResult {
   image: string;
@@ -45,7 +49,11 @@ export async function prefetchImages(names: readonly string[], registries: Regis
     let budget = budgets.get(registry.name);
     if (!budget) budgets.set(registry.name, (budget = new RunBudget(() => registry.dockerHubRateLimit?.remaining ?? null, 1)));
     onProgress({ image, state: 'started' });
-    const onBlob = (blob: { digest: string; size: number | null; done: boolean }) => onProgress({ image, state: 'blob', ...blob });
+    const onBlob: BlobProgress = (blob) => {
+      if ('plan' in blob) onProgress({ image, state: 'plan', ...blob.plan });
+      else if ('bytes' in blob) onProgress({ image, state: 'bytes', digest: blob.digest, bytes: blob.bytes });
+      else onProgress({ image, state: 'blob', ...blob });
+    };
     try {
       let digest: string;
       let blobsFetched: number;

@@ -3,6 +3,7 @@
 // blob another kept image uses stays). Pinned images and the blobs they use are never evicted,
 // and blobs being read are skipped (the store refuses to delete them), so nothing disappears
 // under a client. When only pinned content is left over the cap, onOverCap says so.
+import type { ExpiryPreview } from '../keep/keep-warm-types.js';
 import type { Pins } from '../keep/pins.js';
 import { imageKey } from '../keep/pins.js';
 import type { BlobStore } from './blob-store.js';
@@ -70,6 +71,32 @@ export class Evictor {
     onOverCap(
       `The cache holds ${formatSize(store.totalBytes)}, over its ${formatSize(cap)} cap, and what is left is pinned or being read: unpin an image, take one off the keep-warm list, or raise the cap.`,
     );
+  }
+
+  /**
+   * A dry run of expiry: how many images and bytes it would remove now, counted exactly as a pass
+   * removes them (pinned images and every blob they use stay, a blob another remaining image uses
+   * stays). Nothing is deleted.
+   */
+  async expiryPreview(expireAfterMs: number | null): Promise<ExpiryPreview> {
+    const { store, references, pins } = this.parts;
+    if (expireAfterMs === null) return { expireAfterMs, images: 0, bytes: 0 };
+    await pins.load();
+    const { images, counts } = await references.scan();
+    const pinned = images.filter((image) => pins.has(imageKey(image.registry, image.repository, image.tag)));
+    const protectedBlobs = new Set(pinned.flatMap((image) => [...image.blobs]));
+    const expired = expiredImages(images, pinned, expireAfterMs, this.parts.now());
+    const left = new Map(counts);
+    const removed = new Set<string>();
+    for (const image of expired) {
+      for (const digest of image.blobs) {
+        const count = (left.get(digest) ?? 1) - 1;
+        left.set(digest, count);
+        if (count <= 0 && !protectedBlobs.has(digest) && store.has(digest)) removed.add(digest);
+      }
+    }
+    const bytes = [...removed].reduce((sum, digest) => sum + (store.size(digest) ?? 0), 0);
+    return { expireAfterMs, images: expired.length, bytes };
   }
 
   private async evictImage(image: ImageReferences, counts: Map<string, number>, protectedBlobs: Set<string>): Promise<void> {

@@ -1,10 +1,13 @@
-// Cache: what is cached and how big, delete one image or everything, and where it lives.
-import type { AppState, CachedRepository, CacheMoveMode } from '../../main/shared/contract.js';
+// Cache: what is cached and how big, who pulled it, pin, keep warm, refresh or delete one image
+// or everything, and where it lives; the keep-warm and prefetch cards are files of their own.
+import type { AppState, CachedRepository, CacheMoveMode, ExpiryPreview } from '../../main/shared/contract.js';
 import { clear, field, h } from '../dom.js';
 import { browseForFolder, confirmDialog } from '../folder-browser.js';
 import { formatBytes, formatWhen } from '../format.js';
 import { notify, run } from '../notify.js';
 import type { Context, View } from '../view.js';
+import { keepWarmPanel } from './keep-warm-panel.js';
+import { prefetchPanel } from './prefetch-panel.js';
 
 const gb = 1_000_000_000;
 
@@ -21,6 +24,9 @@ export function cacheView(ctx: Context): View {
   const table = h('table', { class: 'cache-table' });
   const empty = h('p', { class: 'muted', text: 'Nothing is cached yet. Pull an image through the mirror and it shows up here.' });
   const moveChoice = h('div', { class: 'card move-choice', hidden: true });
+  const expiryTotals = h('p', { class: 'muted expiry-totals' });
+  const keepWarm = keepWarmPanel(ctx, () => void load());
+  const prefetch = prefetchPanel(ctx, () => void load());
 
   openFolder.addEventListener('click', () => void run(openFolder, () => ctx.api.openCacheFolder()));
   refresh.addEventListener('click', () => void load());
@@ -74,11 +80,12 @@ export function cacheView(ctx: Context): View {
     const kept = images.filter((i) => i.pinned).reduce((sum, i) => sum + i.uniqueBytes, 0);
     const rest = images.filter((i) => !i.pinned).reduce((sum, i) => sum + i.uniqueBytes, 0);
     keptTotals.textContent = images.length ? `Pinned or kept warm: ${formatBytes(kept)} of their own; the rest: ${formatBytes(rest)} of their own (the size cap never removes pinned images).` : '';
+    void ctx.api.expiryPreview().then(showExpiry, () => (expiryTotals.textContent = ''));
     empty.hidden = repos.length > 0;
     table.hidden = repos.length === 0;
     table.append(
       h('caption', { class: 'offscreen', text: 'Cached images' }),
-      h('thead', {}, h('tr', {}, ...['Image', 'Size', 'Unique / shared', 'Platforms', 'Last pull', 'Kept', ''].map((t) => h('th', { text: t, attrs: { scope: 'col' } })))),
+      h('thead', {}, h('tr', {}, ...['Image', 'Size', 'Unique / shared', 'Platforms', 'Last pull', 'Pinned', 'Keep warm', ''].map((t) => h('th', { text: t, attrs: { scope: 'col' } })))),
     );
     const body = h('tbody');
     // Grouped by registry, each image named as clients pull it (docker.io/library/nginx).
@@ -107,8 +114,9 @@ export function cacheView(ctx: Context): View {
             h('td', { class: 'num', text: formatBytes(image.bytes) }),
             h('td', { class: 'num', text: `${formatBytes(image.uniqueBytes)} / ${formatBytes(image.sharedBytes)}` }),
             h('td', { text: image.platforms.join(', ') || '—' }),
-            h('td', { class: 'last-pull', text: formatWhen(image.lastPulled) }),
+            h('td', { class: 'last-pull', text: `${formatWhen(image.lastPulled)}${image.pulledByHosts ? ` by ${image.pulledByHosts} host${image.pulledByHosts === 1 ? '' : 's'}` : ''}` }),
             h('td', { class: 'kept' }, pinToggle(repo, image, label)),
+            h('td', { class: 'keep-warm' }, ...keepToggle(repo, image, label)),
             h('td', {}, del),
           ),
         );
@@ -125,6 +133,32 @@ export function cacheView(ctx: Context): View {
       void run(toggle, () => ctx.api.pinCachedImage(repo.registry, repo.repository, image.reference, !image.pinned), image.pinned ? `Unpinned ${label}.` : `Pinned ${label}: the size cap and expiry keep it.`).then((repos) => repos && render(repos));
     });
     return toggle;
+  }
+
+  /** Only tags can be kept warm (a digest never changes); a kept image also gets "Refresh now". */
+  function keepToggle(repo: CachedRepository, image: CachedRepository['images'][number], label: string): HTMLElement[] {
+    if (image.reference.includes(':')) return [];
+    const name = `${repo.registry}/${repo.repository}:${image.reference}`;
+    const toggle = h('button', { type: 'button', class: 'small keep', text: image.keptWarm ? 'Kept warm' : 'Keep warm', attrs: { 'aria-pressed': String(image.keptWarm), 'aria-label': `${image.keptWarm ? 'Stop keeping' : 'Keep'} ${label} warm` } });
+    toggle.addEventListener('click', () => {
+      void run(toggle, () => ctx.api.keepImageWarm(name, !image.keptWarm), image.keptWarm ? `${label} is no longer kept warm.` : `${label} is kept warm: pinned and refreshed on the schedule.`).then((state) => {
+        if (state) ctx.apply(state);
+        void load();
+      });
+    });
+    if (!image.keptWarm) return [toggle];
+    const refreshOne = h('button', { type: 'button', class: 'small', text: 'Refresh now', attrs: { 'aria-label': `Refresh ${label} now` } });
+    refreshOne.addEventListener('click', () => void run(refreshOne, () => ctx.api.refreshKeptImages(name)).then((results) => {
+      const [result] = results ?? [];
+      if (result) notify(`${label}: ${result.result}${result.detail ? ` — ${result.detail}` : ''}`, result.result === 'failed' ? 'error' : 'info');
+      void ctx.api.getState().then(ctx.apply);
+    }));
+    return [toggle, refreshOne];
+  }
+
+  function showExpiry(preview: ExpiryPreview): void {
+    if (preview.expireAfterMs === null) expiryTotals.textContent = 'Expiry is off: nothing is removed for age.';
+    else expiryTotals.textContent = `Expiry after ${Math.round(preview.expireAfterMs / 86_400_000)} days would remove ${preview.images} image(s), ${formatBytes(preview.bytes)} (never pinned or kept ones, never a layer another image uses).`;
   }
 
   async function remove(button: HTMLButtonElement, repo: CachedRepository, reference: string | undefined, label: string): Promise<void> {
@@ -144,7 +178,9 @@ export function cacheView(ctx: Context): View {
     h('header', { class: 'view-head' }, h('h2', { text: 'Cache' }), refresh, clearAll),
     h('section', { class: 'card' }, h('h3', { text: 'Folder' }), h('div', { class: 'row' }, pathText, change, openFolder), usage, moveChoice),
     h('section', { class: 'card' }, h('div', { class: 'row' }, field('Size cap (GB, empty for none)', capInput), capSave)),
-    h('section', { class: 'card' }, keptTotals, empty, table),
+    h('section', { class: 'card' }, keptTotals, expiryTotals, empty, table),
+    keepWarm.element,
+    prefetch.element,
   );
 
   return {
@@ -156,6 +192,8 @@ export function cacheView(ctx: Context): View {
       const { bytes, blobs, maxBytes } = state.mirror.cache;
       usage.textContent = `${formatBytes(bytes)} in ${blobs} blobs${maxBytes ? ` of a ${formatBytes(maxBytes)} cap` : ''}.`;
       if (document.activeElement !== capInput) capInput.value = state.settings.maxSizeBytes ? String(state.settings.maxSizeBytes / gb) : '';
+      keepWarm.update(state);
+      prefetch.update(state);
     },
     shown: () => void load(),
   };

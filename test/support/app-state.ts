@@ -18,6 +18,8 @@ export function sampleState(cachePath = '/var/lib/dockmirror/cache'): AppState {
       startMirrorOnLaunch: true,
       launchAtLogin: false,
       logLevel: 'info',
+      keepWarm: { images: [], everyHours: 6, nightly: null },
+      expireAfterDays: null,
     },
     mirror: {
       serving: true,

@@ -36,6 +36,8 @@ export class FakeApi implements DockmirrorApi {
         startMirrorOnLaunch: true,
         launchAtLogin: false,
         logLevel: 'info',
+        keepWarm: { images: [], everyHours: 6, nightly: null },
+        expireAfterDays: null,
       },
       mirror: {
         serving: false,
@@ -182,6 +184,21 @@ export class FakeApi implements DockmirrorApi {
     this.calls.push('clearCache');
     this.repositories = [];
     return [];
+  }
+  async keepImageWarm(name: string, keep: boolean, platforms?: string[] | null) {
+    this.calls.push(`keepImageWarm ${name} ${keep} ${platforms ? platforms.join(',') : 'all'}`);
+    return structuredClone(this.state);
+  }
+  async refreshKeptImages(image?: string) {
+    this.calls.push(`refreshKeptImages ${image ?? 'all'}`);
+    return structuredClone(this.state.mirror.keepWarm ?? []);
+  }
+  async startPrefetch(text: string, fileName?: string) {
+    this.calls.push(`startPrefetch ${fileName ?? ''} ${text.length}`);
+    return { running: true, startedAt: new Date().toISOString(), finishedAt: null, images: [] };
+  }
+  async expiryPreview() {
+    return { expireAfterMs: null, images: 0, bytes: 0 };
   }
   async recentEvents() {
     return structuredClone(this.events);

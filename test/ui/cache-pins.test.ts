@@ -1,7 +1,7 @@
 // The Cache view in real Chromium against the real app core and engine: after a real `docker
 // pull` through the mirror (dockerd resolves the tag with a HEAD and fetches by digest) the
 // image's "Last pull" shows the pull instead of "never"; pinning it from the window marks it,
-// and the engine keeps the pin.
+// and the engine keeps the pin. "Last pull" counts the one host that pulled it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -55,6 +55,8 @@ test('after a real docker pull the Cache view shows its last pull, and a pin fro
     await page.waitForTimeout(100);
   }
   assert.notEqual(await row.locator('td.last-pull').textContent(), 'never', 'the Cache view says the image just pulled was never pulled');
+  // dockerd pulled from this host alone: one address, however many requests the pull took.
+  assert.match((await row.locator('td.last-pull').textContent()) ?? '', / by 1 host$/);
 
   await row.locator('button.pin').click();
   await page.waitForSelector('tr.image button.pin[aria-pressed="true"]');

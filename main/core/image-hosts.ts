@@ -1,0 +1,93 @@
+// Which hosts pulled each cached image, for the Cache view's "by how many hosts": the engine's
+// tag records keep only when a tag was last pulled, not by whom, so the app counts the distinct
+// client addresses from the engine's request events (a manifest GET or HEAD by tag that succeeded
+// starts a pull of that tag: containerd, and so Docker, resolve the tag with a HEAD and fetch by
+// digest) and keeps them in the data folder so the count survives a restart.
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CachedRepository, MirrorEvent } from '../../mirror/public-types.js';
+import { registryKey } from '../../mirror/store/paths.js';
+
+export const imageHostsFile = 'image-hosts.json';
+/** Bounds on what is kept: the images pulled longest ago go first; past this many hosts an image counts no more. */
+export const maxImages = 5_000;
+export const maxHostsPerImage = 500;
+const saveDelayMs = 2_000;
+const tagPattern = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
+export class ImageHosts {
+  /** `registryKey/repository:tag` → addresses, in the order the images were last pulled. */
+  private readonly images = new Map<string, Set<string>>();
+  private saveTimer: NodeJS.Timeout | undefined;
+  private saving: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly onSaveError: (error: unknown) => void = () => {},
+  ) {}
+
+  /** Takes one engine event; a pull by tag from a new host is saved soon after. */
+  take(event: MirrorEvent): void {
+    if (event.type !== 'request' || event.kind !== 'manifest' || (event.method !== 'GET' && event.method !== 'HEAD') || event.status !== 200) return;
+    if (!event.registry || !event.repository || !event.reference || !tagPattern.test(event.reference)) return;
+    const key = `${registryKey(event.registry)}/${event.repository}:${event.reference}`;
+    const hosts = this.images.get(key) ?? new Set<string>();
+    this.images.delete(key);
+    this.images.set(key, hosts);
+    if (this.images.size > maxImages) this.images.delete(this.images.keys().next().value!);
+    if (hosts.has(event.client) || hosts.size >= maxHostsPerImage) return;
+    hosts.add(event.client);
+    this.saveTimer ??= setTimeout(() => {
+      this.saveTimer = undefined;
+      this.saving = this.saving.then(() => this.save()).catch(this.onSaveError);
+    }, saveDelayMs);
+  }
+
+  count(registry: string, repository: string, tag: string): number {
+    return this.images.get(`${registry}/${repository}:${tag}`)?.size ?? 0;
+  }
+
+  /** The cache list with each image's host count (registry as the list names it: the store's key). */
+  annotate(repositories: CachedRepository[]): CachedRepository[] {
+    return repositories.map((repo) => ({ ...repo, images: repo.images.map((image) => ({ ...image, pulledByHosts: this.count(repo.registry, repo.repository, image.reference) })) }));
+  }
+
+  /** Reads the stored counts; a missing or damaged file starts empty, and unreadable entries are dropped. */
+  async load(): Promise<void> {
+    let stored: unknown;
+    try {
+      stored = JSON.parse(await readFile(join(this.dataDir, imageHostsFile), 'utf8'));
+    } catch {
+      return;
+    }
+    const images = (stored as { images?: unknown })?.images;
+    if (typeof images !== 'object' || images === null) return;
+    for (const [key, hosts] of Object.entries(images).slice(-maxImages)) {
+      if (!Array.isArray(hosts) || key.length > 600) continue;
+      this.images.set(key, new Set(hosts.filter((h): h is string => typeof h === 'string' && h.length <= 64).slice(0, maxHostsPerImage)));
+    }
+  }
+
+  async flush(): Promise<void> {
+    if (this.saveTimer === undefined) return this.saving;
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    this.saving = this.saving.then(() => this.save()).catch(this.onSaveError);
+    return this.saving;
+  }
+
+  /** Through a temp file and a rename, so a crash leaves the old file or the new one. */
+  private async save(): Promise<void> {
+    const target = join(this.dataDir, imageHostsFile);
+    const temp = `${target}.${randomBytes(4).toString('hex')}.tmp`;
+    const images = Object.fromEntries([...this.images].map(([key, hosts]) => [key, [...hosts]]));
+    try {
+      await writeFile(temp, JSON.stringify({ images }) + '\n', { mode: 0o600 });
+      await rename(temp, target);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+  }
+}
