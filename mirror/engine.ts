@@ -107,7 +107,7 @@ export class Mirror implements MirrorEngine {
     );
     this.inventory = new CacheInventory(this.store, this.records, this.keep.references, this.keep.pins);
     this.pulls = new PullTracker((pull) => {
-      this.logger.info({ pull }, pull.summary);
+      if (pull.type === 'pull') this.logger.info({ pull }, pull.summary);
       this.emit(pull);
     });
   }
@@ -136,6 +136,7 @@ export class Mirror implements MirrorEngine {
         }),
       health: () => checkHealth(this.store, this.guard, this.problems),
       onRequest: (event) => this.recordRequest(event),
+      onAnswering: (event, body) => this.pulls.answering(event, body),
       prefetch: (images, onProgress) => this.prefetch(images, onProgress),
       onInternalError: (error, event) => this.logger.error({ err: error, request: event }, 'internal error while answering a request'),
     });

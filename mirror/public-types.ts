@@ -3,6 +3,8 @@
 
 export type { KeepWarmImage, KeepWarmSettings, KeptImageStatus } from './keep/keep-warm-types.js';
 export type { HostRouteReply, HostRouteRequest, HostRoutes } from './http/host-route-types.js';
+export type { PullProgressEvent } from './pull-progress-types.js';
+import type { PullProgressEvent } from './pull-progress-types.js';
 import type { KeepWarmSettings, KeptImageStatus } from './keep/keep-warm-types.js';
 import type { HostRoutes } from './http/host-route-types.js';
 
@@ -54,6 +56,11 @@ export interface PullEvent {
   requestIds: string[];
   /** "10.0.0.21 pulled library/nginx:latest — 7 blobs, 68 MB, 5 from cache, 1.2 s" */
   summary: string;
+  /** The client's hostname when its host reported it (joined by the app, not the engine). */
+  hostname?: string;
+  /** The manifest's layer count and sizes, when the pull fetched an image manifest. */
+  layersTotal?: number;
+  bytesTotal?: number;
 }
 
 /** Something a host route announced (a LAN host reporting its setup), passed to subscribers as is. */
@@ -70,7 +77,7 @@ export interface HostRouteEvent {
   detail: Record<string, string>;
 }
 
-export type MirrorEvent = RequestEvent | PullEvent | HostRouteEvent;
+export type MirrorEvent = RequestEvent | PullEvent | PullProgressEvent | HostRouteEvent;
 
 export interface RateLimitState {
   limit: number;

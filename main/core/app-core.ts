@@ -267,7 +267,8 @@ class Core implements AppCore {
     return refusedAllowlistProblem(settings.allowlist, this.options.dataDir);
   }
 
-  private onMirrorEvent(event: MirrorEvent): void {
+  private onMirrorEvent(engineEvent: MirrorEvent): void {
+    const event = this.events.withHostname(engineEvent);
     this.events.add(event);
     for (const listener of this.eventListeners) listener(event);
     this.stateTimer ??= setTimeout(() => {

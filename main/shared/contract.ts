@@ -6,7 +6,7 @@ import type { CachedRepository, HealthProblem, HealthProblemCode, MirrorEvent, M
 
 // The engine defines its events (it cannot import the app); the window reads them only through here.
 export type { CachedRepository, HealthProblem, MirrorEvent, MirrorStatus };
-export type { CacheResult, MirrorCounters, PullEvent, RequestEvent } from '../../mirror/public-types.js';
+export type { CacheResult, MirrorCounters, PullEvent, PullProgressEvent, RequestEvent } from '../../mirror/public-types.js';
 
 /** Problems only the app can have: the engine never raises these, so they live here, not in its types. */
 export type AppOwnProblemCode =
