@@ -185,6 +185,7 @@ export class Mirror implements MirrorEngine {
       rateLimit: this.dockerHubRateLimit(),
       problems: this.problems.list(),
       keepWarm: this.keep.keptStatus(),
+      clientLogin: Boolean(this.options.clientAuth),
     };
   }
 

@@ -152,6 +152,8 @@ export interface MirrorStatus {
   problems: HealthProblem[];
   /** The keep-warm list and how each image's last refresh went; absent when nothing is kept warm. */
   keepWarm?: KeptImageStatus[];
+  /** Whether clients must log in: the engine was given a client password. */
+  clientLogin?: boolean;
 }
 
 export interface CachedImage {
