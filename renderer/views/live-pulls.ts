@@ -17,6 +17,8 @@ export function liveView(ctx: Context): View {
   let paused = false;
   let following = true;
   const held: MirrorEvent[] = [];
+  /** While paused, each running pull's latest progress only (a summary in `held` outranks it). */
+  const heldProgress = new Map<string, MirrorEvent>();
   let frame = 0;
 
   const list = virtualList<LogRow>({
@@ -59,7 +61,8 @@ export function liveView(ctx: Context): View {
     pauseButton.textContent = paused ? 'Resume' : 'Pause';
     pauseButton.setAttribute('aria-pressed', String(paused));
     if (!paused) {
-      for (const event of held.splice(0)) log.add(event);
+      for (const event of [...held.splice(0), ...heldProgress.values()]) log.add(event);
+      heldProgress.clear();
       refresh();
     } else updateCounter();
   });
@@ -67,6 +70,7 @@ export function liveView(ctx: Context): View {
   clearButton.addEventListener('click', () => {
     log.clear();
     held.length = 0;
+    heldProgress.clear();
     refresh();
   });
   exportButton.addEventListener('click', () => {
@@ -80,11 +84,13 @@ export function liveView(ctx: Context): View {
     notify(`Exported ${log.size} events.`);
   });
 
-  /** While paused, a running pull's progress replaces its earlier progress, and the oldest held event goes past the log's own cap. */
+  /** While paused: progress replaces the pull's earlier progress; past the log's own cap the oldest held event goes. */
   function hold(event: MirrorEvent): void {
     if (event.type === 'pull-progress') {
-      const earlier = held.findIndex((e) => e.type === 'pull-progress' && e.id === event.id);
-      if (earlier >= 0) return void (held[earlier] = event);
+      heldProgress.delete(event.id);
+      heldProgress.set(event.id, event);
+      if (heldProgress.size > heldLimit) heldProgress.delete(heldProgress.keys().next().value!);
+      return;
     }
     held.push(event);
     if (held.length > heldLimit) held.shift();
