@@ -106,7 +106,7 @@ export class Mirror implements MirrorEngine {
     );
     this.inventory = new CacheInventory(this.store, this.records, this.keep.references, this.keep.pins);
     this.pulls = new PullTracker((pull) => {
-      this.logger.info({ pull }, pull.summary);
+      if (pull.type === 'pull') this.logger.info({ pull }, pull.summary);
       this.emit(pull);
     });
   }
@@ -135,6 +135,7 @@ export class Mirror implements MirrorEngine {
         }),
       health: () => checkHealth(this.store, this.guard, this.problems),
       onRequest: (event) => this.recordRequest(event),
+      onAnswering: (event, body) => this.pulls.answering(event, body),
       prefetch: (images, onProgress) => this.ensureOpen().then(() => this.keep.prefetch(images, onProgress)),
       onInternalError: (error, event) => this.logger.error({ err: error, request: event }, 'internal error while answering a request'),
     });
@@ -184,6 +185,7 @@ export class Mirror implements MirrorEngine {
       problems: this.problems.list(),
       keepWarm: this.keep.keptStatus(),
       prefetch: this.keep.prefetches.status(),
+      clientLogin: Boolean(this.options.clientAuth),
     };
   }
 

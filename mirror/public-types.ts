@@ -3,74 +3,11 @@
 
 export type { CacheControlMethods, ExpiryPreview, KeepWarmImage, KeepWarmSettings, KeptImageStatus, NightlyWindow, PrefetchImageStatus, PrefetchStatus } from './keep/keep-warm-types.js';
 export type { HostRouteReply, HostRouteRequest, HostRoutes } from './http/host-route-types.js';
+export type { CacheResult, HostRouteEvent, MirrorEvent, PullEvent, RequestEvent, RequestKind } from './event-types.js';
+export type { PullProgressEvent } from './pull-progress-types.js';
+import type { MirrorEvent } from './event-types.js';
 import type { CacheControlMethods, KeepWarmSettings, KeptImageStatus, PrefetchStatus } from './keep/keep-warm-types.js';
 import type { HostRoutes } from './http/host-route-types.js';
-
-/** How a request was answered with respect to the cache. */
-export type CacheResult = 'hit' | 'miss' | 'coalesced' | 'revalidated' | 'stale' | 'none';
-
-export type RequestKind = 'base' | 'manifest' | 'blob' | 'tags' | 'catalog' | 'metrics' | 'health' | 'other';
-
-export interface RequestEvent {
-  type: 'request';
-  id: string;
-  /** ISO-8601 time the request arrived. */
-  time: string;
-  client: string;
-  method: string;
-  kind: RequestKind;
-  /** The registry the request was for, by the name clients use (`docker.io`, `ghcr.io`). */
-  registry?: string;
-  /** Repository as the client named it after `library/` normalisation, e.g. `library/nginx`. */
-  repository?: string;
-  /** Tag or digest. */
-  reference?: string;
-  status: number;
-  bytes: number;
-  durationMs: number;
-  cache: CacheResult;
-  /** Time spent waiting on the upstream, when the upstream was asked. */
-  upstreamMs?: number;
-  /** Set when the answer was an error, for the log and the UI. */
-  errorCode?: string;
-}
-
-/** One client's pull of one image, summarised once its requests go quiet. */
-export interface PullEvent {
-  type: 'pull';
-  id: string;
-  /** ISO-8601 time of the first request of the pull. */
-  time: string;
-  client: string;
-  repository: string;
-  /** The tag or digest the pull started from. */
-  reference: string;
-  blobs: number;
-  blobsFromCache: number;
-  bytes: number;
-  durationMs: number;
-  /** False when any request of the pull failed. */
-  ok: boolean;
-  requestIds: string[];
-  /** "10.0.0.21 pulled library/nginx:latest — 7 blobs, 68 MB, 5 from cache, 1.2 s" */
-  summary: string;
-}
-
-/** Something a host route announced (a LAN host reporting its setup), passed to subscribers as is. */
-export interface HostRouteEvent {
-  type: 'host-route';
-  id: string;
-  time: string;
-  client: string;
-  /** Whether the allowlist serves the client. */
-  allowed: boolean;
-  /** What the host route calls it, e.g. `setup-report`. */
-  name: string;
-  /** Short printable fields the host route chose; never a secret. */
-  detail: Record<string, string>;
-}
-
-export type MirrorEvent = RequestEvent | PullEvent | HostRouteEvent;
 
 /** What "test credentials" learned: the pull limit the upstream states, and whether it asked for a login at all. */
 export interface CredentialProbe {
@@ -154,6 +91,8 @@ export interface MirrorStatus {
   keepWarm?: KeptImageStatus[];
   /** The last prefetch started from the window, per image and layer; absent before the first. */
   prefetch?: PrefetchStatus;
+  /** Whether clients must log in: the engine was given a client password. */
+  clientLogin?: boolean;
 }
 
 export interface CachedImage {

@@ -254,7 +254,8 @@ class Core implements AppCore {
     return refusedAllowlistProblem(settings.allowlist, this.options.dataDir);
   }
 
-  private onMirrorEvent(event: MirrorEvent): void {
+  private onMirrorEvent(engineEvent: MirrorEvent): void {
+    const event = this.events.withHostname(engineEvent);
     this.events.add(event);
     this.cache.take(event);
     for (const listener of this.eventListeners) listener(event);

@@ -99,6 +99,11 @@ export class ConnectedHosts {
     }
   }
 
+  /** The hostname the host at this address reported, if any: for naming a pull's client. */
+  hostnameOf(address: string): string | undefined {
+    return this.hosts.get(address)?.hostname || undefined;
+  }
+
   list(): ConnectedHost[] {
     return [...this.hosts.values()].map((host) => ({ ...host })).sort((a, b) => b.lastSeenAt.localeCompare(a.lastSeenAt));
   }
@@ -118,6 +123,7 @@ export class ConnectedHosts {
       Object.assign(host, { lastPullAt: event.time, pulls: host.pulls + 1, bytesServed: host.bytesServed + event.bytes, refused: false, fix: null });
       return true;
     }
+    if (event.type !== 'request') return false;
     if (event.errorCode === 'DENIED' && event.status === 403 && event.kind === 'other') {
       // The allowlist refuses before any route is read, so its refusals carry no kind; a private
       // repository's DENIED names its manifest or blob and is no allowlist matter.

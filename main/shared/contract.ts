@@ -6,7 +6,7 @@ import type { CachedRepository, ExpiryPreview, HealthProblem, HealthProblemCode,
 
 // The engine defines its events (it cannot import the app); the window reads them only through here.
 export type { CachedRepository, HealthProblem, MirrorEvent, MirrorStatus };
-export type { CacheResult, MirrorCounters, PullEvent, RequestEvent } from '../../mirror/public-types.js';
+export type { CacheResult, MirrorCounters, PullEvent, PullProgressEvent, RequestEvent } from '../../mirror/public-types.js';
 export type { ExpiryPreview, KeepWarmImage, KeptImageStatus, NightlyWindow, PrefetchStatus };
 export type { PrefetchImageStatus } from '../../mirror/public-types.js';
 

@@ -31,9 +31,13 @@ export function errorReply(error: RegistryError): Reply {
   return reply;
 }
 
+/** Body bytes written so far, which a live pull samples on its own timer while the body goes out. */
+export interface SendCounter {
+  sent: number;
+}
+
 /** Sends the reply; resolves with the number of body bytes written. Never rejects. */
-export async function sendReply(request: IncomingMessage, response: ServerResponse, reply: Reply, pool: BufferPool): Promise<number> {
-  let sent = 0;
+export async function sendReply(request: IncomingMessage, response: ServerResponse, reply: Reply, pool: BufferPool, counter: SendCounter = { sent: 0 }): Promise<number> {
   try {
     response.writeHead(reply.status, { 'docker-distribution-api-version': 'registry/2.0', ...reply.headers });
     const body = reply.body;
@@ -48,18 +52,18 @@ export async function sendReply(request: IncomingMessage, response: ServerRespon
       return body.length;
     }
     if (isChunkSource(body)) {
-      await sendChunks(body, response, (bytes) => (sent += bytes), pool);
-      return sent;
+      await sendChunks(body, response, (bytes) => (counter.sent += bytes), pool);
+      return counter.sent;
     }
-    body.on('data', (chunk: Buffer) => (sent += chunk.length));
+    body.on('data', (chunk: Buffer) => (counter.sent += chunk.length));
     await pipeline(body, response);
-    return sent;
+    return counter.sent;
   } catch (error) {
     // Nothing went out (writeHead refused a header): a bug, for serve() to log and answer 500.
     if (!response.headersSent && !response.destroyed) throw error;
     // The client left or the source failed mid-body; pipeline already destroyed both ends.
     if (!response.destroyed) response.destroy();
-    return sent;
+    return counter.sent;
   } finally {
     reply.cleanup?.();
   }

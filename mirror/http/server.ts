@@ -13,7 +13,7 @@ import type { ConnectionLimits } from './connection-limits.js';
 import { answerHostRoute, isHostRoute } from './host-routes.js';
 import { LoginThrottle, LoginThrottled, loginThrottledCode } from './login-throttle.js';
 import type { RegistryHandlers } from './registry-handlers.js';
-import { errorReply, sendReply, type Reply } from './reply.js';
+import { errorReply, sendReply, type Reply, type SendCounter } from './reply.js';
 import { parseRequest, targetQuery, type Route } from './route.js';
 import { adminPrefix, handleAdmin, type AdminOptions } from './admin.js';
 
@@ -34,6 +34,8 @@ export interface RegistryServerOptions {
   metrics: () => string;
   health: () => Promise<{ ok: boolean; body: unknown }>;
   onRequest: (event: RequestEvent) => void;
+  /** An answer is about to be sent (a manifest's body with it): the counter, if returned, follows the body bytes sent. */
+  onAnswering?: (event: RequestEvent, body: Buffer | undefined) => SendCounter | undefined;
   /** A bug surfaced while answering; `event` is absent when it escaped the answer itself. */
   onInternalError: (error: unknown, event: RequestEvent | undefined) => void;
   timeouts?: { headersMs?: number; requestMs?: number };
@@ -172,7 +174,8 @@ async function handle(options: ServeOptions, request: IncomingMessage, response:
   event.status = reply.status;
   event.cache = reply.cache;
   if (reply.upstreamMs) event.upstreamMs = reply.upstreamMs;
-  event.bytes = await sendReply(request, response, reply, options.sendBuffers);
+  const counter = options.onAnswering?.(event, Buffer.isBuffer(reply.body) ? reply.body : undefined);
+  event.bytes = await sendReply(request, response, reply, options.sendBuffers, counter);
   event.durationMs = Date.now() - started;
   options.onRequest(event);
 }

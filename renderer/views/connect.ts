@@ -1,11 +1,11 @@
 // Connect hosts: a snippet per container runtime (with its file and restart command), a
-// daemon.json merge that keeps the user's other settings, and which hosts already pull through.
+// daemon.json merge that keeps the user's other settings, and which hosts already pull through
+// (one list: the connected hosts from the app state, hosts-table.ts).
 import type { AppState } from '../../main/shared/contract.js';
 import { hostSnippets, mergeDaemonJson } from '../../main/shared/snippets.js';
 import { copyButton } from '../copy-button.js';
 import { clear, field, h } from '../dom.js';
-import { formatWhen } from '../format.js';
-import { errorText, run } from '../notify.js';
+import { errorText } from '../notify.js';
 import type { Context, View } from '../view.js';
 import { renderHostsTable } from './hosts-table.js';
 import { setupCard } from './setup-card.js';
@@ -26,8 +26,6 @@ export function connectView(ctx: Context): View {
   const setup = setupCard();
   const hostsTable = h('table', { class: 'hosts', id: 'connected-hosts' });
   let lastState: AppState | null = null;
-  const clientsList = h('table', { class: 'clients' });
-  const refreshClients = h('button', { type: 'button', text: 'Refresh' });
   let urls: string[] = [];
   let registries: string[] = ['docker.io'];
   let shownFor = '';
@@ -56,7 +54,6 @@ export function connectView(ctx: Context): View {
     renderSnippets();
     if (lastState) setup.show(selectedUrls()[0], lastState);
   });
-  refreshClients.addEventListener('click', () => void loadClients());
 
   function selectPosition(line: number, column: number): void {
     const lines = existing.value.split('\n');
@@ -101,21 +98,6 @@ export function connectView(ctx: Context): View {
     }
   }
 
-  async function loadClients(): Promise<void> {
-    const clients = await run(refreshClients, () => ctx.api.recentClients());
-    if (!clients) return;
-    clear(clientsList);
-    if (clients.length === 0) {
-      clientsList.append(h('caption', { text: 'No host has pulled through the mirror yet.' }));
-      return;
-    }
-    clientsList.append(
-      h('caption', { class: 'offscreen', text: 'Recent clients' }),
-      h('thead', {}, h('tr', {}, ...['Host', 'Last seen', 'Pulls'].map((t) => h('th', { text: t, attrs: { scope: 'col' } })))),
-      h('tbody', {}, ...clients.map((c) => h('tr', {}, h('td', { text: c.address }), h('td', { text: formatWhen(c.lastSeen) }), h('td', { class: 'num', text: String(c.pulls) })))),
-    );
-  }
-
   const element = h(
     'div',
     { class: 'view connect' },
@@ -134,7 +116,6 @@ export function connectView(ctx: Context): View {
       mergeError,
       mergedBox,
     ),
-    h('section', { class: 'card' }, h('div', { class: 'row' }, h('h3', { text: 'Recent clients' }), refreshClients), clientsList),
   );
 
   return {
@@ -156,6 +137,5 @@ export function connectView(ctx: Context): View {
       if (urls.includes(previous)) addressSelect.value = previous;
       renderSnippets();
     },
-    shown: () => void loadClients(),
   };
 }

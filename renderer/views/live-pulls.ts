@@ -1,14 +1,15 @@
 // Live pulls: the event stream as it happens, newest first, grouped into pulls that expand to
 // their requests; filter, pause/follow, clear, export.
-import type { AppState, CacheResult, MirrorEvent } from '../../main/shared/contract.js';
+import type { AppState, CacheResult, MirrorEvent, PullProgressEvent } from '../../main/shared/contract.js';
 import { h } from '../dom.js';
-import { formatBytes, formatDuration, formatTime } from '../format.js';
+import { formatBytes, formatDuration, formatPercent, formatTime } from '../format.js';
 import { PullLog, type LogFilter, type LogRow } from '../live/pull-log.js';
 import { virtualList } from '../live/virtual-list.js';
 import { notify } from '../notify.js';
 import type { Context, View } from '../view.js';
 
 const cacheResults: CacheResult[] = ['hit', 'miss', 'coalesced', 'revalidated', 'stale', 'none'];
+const heldLimit = 10_000;
 
 export function liveView(ctx: Context): View {
   const log = new PullLog();
@@ -16,6 +17,8 @@ export function liveView(ctx: Context): View {
   let paused = false;
   let following = true;
   const held: MirrorEvent[] = [];
+  /** While paused, each running pull's latest progress only (a summary in `held` outranks it). */
+  const heldProgress = new Map<string, MirrorEvent>();
   let frame = 0;
 
   const list = virtualList<LogRow>({
@@ -58,7 +61,8 @@ export function liveView(ctx: Context): View {
     pauseButton.textContent = paused ? 'Resume' : 'Pause';
     pauseButton.setAttribute('aria-pressed', String(paused));
     if (!paused) {
-      for (const event of held.splice(0)) log.add(event);
+      for (const event of [...held.splice(0), ...heldProgress.values()]) log.add(event);
+      heldProgress.clear();
       refresh();
     } else updateCounter();
   });
@@ -66,6 +70,7 @@ export function liveView(ctx: Context): View {
   clearButton.addEventListener('click', () => {
     log.clear();
     held.length = 0;
+    heldProgress.clear();
     refresh();
   });
   exportButton.addEventListener('click', () => {
@@ -78,6 +83,18 @@ export function liveView(ctx: Context): View {
     setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
     notify(`Exported ${log.size} events.`);
   });
+
+  /** While paused: progress replaces the pull's earlier progress; past the log's own cap the oldest held event goes. */
+  function hold(event: MirrorEvent): void {
+    if (event.type === 'pull-progress') {
+      heldProgress.delete(event.id);
+      heldProgress.set(event.id, event);
+      if (heldProgress.size > heldLimit) heldProgress.delete(heldProgress.keys().next().value!);
+      return;
+    }
+    held.push(event);
+    if (held.length > heldLimit) held.shift();
+  }
 
   function setFollow(on: boolean): void {
     following = on;
@@ -103,7 +120,9 @@ export function liveView(ctx: Context): View {
 
   function renderRow(row: HTMLElement, item: LogRow): void {
     row.className = `vrow ${item.kind}`;
-    if (item.kind === 'pull') {
+    if (item.kind === 'running') {
+      renderRunning(row, item.progress);
+    } else if (item.kind === 'pull') {
       const p = item.pull;
       row.dataset['state'] = p.ok ? 'ok' : 'failed';
       const toggle = h('button', {
@@ -116,7 +135,7 @@ export function liveView(ctx: Context): View {
         log.toggle(p.id);
         refresh();
       });
-      row.replaceChildren(toggle, h('span', { class: 'when', text: formatTime(p.time) }), h('span', { class: 'summary', text: p.summary, title: p.summary }));
+      row.replaceChildren(toggle, h('span', { class: 'when', text: formatTime(p.time) }), ...(p.hostname ? [h('span', { class: 'client', text: p.hostname })] : []), h('span', { class: 'summary', text: p.summary, title: p.summary }));
     } else if (item.kind === 'request') {
       const r = item.request;
       row.dataset['state'] = r.status >= 400 ? 'failed' : 'ok';
@@ -136,6 +155,32 @@ export function liveView(ctx: Context): View {
     }
   }
 
+  function renderRunning(row: HTMLElement, p: PullProgressEvent): void {
+    row.dataset['state'] = p.failed ? 'failed' : 'running';
+    row.dataset['pull'] = p.id;
+    const image = `${p.repository}${p.reference.includes(':') ? '@' + p.reference.slice(0, 19) + '…' : ':' + p.reference}`;
+    const known = p.bytesTotal > 0;
+    // Until the image's manifest is read the total is unknown: an indeterminate bar, no value.
+    const bar = h('progress', { class: 'pull-bar', attrs: { 'aria-label': `Progress of ${image}` } });
+    if (known) {
+      bar.max = p.bytesTotal;
+      bar.value = p.bytesDone;
+    }
+    const done = known ? `${p.layersDone}/${p.layersTotal} layers, ${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}` : 'reading the manifest…';
+    const fromCache = p.bytesDone > 0 ? `${formatPercent(p.bytesFromCache, p.bytesDone)} from cache` : '';
+    row.replaceChildren(
+      h('span', { class: 'expander', text: '⋯', attrs: { 'aria-hidden': 'true' } }),
+      h('span', { class: 'when', text: formatTime(p.time) }),
+      h('span', { class: 'client', text: p.hostname ?? p.client, title: p.client }),
+      h('span', { class: 'image', text: image, title: image }),
+      bar,
+      h('span', { class: 'done', text: done }),
+      h('span', { class: 'speed num', text: `${formatBytes(p.bytesPerSecond)}/s` }),
+      h('span', { class: 'from-cache', text: fromCache }),
+      ...(p.failed ? [h('span', { class: 'summary', text: 'a request failed' })] : []),
+    );
+  }
+
   const element = h(
     'div',
     { class: 'view live' },
@@ -153,7 +198,7 @@ export function liveView(ctx: Context): View {
     ctx.api.onEvent((event) => {
       if (!backlogDone) return void early.push(event);
       if (paused) {
-        held.push(event);
+        hold(event);
         updateCounter();
       } else {
         log.add(event);

@@ -4,6 +4,7 @@
 // lets a careful person check what they run.
 import type { AppState } from '../../main/shared/contract.js';
 import { checkedOneLiner, oneLiner, runtimeScript, setupRuntimes, type SetupRuntime } from '../../main/shared/setup/runtime-scripts.js';
+import { scriptInputs, type ScriptInputs } from '../../main/shared/setup/script-inputs.js';
 import { daemonJsonSnippet } from '../../main/shared/snippets.js';
 import { copyButton } from '../copy-button.js';
 import { clear, field, h } from '../dom.js';
@@ -22,7 +23,7 @@ export function setupCard(): SetupCard {
   const runtimeSelect = h('select', { id: 'setup-runtime' });
   for (const runtime of setupRuntimes) runtimeSelect.append(h('option', { value: runtime, text: runtime }));
   const lines = h('div', { class: 'setup-lines' });
-  let shown: { url: string; login: boolean } | null = null;
+  let shown: ({ url: string } & ScriptInputs) | null = null;
   let generation = 0;
 
   async function render(): Promise<void> {
@@ -33,7 +34,7 @@ export function setupCard(): SetupCard {
       return;
     }
     const runtime = runtimeSelect.value as SetupRuntime;
-    const script = runtimeScript(runtime, { mirrorUrl: shown.url, registries: ['docker.io'], loginRequired: shown.login });
+    const script = runtimeScript(runtime, { mirrorUrl: shown.url, registries: shown.registries, loginRequired: shown.loginRequired });
     const hash = await sha256Hex(script);
     if (current !== generation) return;
     const plain = oneLiner(runtime, shown.url);
@@ -65,9 +66,10 @@ export function setupCard(): SetupCard {
   return {
     element,
     show(mirrorUrl, state) {
-      const next = mirrorUrl ? { url: mirrorUrl, login: state.settings.clientAuth.enabled } : null;
+      // The same inputs the mirror's /setup routes use (script-inputs.ts), so the hash is the served script's.
+      const next = mirrorUrl ? { url: mirrorUrl, ...scriptInputs(state.mirror, state.settings.clientAuth.enabled) } : null;
       desktopJson.textContent = mirrorUrl ? daemonJsonSnippet([mirrorUrl]) : '';
-      if (next?.url === shown?.url && next?.login === shown?.login) return;
+      if (JSON.stringify(next) === JSON.stringify(shown)) return;
       shown = next;
       void render();
     },

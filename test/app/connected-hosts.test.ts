@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createAppCore } from '../../main/core/app-core.js';
-import type { ConnectedHost } from '../../main/shared/contract.js';
+import type { ConnectedHost, MirrorEvent } from '../../main/shared/contract.js';
 import { connectedHostsFile } from '../../main/core/connected-hosts.js';
 import { sessionKeychain } from '../../main/core/memory-stores.js';
 import { EngineProcess } from '../../main/engine-process/engine-process.js';
@@ -62,6 +62,8 @@ test('a host that ran the docker script and pulled is listed, and still is after
     assert.equal(run.code, 0, run.output);
     assert.match(run.stdout, /The mirror now lists .* as a connected docker host/);
 
+    const seen: MirrorEvent[] = [];
+    core.onEvent((event) => seen.push(event));
     const image = upstream.images.alpine;
     const manifest = await fetch(`${base}/v2/${image.repository}/manifests/${image.tag}`, { headers: { accept: image.mediaType } });
     assert.equal(manifest.status, 200);
@@ -76,6 +78,11 @@ test('a host that ran the docker script and pulled is listed, and still is after
     assert.match(host.version, /^\d+\.\d+/);
     assert.ok(host.bytesServed >= blobsOf(image).reduce((sum, blob) => sum + blob.size, 0), JSON.stringify(host));
     assert.equal(host.refused, false);
+    // The app names the pull's client by the hostname the script reported, live and in the summary.
+    const pullEvents = seen.filter((e) => (e.type === 'pull-progress' || e.type === 'pull') && e.repository === image.repository);
+    assert.deepEqual([...new Set(pullEvents.map((e) => e.type))], ['pull-progress', 'pull']);
+    assert.ok(host.hostname && pullEvents.every((e) => 'hostname' in e && e.hostname === host.hostname), JSON.stringify(pullEvents.map((e) => [e.type, 'hostname' in e && e.hostname])));
+    assert.equal((await core.recentEvents()).filter((e) => e.type === 'pull-progress').length, 0, 'a finished pull is no longer listed as running');
     await core.shutdown();
     closed = true;
 

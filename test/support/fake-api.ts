@@ -70,6 +70,11 @@ export class FakeApi implements DockmirrorApi {
     return this.eventListeners.size + this.stateListeners.size;
   }
 
+  /** Sends the state as it stands to the window, as the core does after a change. */
+  publish(): void {
+    this.changed();
+  }
+
   private changed(): AppState {
     const copy = structuredClone(this.state);
     for (const listener of this.stateListeners) listener(copy);

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { createAppCore } from '../../main/core/app-core.js';
-import type { AppCore } from '../../main/core/app-host.js';
+import type { AppCore, AppCoreOptions } from '../../main/core/app-host.js';
 import { sessionKeychain } from '../../main/core/memory-stores.js';
 import { startHeadless } from '../../main/headless/server.js';
 import { mirrorUrlFor } from '../../main/shared/snippets.js';
@@ -17,10 +17,13 @@ export interface RealApp {
   mirrorUrl: string;
 }
 
-/** Opens a core in `dir/app` with the mirror on a free loopback port (not started), and its window host. */
-export async function startRealApp(t: TestContext, dir: string, upstreamUrl: string): Promise<RealApp> {
+/**
+ * Opens a core in `dir/app` with the mirror on a free loopback port (not started), and its window
+ * host; `engines` puts the engine in its own process, as the app's hosts do.
+ */
+export async function startRealApp(t: TestContext, dir: string, upstreamUrl: string, engines?: AppCoreOptions['engines']): Promise<RealApp> {
   const port = await findFreePort();
-  const api = createAppCore({ dataDir: join(dir, 'app'), keychain: sessionKeychain(), tuning: { registryName: 'docker.io', minFreeBytes: 0 } });
+  const api = createAppCore({ dataDir: join(dir, 'app'), keychain: sessionKeychain(), tuning: { registryName: 'docker.io', minFreeBytes: 0 }, engines });
   t.after(() => api.shutdown());
   await api.open();
   await api.updateSettings({ listenHost: '127.0.0.1', port, upstream: upstreamUrl, startMirrorOnLaunch: false });

@@ -60,7 +60,7 @@ test('the setup card shows the one-liner with the served script\'s sha256; the h
 
   for (const runtime of ['docker', 'podman'] as const) {
     await page.selectOption('#setup-runtime', runtime);
-    const expected = createHash('sha256').update(runtimeScript(runtime, { mirrorUrl: 'http://192.168.1.20:5000', registries: ['docker.io'], loginRequired: false })).digest('hex');
+    const expected = createHash('sha256').update(runtimeScript(runtime, { mirrorUrl: 'http://192.168.1.20:5000', registries: ['docker.io', 'ghcr.io', 'quay.io'], loginRequired: false })).digest('hex');
     await page.waitForFunction((hash) => document.querySelector('#setup-sha256')?.textContent === hash, expected);
     assert.equal(await page.textContent('#setup-one-liner'), `curl -fsSL 'http://192.168.1.20:5000/setup/${runtime}' | sudo sh`);
     assert.equal(await page.textContent('#setup-checked'), `curl -fsSL 'http://192.168.1.20:5000/setup/${runtime}' -o s && echo "${expected}  s" | sha256sum -c && sudo sh s`);

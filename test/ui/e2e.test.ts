@@ -102,7 +102,7 @@ test('a real docker pull through the mirror shows up in the window; the cache mo
   assert.deepEqual(Object.keys(merged), Object.keys(original));
   assert.deepEqual(merged['registry-mirrors'], [mirrorUrl]);
   assert.match(await page.locator('.merge').innerText(), /already set up/);
-  assert.match(await page.locator('table.clients').innerText(), /127\.0\.0\.1/);
+  assert.match(await page.locator('#connected-hosts').innerText(), /127\.0\.0\.1/);
   await page.screenshot({ path: join(artifacts, 'e2e-connect-real.png') });
   assert.deepEqual(problems, []);
   await context.close();

@@ -160,8 +160,10 @@ test('folder browser: a listing that comes back late does not overwrite the fold
   assert.deepEqual(problems, []);
 });
 
-test('connect hosts: snippets for every runtime, daemon.json errors by line, merged result copied', async (t) => {
-  const { page, problems } = await open(t);
+test('connect hosts: snippets for every runtime, daemon.json errors by line, merged result copied, one list of hosts', async (t) => {
+  const { page, api, problems } = await open(t);
+  api.state.connectedHosts = [{ address: '10.0.0.21', hostname: 'build-01', runtime: 'docker', version: '26.1.5', setUpAt: null, lastPullAt: '2026-01-02T03:04:05.000Z', pulls: 3, bytesServed: 68_000_000, refused: false, fix: null, lastSeenAt: '2026-01-02T03:04:05.000Z' }];
+  api.publish();
   await go(page, 'connect');
   assert.deepEqual(await page.locator('.snippet-card h3').allTextContents(), ['Docker Engine', 'containerd (nerdctl, Kubernetes)', 'Podman / CRI-O', 'k3s / RKE2', 'BuildKit (docker buildx)']);
   await page.selectOption('#connect-address', 'http://[fd00::20]:5000');
@@ -181,7 +183,10 @@ test('connect hosts: snippets for every runtime, daemon.json errors by line, mer
   const copied = JSON.parse(await page.evaluate(() => navigator.clipboard.readText())) as Record<string, unknown>;
   assert.deepEqual(copied, { 'log-driver': 'json-file', 'registry-mirrors': ['http://192.168.1.20:5000', 'https://mirror.gcr.io'] });
   assert.match(await page.locator('.merge').innerText(), /Your other settings are kept/);
-  assert.match(await page.locator('table.clients').innerText(), /10\.0\.0\.21/);
+  assert.match(await page.locator('#connected-hosts').innerText(), /build-01 \(10\.0\.0\.21\)/);
+  // The connected hosts are the one list of hosts: no second table of the same hosts.
+  assert.equal(await page.locator('.view.connect table').count(), 1);
+  assert.equal(await page.getByText('Recent clients').count(), 0);
   await shoot(page, 'connect-1400x900-light');
   assert.deepEqual(problems, []);
 });
