@@ -13,7 +13,7 @@ import { RecentChunks } from './recent-chunks.js';
 import { RegistryError } from '../errors.js';
 import type { BlobStore } from '../store/blob-store.js';
 import { diskErrorCode } from '../store/disk-errors.js';
-import type { UpstreamClient } from '../upstream/client.js';
+import type { UpstreamClient, UpstreamReply } from '../upstream/client.js';
 import { badUpstream } from '../upstream/failures.js';
 
 /** How far the disk may fall behind the network before the upstream body is paused. */
@@ -114,9 +114,16 @@ export class BlobDownload {
   private async run(): Promise<void> {
     let file: FileHandle | undefined;
     try {
-      file = await open(this.tempPath, 'w');
+      // The temp file is opened while the upstream is asked, not before: the open goes through
+      // libuv's pool and was a serial step in front of a cold blob's first byte.
+      const firstReply = this.ask(0);
+      firstReply.catch(() => {});
+      file = await open(this.tempPath, 'w').catch((error: unknown) => {
+        void firstReply.then(({ reply }) => reply.body.destroy(), () => {});
+        throw error;
+      });
       const hash = createHash('sha256');
-      await this.transfer(file, hash);
+      await this.transfer(file, hash, firstReply);
       await file.close();
       file = undefined;
       const actual = `sha256:${hash.digest('hex')}`;
@@ -141,13 +148,19 @@ export class BlobDownload {
     }
   }
 
-  private async transfer(file: FileHandle, hash: Hash): Promise<void> {
+  /** Asks the upstream for the blob from `fromByte` on; the reply says how long that took. */
+  private async ask(fromByte: number): Promise<{ reply: UpstreamReply; ms: number }> {
+    const requestedAt = Date.now();
+    const reply = await this.options.upstream.blob(this.repository, this.digest, fromByte);
+    return { reply, ms: Date.now() - requestedAt };
+  }
+
+  private async transfer(file: FileHandle, hash: Hash, firstReply: Promise<{ reply: UpstreamReply; ms: number }>): Promise<void> {
     const resumeDelays = this.options.resumeDelaysMs ?? [200, 1000, 3000];
     for (let attempt = 0; ; attempt++) {
-      const requestedAt = Date.now();
       try {
-        const reply = await this.options.upstream.blob(this.repository, this.digest, this.written);
-        this.upstreamMs += Date.now() - requestedAt;
+        const { reply, ms } = await (attempt === 0 ? firstReply : this.ask(this.written));
+        this.upstreamMs += ms;
         if (this.state === 'starting') {
           const length = Number(reply.headers['content-length']);
           this.size = Number.isFinite(length) && reply.headers['content-length'] !== undefined ? length : null;
