@@ -16,7 +16,7 @@ import { diskErrorCode } from '../store/disk-errors.js';
 import type { UpstreamClient, UpstreamReply } from '../upstream/client.js';
 import { badUpstream } from '../upstream/failures.js';
 
-/** How far the disk may fall behind the network before the upstream body is paused. */
+/** How far the disk may fall behind the network before the upstream body is paused: four of the appender's batches. */
 const maxQueuedBytes = 1024 * 1024;
 /** Bytes already in the file that stay in memory for readers close behind the download. */
 const recentBytes = 512 * 1024;
@@ -106,9 +106,9 @@ export class BlobDownload {
   }
 
   private notify(): void {
-    // Called per upstream chunk: no copy of the set when nobody waits.
-    if (this.listeners.size === 0) return;
-    for (const listener of [...this.listeners]) listener();
+    // Called per upstream chunk, so no copy of the set: a listener may remove itself (a Set's
+    // iteration allows that), and one added meanwhile is called too, which only makes it look again.
+    for (const listener of this.listeners) listener();
   }
 
   private async run(): Promise<void> {
