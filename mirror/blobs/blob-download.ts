@@ -13,10 +13,10 @@ import { RecentChunks } from './recent-chunks.js';
 import { RegistryError } from '../errors.js';
 import type { BlobStore } from '../store/blob-store.js';
 import { diskErrorCode } from '../store/disk-errors.js';
-import type { UpstreamClient } from '../upstream/client.js';
+import type { UpstreamClient, UpstreamReply } from '../upstream/client.js';
 import { badUpstream } from '../upstream/failures.js';
 
-/** How far the disk may fall behind the network before the upstream body is paused. */
+/** How far the disk may fall behind the network before the upstream body is paused: four of the appender's batches. */
 const maxQueuedBytes = 1024 * 1024;
 /** Bytes already in the file that stay in memory for readers close behind the download. */
 const recentBytes = 512 * 1024;
@@ -106,17 +106,24 @@ export class BlobDownload {
   }
 
   private notify(): void {
-    // Called per upstream chunk: no copy of the set when nobody waits.
-    if (this.listeners.size === 0) return;
-    for (const listener of [...this.listeners]) listener();
+    // Called per upstream chunk, so no copy of the set: a listener may remove itself (a Set's
+    // iteration allows that), and one added meanwhile is called too, which only makes it look again.
+    for (const listener of this.listeners) listener();
   }
 
   private async run(): Promise<void> {
     let file: FileHandle | undefined;
     try {
-      file = await open(this.tempPath, 'w');
+      // The temp file is opened while the upstream is asked, not before: the open goes through
+      // libuv's pool and was a serial step in front of a cold blob's first byte.
+      const firstReply = this.ask(0);
+      firstReply.catch(() => {});
+      file = await open(this.tempPath, 'w').catch((error: unknown) => {
+        void firstReply.then(({ reply }) => reply.body.destroy(), () => {});
+        throw error;
+      });
       const hash = createHash('sha256');
-      await this.transfer(file, hash);
+      await this.transfer(file, hash, firstReply);
       await file.close();
       file = undefined;
       const actual = `sha256:${hash.digest('hex')}`;
@@ -141,13 +148,19 @@ export class BlobDownload {
     }
   }
 
-  private async transfer(file: FileHandle, hash: Hash): Promise<void> {
+  /** Asks the upstream for the blob from `fromByte` on; the reply says how long that took. */
+  private async ask(fromByte: number): Promise<{ reply: UpstreamReply; ms: number }> {
+    const requestedAt = Date.now();
+    const reply = await this.options.upstream.blob(this.repository, this.digest, fromByte);
+    return { reply, ms: Date.now() - requestedAt };
+  }
+
+  private async transfer(file: FileHandle, hash: Hash, firstReply: Promise<{ reply: UpstreamReply; ms: number }>): Promise<void> {
     const resumeDelays = this.options.resumeDelaysMs ?? [200, 1000, 3000];
     for (let attempt = 0; ; attempt++) {
-      const requestedAt = Date.now();
       try {
-        const reply = await this.options.upstream.blob(this.repository, this.digest, this.written);
-        this.upstreamMs += Date.now() - requestedAt;
+        const { reply, ms } = await (attempt === 0 ? firstReply : this.ask(this.written));
+        this.upstreamMs += ms;
         if (this.state === 'starting') {
           const length = Number(reply.headers['content-length']);
           this.size = Number.isFinite(length) && reply.headers['content-length'] !== undefined ? length : null;
