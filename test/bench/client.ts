@@ -18,6 +18,8 @@ export interface PullResult {
   ms: number;
   /** From the request to the body's first bytes. */
   firstByteMs?: number;
+  /** With a ping first: from the client's first request (the ping) to the body's first bytes. */
+  firstByteFromPingMs?: number;
 }
 
 interface DrainOptions {

@@ -4,15 +4,29 @@
 import { Agent } from 'undici';
 import { pull, pullDirect, type PullResult } from './client.js';
 
-export type PullRequest = { kind: 'direct'; hubUrl: string; repository: string; digest: string } | { kind: 'mirror'; url: string; bytesPerSecond?: number; stopAfterMs?: number };
+/**
+ * `ping`: a URL (the subject's `/v2/`) asked first on the same connection, as every registry
+ * client does before a pull; the timed pull then starts warm, as the direct pull's timed GET
+ * does after its 401 and token requests.
+ */
+export type PullRequest =
+  | { kind: 'direct'; hubUrl: string; repository: string; digest: string }
+  | { kind: 'mirror'; url: string; bytesPerSecond?: number; stopAfterMs?: number; ping?: string };
 
 async function main(): Promise<void> {
   const request = JSON.parse(process.argv[2] ?? 'null') as PullRequest | null;
   if (request === null) throw new Error('pull-child needs a pull request as its argument.');
   const agent = new Agent();
   try {
-    const result: PullResult =
-      request.kind === 'direct' ? await pullDirect(agent, request.hubUrl, request.repository, request.digest) : await pull(agent, request.url, { hash: true, bytesPerSecond: request.bytesPerSecond, stopAfterMs: request.stopAfterMs });
+    if (request.kind === 'direct') {
+      process.stdout.write(JSON.stringify(await pullDirect(agent, request.hubUrl, request.repository, request.digest)));
+      return;
+    }
+    const pinged = performance.now();
+    if (request.ping) await (await agent.request({ origin: new URL(request.ping).origin, path: new URL(request.ping).pathname, method: 'GET' })).body.dump();
+    const pingMs = performance.now() - pinged;
+    const result: PullResult = await pull(agent, request.url, { hash: true, bytesPerSecond: request.bytesPerSecond, stopAfterMs: request.stopAfterMs });
+    if (request.ping && result.firstByteMs !== undefined) result.firstByteFromPingMs = pingMs + result.firstByteMs;
     process.stdout.write(JSON.stringify(result));
   } finally {
     await agent.close();
