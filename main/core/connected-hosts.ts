@@ -1,12 +1,11 @@
 // The LAN hosts that set up or pulled through the mirror, for the Connect hosts view and the tray:
 // built from the engine's events (setup reports, pulls, refusals) and kept in the data folder so
 // the list survives a restart. Bounded: the hosts seen longest ago go first.
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MirrorEvent } from '../../mirror/public-types.js';
 import type { ConnectedHost } from '../shared/contract.js';
 import { hostReportFromEvent } from '../shared/setup/host-report.js';
+import { DebouncedJsonFile } from './json-file.js';
 
 
 export const connectedHostsFile = 'connected-hosts.json';
@@ -55,43 +54,27 @@ const saveDelayMs = 2_000;
 
 export class ConnectedHosts {
   private readonly hosts = new Map<string, ConnectedHost>();
-  private saveTimer: NodeJS.Timeout | undefined;
-  private saving: Promise<void> = Promise.resolve();
+  private readonly file: DebouncedJsonFile;
 
-  constructor(
-    private readonly dataDir: string,
-    private readonly onSaveError: (error: unknown) => void = () => {},
-  ) {}
+  constructor(dataDir: string, onSaveError: (error: unknown) => void = () => {}) {
+    this.file = new DebouncedJsonFile(join(dataDir, connectedHostsFile), () => ({ hosts: this.list() }), onSaveError, { delayMs: saveDelayMs, indent: 2 });
+  }
 
   /** record() plus a save soon after, for the app; true when the list changed. */
   take(event: MirrorEvent): boolean {
     const changed = this.record(event);
-    if (changed) {
-      this.saveTimer ??= setTimeout(() => {
-        this.saveTimer = undefined;
-        this.saving = this.saving.then(() => this.save()).catch(this.onSaveError);
-      }, saveDelayMs);
-    }
+    if (changed) this.file.changed();
     return changed;
   }
 
   /** Writes what a pending save would, now (at quit). */
-  async flush(): Promise<void> {
-    if (this.saveTimer === undefined) return this.saving;
-    clearTimeout(this.saveTimer);
-    this.saveTimer = undefined;
-    this.saving = this.saving.then(() => this.save()).catch(this.onSaveError);
-    return this.saving;
+  flush(): Promise<void> {
+    return this.file.flush();
   }
 
   /** Reads the stored list; a missing or damaged file starts an empty one (it is rewritten on the next change). */
   async load(): Promise<void> {
-    let stored: unknown;
-    try {
-      stored = JSON.parse(await readFile(join(this.dataDir, connectedHostsFile), 'utf8'));
-    } catch {
-      return;
-    }
+    const stored = await this.file.read();
     const list = Array.isArray((stored as { hosts?: unknown })?.hosts) ? (stored as { hosts: unknown[] }).hosts : [];
     for (const entry of list.slice(0, maxConnectedHosts)) {
       const host = readHost(entry);
@@ -137,17 +120,10 @@ export class ConnectedHosts {
   }
 
   /** Writes the list through a temp file and a rename, so a crash leaves the old file or the new one. */
-  async save(): Promise<void> {
-    const target = join(this.dataDir, connectedHostsFile);
-    const temp = `${target}.${randomBytes(4).toString('hex')}.tmp`;
-    try {
-      await writeFile(temp, JSON.stringify({ hosts: this.list() }, null, 2) + '\n', { mode: 0o600 });
-      await rename(temp, target);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
+  save(): Promise<void> {
+    return this.file.save();
   }
+
 
   private entry(address: string, at: string): ConnectedHost {
     let host = this.hosts.get(address);

@@ -3,11 +3,10 @@
 // client addresses from the engine's request events (a manifest GET or HEAD by tag that succeeded
 // starts a pull of that tag: containerd, and so Docker, resolve the tag with a HEAD and fetch by
 // digest) and keeps them in the data folder so the count survives a restart.
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CachedRepository, MirrorEvent } from '../../mirror/public-types.js';
 import { registryKey } from '../../mirror/store/paths.js';
+import { DebouncedJsonFile } from './json-file.js';
 
 export const imageHostsFile = 'image-hosts.json';
 /** Bounds on what is kept: the images pulled longest ago go first; past this many hosts an image counts no more. */
@@ -19,13 +18,12 @@ const tagPattern = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 export class ImageHosts {
   /** `registryKey/repository:tag` → addresses, in the order the images were last pulled. */
   private readonly images = new Map<string, Set<string>>();
-  private saveTimer: NodeJS.Timeout | undefined;
-  private saving: Promise<void> = Promise.resolve();
+  private readonly file: DebouncedJsonFile;
 
-  constructor(
-    private readonly dataDir: string,
-    private readonly onSaveError: (error: unknown) => void = () => {},
-  ) {}
+  constructor(dataDir: string, onSaveError: (error: unknown) => void = () => {}) {
+    const content = () => ({ images: Object.fromEntries([...this.images].map(([key, hosts]) => [key, [...hosts]])) });
+    this.file = new DebouncedJsonFile(join(dataDir, imageHostsFile), content, onSaveError, { delayMs: saveDelayMs });
+  }
 
   /** Takes one engine event; a pull by tag from a new host is saved soon after. */
   take(event: MirrorEvent): void {
@@ -38,10 +36,7 @@ export class ImageHosts {
     if (this.images.size > maxImages) this.images.delete(this.images.keys().next().value!);
     if (hosts.has(event.client) || hosts.size >= maxHostsPerImage) return;
     hosts.add(event.client);
-    this.saveTimer ??= setTimeout(() => {
-      this.saveTimer = undefined;
-      this.saving = this.saving.then(() => this.save()).catch(this.onSaveError);
-    }, saveDelayMs);
+    this.file.changed();
   }
 
   count(registry: string, repository: string, tag: string): number {
@@ -55,12 +50,7 @@ export class ImageHosts {
 
   /** Reads the stored counts; a missing or damaged file starts empty, and unreadable entries are dropped. */
   async load(): Promise<void> {
-    let stored: unknown;
-    try {
-      stored = JSON.parse(await readFile(join(this.dataDir, imageHostsFile), 'utf8'));
-    } catch {
-      return;
-    }
+    const stored = await this.file.read();
     const images = (stored as { images?: unknown })?.images;
     if (typeof images !== 'object' || images === null) return;
     for (const [key, hosts] of Object.entries(images).slice(-maxImages)) {
@@ -69,25 +59,7 @@ export class ImageHosts {
     }
   }
 
-  async flush(): Promise<void> {
-    if (this.saveTimer === undefined) return this.saving;
-    clearTimeout(this.saveTimer);
-    this.saveTimer = undefined;
-    this.saving = this.saving.then(() => this.save()).catch(this.onSaveError);
-    return this.saving;
-  }
-
-  /** Through a temp file and a rename, so a crash leaves the old file or the new one. */
-  private async save(): Promise<void> {
-    const target = join(this.dataDir, imageHostsFile);
-    const temp = `${target}.${randomBytes(4).toString('hex')}.tmp`;
-    const images = Object.fromEntries([...this.images].map(([key, hosts]) => [key, [...hosts]]));
-    try {
-      await writeFile(temp, JSON.stringify({ images }) + '\n', { mode: 0o600 });
-      await rename(temp, target);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
+  flush(): Promise<void> {
+    return this.file.flush();
   }
 }
