@@ -16,8 +16,25 @@ import { diskErrorCode } from '../store/disk-errors.js';
 import type { UpstreamClient, UpstreamReply } from '../upstream/client.js';
 import { badUpstream } from '../upstream/failures.js';
 
-/** How far the disk may fall behind the network before the upstream body is paused: four of the appender's batches. */
-const maxQueuedBytes = 1024 * 1024;
+/**
+ * How far the disk may fall behind the network before the upstream body is paused. The
+ * temp-file writes run on libuv's pool, whose threads wait for a core like any other: with
+ * 1 MiB of slack a cold 256 MiB pull on a busy two-core machine paused its upstream ~300 times,
+ * each pause a stall of the whole TCP stream; with 4 MiB ~10, and the pull ran ~20 % faster
+ * (2 MiB gained nothing). The slack is shared: downloads side by side split
+ * `sharedBacklogBytes`, and readers of one download split `loneBacklogBytes`, since eight
+ * readers of a download that never paused took the engine from ~80 to ~102 MiB of RSS
+ * (measured, test/bench/RESULTS.md).
+ */
+const loneBacklogBytes = 4 * 1024 * 1024;
+const sharedBacklogBytes = 8 * 1024 * 1024;
+const leastBacklogBytes = 1024 * 1024;
+
+/** The disk backlog a download may reach before it pauses its upstream, with `downloads` running and `readers` of its own. */
+export function diskBacklogBytes(downloads: number, readers: number): number {
+  const share = Math.min(loneBacklogBytes / Math.max(1, readers), sharedBacklogBytes / Math.max(1, downloads));
+  return Math.max(leastBacklogBytes, Math.min(loneBacklogBytes, Math.floor(share)));
+}
 /** Bytes already in the file that stay in memory for readers close behind the download. */
 const recentBytes = 512 * 1024;
 
@@ -31,6 +48,8 @@ export interface BlobDownloadOptions {
   /** Backoff before each resume after a cut connection; its length is the number of resumes. */
   resumeDelaysMs?: number[];
   onUpstreamBytes?: (bytes: number) => void;
+  /** The disk backlog allowed now, given the download's readers (it shrinks as more downloads run); diskBacklogBytes(1, readers) when absent. */
+  backlogBytes?: (readers: number) => number;
 }
 
 export class BlobDownload {
@@ -47,6 +66,8 @@ export class BlobDownload {
   received = 0;
   /** The newest bytes, at least all of those received but not yet written. */
   readonly recent = new RecentChunks(recentBytes);
+  /** Clients reading this download now (DownloadChunkSource counts itself in and out). */
+  readers = 0;
   /** From the upstream's Content-Length; null when it did not say. */
   size: number | null = null;
   upstreamMs = 0;
@@ -180,20 +201,21 @@ export class BlobDownload {
 
   /**
    * Hashes and appends one upstream body. The body keeps flowing while earlier bytes are being
-   * written; it pauses only when the disk falls `maxQueuedBytes` behind. Settles only after every
+   * written; it pauses only when the disk falls the allowed backlog behind. Settles only after every
    * received byte is in the file (so a resume starts at `written`) or the disk refused one.
    */
   private copy(body: Readable, file: FileHandle, hash: Hash): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let paused = false;
       let settled = false;
+      const backlog = (): number => (this.options.backlogBytes ?? ((readers) => diskBacklogBytes(1, readers)))(this.readers);
       const appender = new BlobAppender(
         file,
         this.written,
         (bytes) => {
           this.written += bytes;
           this.recent.trim(this.written);
-          if (paused && appender.pending <= maxQueuedBytes / 2) {
+          if (paused && appender.pending <= backlog() / 2) {
             paused = false;
             body.resume();
           }
@@ -213,7 +235,7 @@ export class BlobDownload {
         this.recent.push(chunk);
         this.received += chunk.length;
         this.notify();
-        if (!paused && appender.pending > maxQueuedBytes) {
+        if (!paused && appender.pending > backlog()) {
           paused = true;
           body.pause();
         }

@@ -38,6 +38,7 @@ export class DownloadChunkSource implements ChunkSource {
   ) {
     this.opening = opening;
     this.position = start;
+    download.readers++;
   }
 
   async next(buffer: Buffer): Promise<Buffer | null> {
@@ -84,6 +85,7 @@ export class DownloadChunkSource implements ChunkSource {
   }
 
   async close(): Promise<void> {
+    if (!this.closed) this.download.readers--;
     this.closed = true;
     this.stopWaiting?.();
     this.fallback?.close();
