@@ -27,6 +27,11 @@ export function showSpread(value: Spread, digits: number, unit: string): string 
   return `${value.median.toFixed(digits)} ${unit} (${value.min.toFixed(digits)}–${value.max.toFixed(digits)})`;
 }
 
+/** A difference in ms with its sign: "+1.2 ms", "−0.3 ms" (a plain "+" printed "+-0.3"). */
+function signedMs(ms: number): string {
+  return `${ms < 0 ? '−' : '+'}${Math.abs(ms).toFixed(1)} ms`;
+}
+
 interface ColdSample {
   rate: number;
   cpuMsPerMiB: number;
@@ -128,7 +133,7 @@ export async function coldUnshaped(ctx: BenchContext, rounds = 5): Promise<Row[]
       metric: `time to first byte from the client's first request (as before); direct ${showSpread(directFirstByte, 1, 'ms')}`,
       dockmirror: showSpread(coldClient.dockmirror, 1, 'ms'),
       distribution: showSpread(coldClient.distribution, 1, 'ms'),
-      ratio: `+${(coldClient.dockmirror.median - directFirstByte.median).toFixed(1)} ms vs direct`,
+      ratio: `${signedMs(coldClient.dockmirror.median - directFirstByte.median)} vs direct`,
       goal: '≤ direct + 5 ms',
       verdict: verdict(coldClient.dockmirror.median <= directFirstByte.median + 5),
     },
@@ -137,7 +142,7 @@ export async function coldUnshaped(ctx: BenchContext, rounds = 5): Promise<Row[]
       metric: `time to first byte after the client's /v2/ ping, as the direct pull is timed; direct ${showSpread(directFirstByte, 1, 'ms')}`,
       dockmirror: showSpread(firstByte.dockmirror, 1, 'ms'),
       distribution: showSpread(firstByte.distribution, 1, 'ms'),
-      ratio: `+${(firstByte.dockmirror.median - directFirstByte.median).toFixed(1)} ms vs direct`,
+      ratio: `${signedMs(firstByte.dockmirror.median - directFirstByte.median)} vs direct`,
       goal: '≤ direct + 5 ms',
       verdict: verdict(firstByte.dockmirror.median <= directFirstByte.median + 5),
     },
