@@ -19,12 +19,12 @@ import { badUpstream } from '../upstream/failures.js';
 /**
  * How far the disk may fall behind the network before the upstream body is paused. The
  * temp-file writes run on libuv's pool, whose threads wait for a core like any other: with
- * 1 MiB of slack a cold 256 MiB pull on a busy two-core machine paused its upstream ~300 times,
- * each pause a stall of the whole TCP stream; with 4 MiB ~10, and the pull ran ~20 % faster
- * (2 MiB gained nothing). The slack is shared: downloads side by side split
- * `sharedBacklogBytes`, and readers of one download split `loneBacklogBytes`, since eight
- * readers of a download that never paused took the engine from ~80 to ~102 MiB of RSS
- * (measured, test/bench/RESULTS.md).
+ * 1 MiB of slack a cold 256 MiB pull on a busy two-core machine paused its upstream ~300
+ * times, each pause a stall of the whole TCP stream; with 4 MiB ~10, and its throughput went
+ * from a median 0.88x of distribution's to 0.95x (2 MiB gained nothing clear). The slack is
+ * shared: downloads side by side split `sharedBacklogBytes`, and readers of one download split
+ * `loneBacklogBytes`, since eight readers of a download that never paused took the engine from
+ * ~80 to ~102 MiB of RSS (measured, test/bench/RESULTS.md).
  */
 const loneBacklogBytes = 4 * 1024 * 1024;
 const sharedBacklogBytes = 8 * 1024 * 1024;
@@ -35,6 +35,7 @@ export function diskBacklogBytes(downloads: number, readers: number): number {
   const share = Math.min(loneBacklogBytes / Math.max(1, readers), sharedBacklogBytes / Math.max(1, downloads));
   return Math.max(leastBacklogBytes, Math.min(loneBacklogBytes, Math.floor(share)));
 }
+
 /** Bytes already in the file that stay in memory for readers close behind the download. */
 const recentBytes = 512 * 1024;
 
