@@ -49,8 +49,8 @@ export interface BlobDownloadOptions {
   /** Backoff before each resume after a cut connection; its length is the number of resumes. */
   resumeDelaysMs?: number[];
   onUpstreamBytes?: (bytes: number) => void;
-  /** The disk backlog allowed now, given the download's readers (it shrinks as more downloads run); diskBacklogBytes(1, readers) when absent. */
-  backlogBytes?: (readers: number) => number;
+  /** Downloads running now, this one included, which share the disk backlog; 1 when absent. */
+  runningDownloads?: () => number;
 }
 
 export class BlobDownload {
@@ -209,7 +209,7 @@ export class BlobDownload {
     return new Promise<void>((resolve, reject) => {
       let paused = false;
       let settled = false;
-      const backlog = (): number => (this.options.backlogBytes ?? ((readers) => diskBacklogBytes(1, readers)))(this.readers);
+      const backlog = (): number => diskBacklogBytes(this.options.runningDownloads?.() ?? 1, this.readers);
       const appender = new BlobAppender(
         file,
         this.written,

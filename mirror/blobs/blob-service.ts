@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { RegistryError } from '../errors.js';
 import type { CacheResult } from '../public-types.js';
-import { BlobDownload, diskBacklogBytes } from './blob-download.js';
+import { BlobDownload } from './blob-download.js';
 import { parseRange, type ByteRange } from './byte-range.js';
 import type { ChunkSource } from './chunk-source.js';
 import { DownloadChunkSource } from './download-chunk-source.js';
@@ -188,7 +188,7 @@ export class BlobService {
       store: this.options.store,
       resumeDelaysMs: this.options.resumeDelaysMs,
       onUpstreamBytes: this.options.onUpstreamBytes,
-      backlogBytes: (readers) => diskBacklogBytes(this.downloads.size, readers),
+      runningDownloads: () => this.downloads.size,
     });
     this.downloads.set(digest, download);
     download.start();
