@@ -2,6 +2,7 @@
 // for it only when it must read the file (it keeps the first byte off libuv's queue). That must
 // not leak descriptors: a reader closed before it read anything, or before its open finished,
 // still closes the descriptor it was given, and readers that read the whole blob get it intact.
+// A download also counts its readers (its disk backlog is shared between them), each once.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readdir, readlink } from 'node:fs/promises';
@@ -46,4 +47,24 @@ test('readers of a cold blob closed before reading, or right away, leave no desc
   idle.release();
   await services.blobs.settle();
   assert.deepEqual(await descriptorsUnder(services.cacheDir), [], 'no descriptor left on the cache');
+});
+
+test('a download counts the clients reading it: in when they open, out once when they close', async (t) => {
+  const services = await startServices(t, upstream.url);
+  const data = randomBytes(4 * 1024 * 1024);
+  const { digest } = await pushBlob(upstream.registry.url, repository, data);
+  const first = await services.blobs.open({ repository, digest, method: 'GET' });
+  const second = await services.blobs.open({ repository, digest, method: 'GET' });
+  const download = services.blobs.running(digest);
+  assert.ok(download, 'the blob is being downloaded');
+  assert.ok(isChunkSource(first.reader) && isChunkSource(second.reader));
+  assert.equal(download.readers, 2);
+  await first.reader.close();
+  await first.reader.close();
+  first.release();
+  assert.equal(download.readers, 1, 'a second close does not count the reader out twice');
+  assert.equal(sha256(await readBody(second.reader)), digest);
+  second.release();
+  assert.equal(download.readers, 0);
+  await services.blobs.settle();
 });
