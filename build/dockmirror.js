@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --optimize-for-size
+#!/usr/bin/env -S node --max-semi-space-size=1 --optimize-for-size --expose-gc
 // The package's bin. It runs the compiled CLI, compiling first when the build is missing or
 // older than the sources, so `npx dockmirror` works straight after `npm install`. The shebang
 // carries the engine's Node flags (mirror/process-flags.ts says why); `env -S` splits them.

@@ -11,6 +11,7 @@ import { CacheInventory } from './cache-inventory.js';
 import { countRequest, emptyCounters, renderPrometheus } from './metrics.js';
 import type { CachedRepository, ExpiryPreview, KeepWarmSettings, KeptImageStatus, MirrorEngine, MirrorEvent, MirrorOptions, MirrorStatus, PrefetchStatus, RequestEvent } from './public-types.js';
 import { PullTracker } from './pull-tracker.js';
+import { ScavengePacer } from './scavenge-pacer.js';
 import { dockerHubName, dockerHubUpstream, resolveRegistries } from './registries/registry-list.js';
 import { RegistrySet } from './registries/registry-set.js';
 import { BlobStore } from './store/blob-store.js';
@@ -92,7 +93,7 @@ export class Mirror implements MirrorEngine {
         ownAddresses: () => (this.listening ? [this.listening] : []),
         clientAuth: options.clientAuth,
         servePrivateToAnyone: options.servePrivateToAnyone,
-        onUpstreamBytes: (bytes) => (this.counters.bytesFromUpstream += bytes),
+        onUpstreamBytes: new ScavengePacer().counting((bytes) => (this.counters.bytesFromUpstream += bytes)),
         onUpstreamPull: () => this.counters.upstreamPulls++,
         onStored: () => void this.keep.evictor.request(),
         onWriteError: (error) => {

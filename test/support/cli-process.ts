@@ -78,11 +78,12 @@ export interface EngineProcess extends ServingCli {
 /**
  * Starts test/support/engine-child.js with these engine options (JSON-safe ones only) and waits
  * until it listens. `nofile` runs it under that open-file limit (soft and hard), as a small
- * `ulimit -n` would.
+ * `ulimit -n` would. `nodeFlags` starts it with the engine's own flags (process-flags.ts), for
+ * a test of what they change.
  */
-export async function startEngineProcess(options: Record<string, unknown>, limits: { nofile?: number } = {}): Promise<EngineProcess> {
+export async function startEngineProcess(options: Record<string, unknown>, limits: { nofile?: number; nodeFlags?: readonly string[] } = {}): Promise<EngineProcess> {
   const entry = join(import.meta.dirname, 'engine-child.js');
-  const node = [process.execPath, entry, JSON.stringify(options)];
+  const node = [process.execPath, ...(limits.nodeFlags ?? []), entry, JSON.stringify(options)];
   const command = limits.nofile ? ['prlimit', `--nofile=${limits.nofile}:${limits.nofile}`, ...node] : node;
   const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DOCKERHUB_USERNAME: '', DOCKERHUB_TOKEN: '' } });
   let stdout = '';
