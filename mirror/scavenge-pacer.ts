@@ -1,5 +1,5 @@
-// Every read from an upstream socket is a fresh 64 KiB buffer, dead as soon as its bytes are
-// hashed and copied (SlabRing). V8 frees such a buffer only in a scavenge, and under a fast
+// Every read from an upstream socket is a fresh 64 KiB buffer, dead once the download has hashed
+// it, written it to disk and let readers past it. V8 frees such a buffer only in a scavenge, and under a fast
 // download its young generation barely fills, so the scavenge that comes is the one V8 starts
 // for external memory, once 32 MiB of young buffers are outstanding (twice its default largest
 // semi-space: a constant, which no flag changes). Those 32 MiB were most of the engine's peak on

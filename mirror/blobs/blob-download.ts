@@ -10,7 +10,6 @@ import { open, rm, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { BlobAppender } from './blob-appender.js';
 import { RecentChunks } from './recent-chunks.js';
-import { SlabRing } from './slab-ring.js';
 import { RegistryError } from '../errors.js';
 import type { BlobStore } from '../store/blob-store.js';
 import { diskErrorCode } from '../store/disk-errors.js';
@@ -39,8 +38,6 @@ export function diskBacklogBytes(downloads: number, readers: number): number {
 
 /** Bytes already in the file that stay in memory for readers close behind the download. */
 const recentBytes = 512 * 1024;
-/** The appender's batch: a slab is released as one write completes. */
-const slabBytes = 256 * 1024;
 
 export type DownloadState = 'starting' | 'running' | 'done' | 'failed';
 
@@ -70,8 +67,6 @@ export class BlobDownload {
   received = 0;
   /** The newest bytes, at least all of those received but not yet written. */
   readonly recent = new RecentChunks(recentBytes);
-  /** Where `recent` and the disk queue hold their bytes: copies, so the socket's buffers die young. */
-  private readonly slabs = new SlabRing(slabBytes, () => this.backlog() + recentBytes + 2 * slabBytes);
   /** Clients reading this download now (DownloadChunkSource counts itself in and out). */
   readers = 0;
   /** From the upstream's Content-Length; null when it did not say. */
@@ -119,15 +114,6 @@ export class BlobDownload {
     });
   }
 
-  /** A reader hands `recent` bytes to its socket: their memory is not reused until given back. */
-  lend(chunk: Buffer): void {
-    this.slabs.lend(chunk);
-  }
-
-  giveBack(chunk: Buffer): void {
-    this.slabs.giveBack(chunk);
-  }
-
   /** Registers a callback for any progress or end; returns the unsubscribe function. */
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
@@ -169,13 +155,11 @@ export class BlobDownload {
       await this.options.store.commit(this.tempPath, this.digest, this.written);
       this.state = 'done';
       this.recent.clear();
-      this.slabs.clear();
     } catch (error) {
       this.state = 'failed';
       this.localWriteError = diskErrorCode(error);
       // Readers that go on from the upstream re-hash what they sent, part of which only `recent` holds.
       if (!this.localWriteError) this.recent.clear();
-      this.slabs.clear();
       this.error = error instanceof RegistryError ? error : new RegistryError('UNAVAILABLE', `caching ${this.digest} failed: ${(error as Error).message}`);
       await file?.close().catch(() => {});
       await rm(this.tempPath, { force: true });
@@ -184,10 +168,6 @@ export class BlobDownload {
       this.markStarted();
       this.notify();
     }
-  }
-
-  private backlog(): number {
-    return diskBacklogBytes(this.options.runningDownloads?.() ?? 1, this.readers);
   }
 
   /** Asks the upstream for the blob from `fromByte` on; the reply says how long that took. */
@@ -229,14 +209,13 @@ export class BlobDownload {
     return new Promise<void>((resolve, reject) => {
       let paused = false;
       let settled = false;
-      const backlog = (): number => this.backlog();
+      const backlog = (): number => diskBacklogBytes(this.options.runningDownloads?.() ?? 1, this.readers);
       const appender = new BlobAppender(
         file,
         this.written,
         (bytes) => {
           this.written += bytes;
           this.recent.trim(this.written);
-          this.slabs.release(this.recent.start);
           if (paused && appender.pending <= backlog() / 2) {
             paused = false;
             body.resume();
@@ -250,10 +229,9 @@ export class BlobDownload {
         body.off('data', onData);
         appender.flushed().then(() => (bodyError === undefined ? resolve() : reject(bodyError)), reject);
       };
-      const onData = (received: Buffer): void => {
-        hash.update(received);
-        this.options.onUpstreamBytes?.(received.length);
-        const chunk = this.slabs.copy(received);
+      const onData = (chunk: Buffer): void => {
+        hash.update(chunk);
+        this.options.onUpstreamBytes?.(chunk.length);
         appender.append(chunk);
         this.recent.push(chunk);
         this.received += chunk.length;

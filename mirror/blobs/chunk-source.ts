@@ -8,11 +8,6 @@ export interface ChunkSource {
    * source already holds. Null at the end. Rejects when the body cannot be completed.
    */
   next(buffer: Buffer): Promise<Buffer | null>;
-  /**
-   * A chunk of the source's own (not the sender's buffer) was taken by the socket: the source may
-   * reuse its memory. Never called for a chunk whose write failed or never finished.
-   */
-  returned?(chunk: Buffer): void;
   /** Releases what the source holds; safe to call more than once and before any next(). */
   close(): Promise<void>;
   /** Bytes still to come when known, so a small body does not take a whole pool buffer. */

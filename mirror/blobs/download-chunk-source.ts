@@ -56,7 +56,6 @@ export class DownloadChunkSource implements ChunkSource {
       const held = this.download.recent.slice(this.position, available);
       if (held) {
         this.position += held.length;
-        this.download.lend(held);
         return held;
       }
       // Bytes no longer held in memory are always in the file.
@@ -78,10 +77,6 @@ export class DownloadChunkSource implements ChunkSource {
         };
       });
     }
-  }
-
-  returned(chunk: Buffer): void {
-    this.download.giveBack(chunk);
   }
 
   bytesLeft(): number | undefined {

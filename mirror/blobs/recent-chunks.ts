@@ -12,11 +12,6 @@ export class RecentChunks {
 
   constructor(private readonly capBytes: number) {}
 
-  /** The offset of the oldest byte held (`end` when none is). */
-  get start(): number {
-    return this.starts[0] ?? this.end;
-  }
-
   get bytes(): number {
     return this.heldBytes;
   }

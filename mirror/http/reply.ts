@@ -136,7 +136,6 @@ export async function sendChunks(source: ChunkSource, response: ServerResponse, 
       response.write(chunk, (error) => {
         inFlight -= bytes;
         if (filled) giveBack();
-        else if (!error) source.returned?.(chunk);
         if (error) failure ??= error;
         else onSent(bytes);
         signal();
