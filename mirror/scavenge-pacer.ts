@@ -1,10 +1,11 @@
-// Every read from an upstream socket is a fresh 64 KiB buffer, dead once the download has hashed
-// it, written it to disk and let readers past it. V8 frees such a buffer only in a scavenge, and under a fast
-// download its young generation barely fills, so the scavenge that comes is the one V8 starts
-// for external memory, once 32 MiB of young buffers are outstanding (twice its default largest
-// semi-space: a constant, which no flag changes). Those 32 MiB were most of the engine's peak on
-// a cold 4 GiB layer, and they raised glibc's high-water mark for good, which is the idle floor
-// the stuck-clients row started from. A scavenge every few MiB received keeps them to that.
+// Every read from an upstream socket is a fresh 64 KiB buffer, dead once the download has
+// hashed it, written it to disk and let readers past it. V8 frees such a buffer only in a
+// scavenge, and under a fast download its young generation barely fills, so the scavenge that
+// comes is the one V8 starts for external memory, once 32 MiB of young buffers are outstanding
+// (twice its default largest semi-space: a constant, which no flag changes). Those 32 MiB were
+// most of the engine's peak on a cold 4 GiB layer, and they raised glibc's high-water mark for
+// good, which is the idle floor the stuck-clients row started from. A scavenge every few MiB
+// received keeps them to that.
 //
 // The engine's process runs with --expose-gc for this (process-flags.ts); without it (an engine
 // inside a test's own process) the pacer does nothing.
