@@ -43,6 +43,6 @@ export class ScavengePacer {
 
 /** A young-generation collection, when this process was started with --expose-gc. */
 export function minorCollectionOfThisProcess(): Collect | undefined {
-  const gc = (globalThis as { gc?: (options: { type: 'minor' | 'major' }) => void }).gc;
+  const gc = (globalThis as { gc?: (options: { type: 'minor' }) => void }).gc;
   return gc ? () => gc({ type: 'minor' }) : undefined;
 }

@@ -46,13 +46,13 @@ test('a cold 96 MiB download, in an engine started with its flags, holds well be
       mirror.kill('SIGTERM');
     }
     const { stdout } = await mirror.exited;
-    const [, peak, mean] = (/array buffers peak (\d+) mean (\d+)/.exec(stdout) ?? []).map(Number);
-    assert.ok(peak! > 0 && mean! > 0, `the engine printed no figures: ${stdout}`);
+    const peak = Number(/array buffers peak (\d+)/.exec(stdout)?.[1]);
+    assert.ok(peak > 0, `the engine printed no peak: ${stdout}`);
     // V8 alone lets 32 MiB of dead reads pile up on top of what is live (33-37 MiB at the peak,
     // measured); with the pacing, the 4 MiB disk backlog and what readers take from memory, a
     // few send buffers, an interval's dead reads and some promoted ones not yet collected
     // (13-26 MiB).
-    assert.ok(peak! < 30 * MiB, `the engine held ${(peak! / MiB).toFixed(1)} MiB of ArrayBuffers at its peak (${(mean! / MiB).toFixed(1)} on average)`);
+    assert.ok(peak < 30 * MiB, `the engine held ${(peak / MiB).toFixed(1)} MiB of ArrayBuffers at its peak`);
   } finally {
     await registry.stop();
     await rm(workDir, { recursive: true, force: true });

@@ -11,16 +11,11 @@ const credentials = upstreamCredentials && { get: async () => upstreamCredential
 const engine = createMirror({ ...options, ...(credentials ? { credentials } : {}), logger: pino({ level: 'warn' }, pino.destination(2)) });
 const { port } = await engine.start({ host: options.host ?? '127.0.0.1', port: 0 });
 process.stdout.write(`listening ${port}\n`);
-// With `sampleMemoryMs`, the ArrayBuffer memory seen is printed on the way out: the most, and the
-// mean of the samples above 1 MiB (while blobs moved).
-const arrayBufferSamples: number[] = [];
-const sampler = sampleMemoryMs ? setInterval(() => arrayBufferSamples.push(process.memoryUsage().arrayBuffers), sampleMemoryMs) : undefined;
+// With `sampleMemoryMs`, the most ArrayBuffer memory seen is printed on the way out.
+let peakArrayBuffers = 0;
+const sampler = sampleMemoryMs ? setInterval(() => (peakArrayBuffers = Math.max(peakArrayBuffers, process.memoryUsage().arrayBuffers)), sampleMemoryMs) : undefined;
 process.once('SIGTERM', () => {
   clearInterval(sampler);
-  if (sampler) {
-    const busy = arrayBufferSamples.filter((bytes) => bytes > 1024 * 1024);
-    const mean = busy.reduce((sum, bytes) => sum + bytes, 0) / Math.max(1, busy.length);
-    process.stdout.write(`array buffers peak ${Math.max(0, ...arrayBufferSamples)} mean ${Math.round(mean)}\n`);
-  }
+  if (sampler) process.stdout.write(`array buffers peak ${peakArrayBuffers}\n`);
   void engine.stop().then(() => process.exit(0));
 });

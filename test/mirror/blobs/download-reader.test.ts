@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readdir, readlink } from 'node:fs/promises';
-import { after, before, test } from 'node:test';
+import { after, before, test, type TestContext } from 'node:test';
 import { isChunkSource } from '../../../mirror/blobs/chunk-source.js';
 import { pushBlob, sha256 } from '../../support/images.js';
 import { readBody, startServices } from '../../support/services.js';
@@ -29,13 +29,18 @@ async function descriptorsUnder(dir: string): Promise<string[]> {
   return targets.filter((target) => target.startsWith(dir));
 }
 
-test('readers of a cold blob closed before reading, or right away, leave no descriptor open; one that reads gets the blob', async (t) => {
+/** Services over the stand-in upstream, which holds a fresh random blob of `bytes`; `open` asks for it whole. */
+async function coldBlob(t: TestContext, bytes: number) {
   const services = await startServices(t, upstream.url);
-  const data = randomBytes(8 * 1024 * 1024);
-  const { digest } = await pushBlob(upstream.registry.url, repository, data);
-  const first = await services.blobs.open({ repository, digest, method: 'GET' });
-  const idle = await services.blobs.open({ repository, digest, method: 'GET' });
-  const reading = await services.blobs.open({ repository, digest, method: 'GET' });
+  const { digest } = await pushBlob(upstream.registry.url, repository, randomBytes(bytes));
+  return { services, digest, open: () => services.blobs.open({ repository, digest, method: 'GET' }) };
+}
+
+test('readers of a cold blob closed before reading, or right away, leave no descriptor open; one that reads gets the blob', async (t) => {
+  const { services, digest, open } = await coldBlob(t, 8 * 1024 * 1024);
+  const first = await open();
+  const idle = await open();
+  const reading = await open();
   assert.ok(isChunkSource(first.reader) && isChunkSource(idle.reader));
   // Closed in the same turn its open was asked for: the open has not finished yet.
   await first.reader.close();
@@ -50,11 +55,9 @@ test('readers of a cold blob closed before reading, or right away, leave no desc
 });
 
 test('a download counts the clients reading it: in when they open, out once when they close', async (t) => {
-  const services = await startServices(t, upstream.url);
-  const data = randomBytes(4 * 1024 * 1024);
-  const { digest } = await pushBlob(upstream.registry.url, repository, data);
-  const first = await services.blobs.open({ repository, digest, method: 'GET' });
-  const second = await services.blobs.open({ repository, digest, method: 'GET' });
+  const { services, digest, open } = await coldBlob(t, 4 * 1024 * 1024);
+  const first = await open();
+  const second = await open();
   const download = services.blobs.running(digest);
   assert.ok(download, 'the blob is being downloaded');
   assert.ok(isChunkSource(first.reader) && isChunkSource(second.reader));
