@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { pullInChild, type PullResult } from './client.js';
 import { blobUrl, layerOf, need, settledBlobBytes, SUBJECTS, withSubject, type BenchContext } from './context.js';
 import { MiB, mib, mibPerSecond, times, verdict, type Row } from './report.js';
-import { cpuMs, type Subject, type SubjectName } from './subjects.js';
+import { cpuMs, mainThreadSchedule, type Subject, type SubjectName } from './subjects.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -35,6 +35,12 @@ function signedMs(ms: number): string {
 interface ColdSample {
   rate: number;
   cpuMsPerMiB: number;
+  /** Only while the client pulled (distribution's second fetch runs partly after it). */
+  cpuMsPerMiBDuringPull: number;
+  /** The main thread during the pull: on a CPU, and runnable but waiting for one. */
+  mainRanMs: number;
+  mainWaitedMs: number;
+  pullMs: number;
   firstByteMs: number;
   /** From the client's first request, its /v2/ ping: the cold client's own start-up included, as this row measured it before the ping. */
   firstByteColdClientMs: number;
@@ -60,12 +66,25 @@ async function coldSample(ctx: BenchContext, name: SubjectName, prepare?: (subje
     await pullInChild({ kind: 'mirror', url: blobUrl(subject.url, warmUp) });
     await settledBlobBytes(ctx, layerOf(warmUp).digest);
     const cpuBefore = await cpuMs(subject.pid);
+    const scheduleBefore = await mainThreadSchedule(subject.pid);
     const result = await pullInChild({ kind: 'mirror', url: blobUrl(subject.url, image), ping: `${subject.url}/v2/` });
+    const cpuDuringPull = (await cpuMs(subject.pid)) - cpuBefore;
+    const scheduleAfter = await mainThreadSchedule(subject.pid);
     checkIntact(result, layer.digest, `${name} cold pull`);
     // Until the upstream went quiet: distribution fetches the blob a second time for its storage.
     const upstreamBytes = await settledBlobBytes(ctx, layer.digest);
     const cpu = (await cpuMs(subject.pid)) - cpuBefore;
-    return { rate: mibPerSecond(result.bytes, result.ms), cpuMsPerMiB: cpu / (layer.size / MiB), firstByteMs: result.firstByteMs ?? NaN, firstByteColdClientMs: result.firstByteFromPingMs ?? NaN, upstreamBytes };
+    return {
+      rate: mibPerSecond(result.bytes, result.ms),
+      cpuMsPerMiB: cpu / (layer.size / MiB),
+      cpuMsPerMiBDuringPull: cpuDuringPull / (layer.size / MiB),
+      mainRanMs: scheduleAfter.ranMs - scheduleBefore.ranMs,
+      mainWaitedMs: scheduleAfter.waitedMs - scheduleBefore.waitedMs,
+      pullMs: result.ms,
+      firstByteMs: result.firstByteMs ?? NaN,
+      firstByteColdClientMs: result.firstByteFromPingMs ?? NaN,
+      upstreamBytes,
+    };
   });
 }
 
@@ -99,6 +118,8 @@ export async function coldUnshaped(ctx: BenchContext, rounds = 5): Promise<Row[]
   const upstream = { dockmirror: Math.max(...samples.dockmirror.map((s) => s.upstreamBytes)), distribution: Math.max(...samples.distribution.map((s) => s.upstreamBytes)) };
   const rateRatios = roundRatio((s) => s.rate);
   const cpuRatios = roundRatio((s) => s.cpuMsPerMiB);
+  const cpuDuringPull = { dockmirror: of('dockmirror', (s) => s.cpuMsPerMiBDuringPull), distribution: of('distribution', (s) => s.cpuMsPerMiBDuringPull) };
+  const loop = { ran: of('dockmirror', (s) => s.mainRanMs), waited: of('dockmirror', (s) => s.mainWaitedMs), pull: of('dockmirror', (s) => s.pullMs) };
   const scenario = `cold ${mib(layer.size)}, unshaped loopback, 1 client`;
   return [
     {
@@ -127,6 +148,26 @@ export async function coldUnshaped(ctx: BenchContext, rounds = 5): Promise<Row[]
       ratio: `${times(cpu.dockmirror.median / cpu.distribution.median)} (rounds ${times(cpuRatios.min)}–${times(cpuRatios.max)})`,
       goal: '≤ distribution',
       verdict: verdict(cpu.dockmirror.median <= cpu.distribution.median),
+    },
+    {
+      // The row above counts until the upstream went quiet, so distribution's second fetch is in
+      // it; this one stops at the client's last byte, which is the CPU that competed with the pull.
+      scenario,
+      metric: 'engine CPU per MiB while the client pulled (all threads, request to last byte)',
+      dockmirror: showSpread(cpuDuringPull.dockmirror, 2, 'ms'),
+      distribution: showSpread(cpuDuringPull.distribution, 2, 'ms'),
+      ratio: times(cpuDuringPull.dockmirror.median / cpuDuringPull.distribution.median),
+      goal: '-',
+      verdict: 'INFO',
+    },
+    {
+      scenario,
+      metric: "Dockmirror's event-loop thread during the pull (schedstat): on a CPU / runnable but waiting for one",
+      dockmirror: `${showSpread(loop.ran, 0, 'ms')} / ${showSpread(loop.waited, 0, 'ms')} of ${loop.pull.median.toFixed(0)} ms`,
+      distribution: '-',
+      ratio: '-',
+      goal: '-',
+      verdict: 'INFO',
     },
     {
       scenario,

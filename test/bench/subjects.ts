@@ -122,6 +122,16 @@ export async function cpuMs(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
+/**
+ * A process's main thread as the scheduler saw it (Linux schedstat, in ms): time on a CPU, and
+ * time runnable but waiting for one. For Dockmirror that thread is the event loop every byte of
+ * a cold pull passes through.
+ */
+export async function mainThreadSchedule(pid: number): Promise<{ ranMs: number; waitedMs: number }> {
+  const [ranNs, waitedNs] = (await readFile(`/proc/${pid}/task/${pid}/schedstat`, 'utf8')).trim().split(' ').map(Number);
+  return { ranMs: (ranNs ?? NaN) / 1e6, waitedMs: (waitedNs ?? NaN) / 1e6 };
+}
+
 /** Open file descriptors of a process (Linux /proc). */
 export async function openFds(pid: number): Promise<number> {
   return (await readdir(`/proc/${pid}/fd`)).length;
