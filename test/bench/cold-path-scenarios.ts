@@ -1,8 +1,9 @@
 // Issue 16's cold-path rows: a cold 256 MiB blob on unshaped loopback, one client, Dockmirror and
 // distribution in alternating rounds (throughput, the engine's CPU per MiB, time to first byte
-// against a direct pull, upstream bytes), and the same cold pull with the engine pinned to one
-// core and to two with taskset. Medians with the range across rounds: the machine's two cores are
-// shared with the Hub stand-in, the client and whatever else runs.
+// against a direct pull, upstream bytes; and, as INFO, the CPU used while the client pulled and
+// how long Dockmirror's event loop waited for a CPU), and the same cold pull with the engine
+// pinned to one core and to two with taskset. Medians with the range across rounds: the
+// machine's two cores are shared with the Hub stand-in, the client and whatever else runs.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { pullInChild, type PullResult } from './client.js';
