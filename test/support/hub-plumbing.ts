@@ -158,7 +158,9 @@ export abstract class HubPlumbing {
         }
       });
       upstream.on('end', () => {
-        res.end();
+        // A small blob's file can end in the same read that spent a hold's budget; ending the
+        // answer then would close a Connection: close exchange, which is a cut, not a hold.
+        if (!this.stalled.has(res)) res.end();
       });
     });
   }
