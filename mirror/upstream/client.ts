@@ -248,7 +248,7 @@ export class UpstreamClient {
         .request(url, method, headers, {
           deadlineAt,
           deadlineCoversBody: kind !== 'blob',
-          minProgress: kind === 'blob' ? this.limits.blobProgress : undefined,
+          ...(kind === 'blob' ? { minProgress: this.limits.blobProgress, largeBody: true } : {}),
           refuseAddress: fromUpstreamOrigin ? undefined : (address) => this.destinations.addressRefusal(address, port),
         })
         .catch((error: unknown) => {

@@ -3,6 +3,7 @@
 import type { Readable } from 'node:stream';
 import { RegistryError } from '../errors.js';
 import { connectTimeoutCode, deadlineCode, dump, idleTimeoutCode, refusedAddressCode, slowBodyCode } from './http-request.js';
+import { malformedHeadCode } from './response-head.js';
 
 export type Headers = Record<string, string | string[] | undefined>;
 
@@ -51,6 +52,7 @@ export function describeNetworkError(error: unknown, limits: { idleMs: number; d
   if (code === slowBodyCode) return 'it sent too slowly';
   if (code === connectTimeoutCode) return 'connecting to it timed out';
   if (code === refusedAddressCode) return (error as Error).message;
+  if (code === malformedHeadCode) return `it sent a malformed answer: ${(error as Error).message}`;
   return code ?? (error as Error | undefined)?.message ?? 'unknown error';
 }
 

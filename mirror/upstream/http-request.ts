@@ -8,51 +8,52 @@
 // An idle timeout alone lets an upstream that drips one byte per second hold a request for
 // ever, so a request may also carry an overall deadline (small answers: manifests, tokens) or a
 // minimum-progress rule (blobs, which may take long but must keep moving).
-import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
-import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+//
+// Blob GETs on plain http go to raw-get.ts instead, which reads bodies without node:http's
+// per-chunk copy; what it cannot frame comes back here.
+import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { watchProgress, type MinimumProgress } from './progress-watch.js';
+import {
+  codedError, connectTimeoutCode, deadlineCode, guardedLookup, idleTimeoutCode, refusedAddressCode, slowBodyCode,
+  type HttpResponse, type HttpTimeouts, type RequestLimits,
+} from './http-shared.js';
+import { watchProgress } from './progress-watch.js';
+import { rawGet } from './raw-get.js';
 
-export interface HttpResponse {
-  statusCode: number;
-  headers: IncomingHttpHeaders;
-  body: IncomingMessage;
-  /** The address actually connected to, to judge where the upstream may send us. */
-  remoteAddress: string | undefined;
-}
-
-export interface HttpTimeouts {
-  connectMs: number;
-  idleMs: number;
-}
-
-export interface RequestLimits {
-  /** Epoch ms by which the answer must have ended (with `deadlineCoversBody`) or begun. */
-  deadlineAt?: number;
-  deadlineCoversBody?: boolean;
-  minProgress?: MinimumProgress;
-  /** Says why an address may not be connected to (null: it may); for hosts the upstream chose. */
-  refuseAddress?: (address: string) => string | null;
-}
-
-/** Error codes of our own timeouts and refusals, for messages a person can act on. */
-export const connectTimeoutCode = 'UPSTREAM_CONNECT_TIMEOUT';
-export const idleTimeoutCode = 'UPSTREAM_IDLE_TIMEOUT';
-export const deadlineCode = 'UPSTREAM_DEADLINE';
-export const slowBodyCode = 'UPSTREAM_TOO_SLOW';
-export const refusedAddressCode = 'UPSTREAM_ADDRESS_REFUSED';
+export type { HttpResponse, HttpTimeouts, RequestLimits } from './http-shared.js';
+export { connectTimeoutCode, deadlineCode, idleTimeoutCode, refusedAddressCode, slowBodyCode } from './http-shared.js';
 
 /** Redirect and error bodies larger than this are not worth reading to keep the connection. */
 const maxDumpBytes = 128 * 1024;
+const maxRememberedOrigins = 64;
 
 export class UpstreamHttp {
   private agents: { http: http.Agent; https: https.Agent } | null = null;
+  /** Origins whose blob answers the raw reader left to node:http (chunked ones): asked there first. */
+  private readonly rawUnsupported = new Set<string>();
 
   constructor(private readonly timeouts: HttpTimeouts) {}
 
   request(url: URL, method: string, headers: Record<string, string>, limits: RequestLimits = {}): Promise<HttpResponse> {
+    const refuse = limits.refuseAddress;
+    const literal = url.hostname.replace(/^\[|\]$/g, '');
+    const literalRefusal = refuse && isIP(literal) ? refuse(literal) : null;
+    if (literalRefusal) return Promise.reject(codedError(refusedAddressCode, literalRefusal));
+    if (method !== 'GET' || !limits.largeBody || url.protocol !== 'http:' || this.rawUnsupported.has(url.origin)) {
+      return this.viaNode(url, method, headers, limits);
+    }
+    return rawGet(url, headers, this.timeouts, limits).then((result) => {
+      if (result.kind === 'response') return result.response;
+      // Bounded, as any per-origin memory fed by what upstreams send must be.
+      if (this.rawUnsupported.size >= maxRememberedOrigins) this.rawUnsupported.clear();
+      this.rawUnsupported.add(url.origin);
+      return this.viaNode(url, method, headers, limits);
+    });
+  }
+
+  private viaNode(url: URL, method: string, headers: Record<string, string>, limits: RequestLimits): Promise<HttpResponse> {
     const agents = (this.agents ??= {
       // Idle pooled connections go after 30 s, before most servers would cut them under us.
       http: new http.Agent({ keepAlive: true, timeout: 30_000 }),
@@ -60,9 +61,6 @@ export class UpstreamHttp {
     });
     const secure = url.protocol === 'https:';
     const refuse = limits.refuseAddress;
-    const literal = url.hostname.replace(/^\[|\]$/g, '');
-    const literalRefusal = refuse && isIP(literal) ? refuse(literal) : null;
-    if (literalRefusal) return Promise.reject(codedError(refusedAddressCode, literalRefusal));
     return new Promise((resolve, reject) => {
       const request = (secure ? https : http).request(url, {
         method,
@@ -123,28 +121,6 @@ export class UpstreamHttp {
     agents?.http.destroy();
     agents?.https.destroy();
   }
-}
-
-function codedError(code: string, message: string): Error {
-  return Object.assign(new Error(message), { code });
-}
-
-type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
-
-/** dns.lookup that leaves out refused addresses, so a name cannot smuggle in a loopback target. */
-function guardedLookup(refuse: (address: string) => string | null) {
-  return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
-    dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
-      if (error) return callback(error, options.all ? [] : '');
-      const allowed = addresses.filter((entry) => refuse(entry.address) === null);
-      if (allowed.length === 0) {
-        const reason = addresses[0] ? refuse(addresses[0].address) : `${hostname} has no address`;
-        return callback(codedError(refusedAddressCode, reason ?? `${hostname} is refused`), options.all ? [] : '');
-      }
-      if (options.all) return callback(null, allowed);
-      callback(null, allowed[0]!.address, allowed[0]!.family);
-    });
-  };
 }
 
 /** Reads and drops a small body so its connection can be reused; a large one is cut instead. */
