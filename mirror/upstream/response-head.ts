@@ -17,6 +17,8 @@ export interface ResponseHead {
   bodyLength: number | 'until-close';
   /** Where the body starts in the buffer given to `parseResponseHead`. */
   headLength: number;
+  /** HTTP/1.1 without `Connection: close`: the connection may carry another request. */
+  keepAlive: boolean;
 }
 
 export type HeadResult = { kind: 'incomplete' } | { kind: 'head'; head: ResponseHead } | { kind: 'unsupported'; reason: string };
@@ -31,7 +33,7 @@ export class MalformedHead extends Error {
 const token = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Field values: visible characters, spaces, tabs and obs-text; no CR, LF or NUL.
 const fieldValue = /^[\t\x20-\x7e\x80-\xff]*$/;
-const statusLine = /^HTTP\/1\.[01] ([1-9][0-9]{2})(?: [\t\x20-\x7e\x80-\xff]*)?$/;
+const statusLine = /^HTTP\/1\.([01]) ([1-9][0-9]{2})(?: [\t\x20-\x7e\x80-\xff]*)?$/;
 
 // Fields node:http keeps only the first of, so both readers give callers the same view.
 const firstWins = new Set([
@@ -58,7 +60,13 @@ export function parseResponseHead(data: Buffer): HeadResult {
   }
 }
 
-function parseOne(text: string): { statusCode: number; headers: IncomingHttpHeaders } {
+interface ParsedHead {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  minorVersion: number;
+}
+
+function parseOne(text: string): ParsedHead {
   const lines = text.split('\r\n');
   const status = statusLine.exec(lines[0]!);
   if (!status) throw new MalformedHead(`the response does not start with an HTTP/1.x status line`);
@@ -73,7 +81,7 @@ function parseOne(text: string): { statusCode: number; headers: IncomingHttpHead
     if (!fieldValue.test(value)) throw new MalformedHead('the response has a header value with control characters');
     addField(headers, line.slice(0, colon).toLowerCase(), value);
   }
-  return { statusCode: Number(status[1]), headers };
+  return { statusCode: Number(status[2]), headers, minorVersion: Number(status[1]) };
 }
 
 function addField(headers: IncomingHttpHeaders, name: string, value: string): void {
@@ -89,11 +97,13 @@ function addField(headers: IncomingHttpHeaders, name: string, value: string): vo
   else if (!firstWins.has(name)) fields[name] = `${existing as string}, ${value}`;
 }
 
-function framed(parsed: { statusCode: number; headers: IncomingHttpHeaders }, headLength: number): HeadResult {
+function framed(parsed: ParsedHead, headLength: number): HeadResult {
   const { statusCode, headers } = parsed;
   if (headers['transfer-encoding'] !== undefined) return { kind: 'unsupported', reason: 'the body is sent with Transfer-Encoding' };
   const bodyLength = statusCode === 204 || statusCode === 304 ? 0 : contentLength(headers['content-length']);
-  return { kind: 'head', head: { statusCode, headers, bodyLength, headLength } };
+  // An HTTP/1.0 server's keep-alive is an opt-in this reader does not ask for.
+  const closes = (headers.connection ?? '').split(',').some((option) => option.trim().toLowerCase() === 'close');
+  return { kind: 'head', head: { statusCode, headers, bodyLength, headLength, keepAlive: parsed.minorVersion === 1 && !closes } };
 }
 
 function contentLength(value: string | undefined): number | 'until-close' {

@@ -49,6 +49,16 @@ test('bodies framed by the connection, by status, or by chunks are told apart', 
   assert.equal(parseResponseHead(Buffer.from('HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n')).kind, 'unsupported');
 });
 
+test('only an HTTP/1.1 answer that does not ask to close leaves its connection for another request', () => {
+  assert.equal(head('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n').keepAlive, true);
+  assert.equal(head('HTTP/1.1 200 OK\r\nConnection: Keep-Alive\r\n\r\n').keepAlive, true);
+  for (const connection of ['close', 'Close', 'keep-alive, close', 'upgrade,CLOSE']) {
+    assert.equal(head(`HTTP/1.1 200 OK\r\nConnection: ${connection}\r\n\r\n`).keepAlive, false, connection);
+  }
+  assert.equal(head('HTTP/1.1 200 OK\r\nConnection: closed\r\n\r\n').keepAlive, true, 'a token, not a substring');
+  assert.equal(head('HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n\r\n').keepAlive, false);
+});
+
 test('a Content-Length that is not one plain number is refused, as are conflicting ones', () => {
   assert.equal(head('HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\n').bodyLength, 5);
   assert.equal(head('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n').bodyLength, 5);
