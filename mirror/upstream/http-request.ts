@@ -9,8 +9,8 @@
 // ever, so a request may also carry an overall deadline (small answers: manifests, tokens) or a
 // minimum-progress rule (blobs, which may take long but must keep moving).
 //
-// Blob GETs on plain http go to raw-get.ts instead, which reads bodies without node:http's
-// per-chunk copy; what it cannot frame comes back here.
+// Blob GETs go to raw-get.ts instead, which reads bodies without node:http's per-chunk copy;
+// what it cannot frame comes back here.
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isIP, type Socket } from 'node:net';
@@ -20,6 +20,7 @@ import {
   type HttpResponse, type HttpTimeouts, type RequestLimits,
 } from './http-shared.js';
 import { watchProgress } from './progress-watch.js';
+import { RawPool } from './raw-connection.js';
 import { rawGet } from './raw-get.js';
 
 export type { HttpResponse, HttpTimeouts, RequestLimits } from './http-shared.js';
@@ -33,6 +34,7 @@ export class UpstreamHttp {
   private agents: { http: http.Agent; https: https.Agent } | null = null;
   /** Origins whose blob answers the raw reader left to node:http (chunked ones): asked there first. */
   private readonly rawUnsupported = new Set<string>();
+  private readonly rawPool = new RawPool();
 
   constructor(private readonly timeouts: HttpTimeouts) {}
 
@@ -41,10 +43,10 @@ export class UpstreamHttp {
     const literal = url.hostname.replace(/^\[|\]$/g, '');
     const literalRefusal = refuse && isIP(literal) ? refuse(literal) : null;
     if (literalRefusal) return Promise.reject(codedError(refusedAddressCode, literalRefusal));
-    if (method !== 'GET' || !limits.largeBody || url.protocol !== 'http:' || this.rawUnsupported.has(url.origin)) {
+    if (method !== 'GET' || !limits.largeBody || this.rawUnsupported.has(url.origin)) {
       return this.viaNode(url, method, headers, limits);
     }
-    return rawGet(url, headers, this.timeouts, limits).then((result) => {
+    return rawGet(url, headers, this.timeouts, limits, this.rawPool).then((result) => {
       if (result.kind === 'response') return result.response;
       // Bounded, as any per-origin memory fed by what upstreams send must be.
       if (this.rawUnsupported.size >= maxRememberedOrigins) this.rawUnsupported.clear();
@@ -120,6 +122,7 @@ export class UpstreamHttp {
     this.agents = null;
     agents?.http.destroy();
     agents?.https.destroy();
+    this.rawPool.close();
   }
 }
 

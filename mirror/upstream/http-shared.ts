@@ -26,7 +26,7 @@ export interface RequestLimits {
   minProgress?: MinimumProgress;
   /** Says why an address may not be connected to (null: it may); for hosts the upstream chose. */
   refuseAddress?: (address: string) => string | null;
-  /** A blob body, worth the raw reader's cheaper receive path on plain http. */
+  /** A blob body, worth the raw reader's cheaper receive path (raw-get.ts). */
   largeBody?: boolean;
 }
 

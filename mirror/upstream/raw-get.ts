@@ -1,29 +1,27 @@
-// A GET on plain http whose body is read straight off the socket, for blob bodies. node:http
+// A GET on http or https whose body is read straight off the socket, for blob bodies. node:http
 // copies every body chunk out of its socket read (its parser hands out a copy, not a view), and
-// reads in 64 KiB pieces; here the socket reads into 1 MiB slabs (`onread`) and the body's
-// chunks are views of them. Measured on a cold 256 MiB pull (test/bench/RESULTS.md): the event
-// loop ran 677–924 ms against 957–1,426 ms, and the pull went from 0.80–1.01× to 1.01–1.07×
-// distribution's throughput, the margin by which the mirror keeps pace where the link does not
-// set it (a LAN mirror as the upstream).
+// reads in 64 KiB pieces; here the socket reads into 1 MiB slabs (`onread`, raw-connection.ts)
+// and the body's chunks are views of them. Measured (test/bench/RESULTS.md, issue 16, fifth
+// pass): a cold 256 MiB pull on plain http used ~25 % less of the engine's CPU per MiB and
+// went from 0.77–0.82× to 0.95–1.01× distribution's throughput; receiving 256 MiB over TLS
+// cost 0.96 ms of CPU per MiB against node:https's 1.45.
 //
-// One connection per body (Connection: close): a blob is large enough that a handshake is
-// noise, and no connection state outlives the body. The response head goes through
-// response-head.ts, which refuses what it is unsure of; framings it leaves alone come back as
-// 'unsupported' for the caller to fetch over node:http.
-import net, { type Socket } from 'node:net';
+// With a pool, connections are kept for the next request when an answer ended exactly at its
+// Content-Length and the server did not ask to close; a pooled connection that turns out to be
+// closed before any byte of the answer is replaced once by a new one (a GET may be repeated).
+// The response head goes through response-head.ts, which refuses what it is unsure of; framings
+// it leaves alone come back as 'unsupported' for the caller to fetch over node:http.
 import { Readable } from 'node:stream';
 import {
-  codedError, connectTimeoutCode, deadlineCode, guardedLookup, idleTimeoutCode, refusedAddressCode, slowBodyCode,
+  codedError, connectTimeoutCode, deadlineCode, idleTimeoutCode, refusedAddressCode, slowBodyCode,
   type HttpResponse, type HttpTimeouts, type RequestLimits,
 } from './http-shared.js';
 import { watchProgress } from './progress-watch.js';
+import { RawConnection, type ConnectionUser, type RawPool } from './raw-connection.js';
 import { parseResponseHead, type ResponseHead } from './response-head.js';
 
 export type RawGetResult = { kind: 'response'; response: HttpResponse } | { kind: 'unsupported'; reason: string };
 
-/** Reads land in slabs this large; a slab whose free tail is below `minReadBytes` is retired. */
-const slabBytes = 1024 * 1024;
-const minReadBytes = 256 * 1024;
 /** Buffered body bytes at which the socket stops reading until the body's reader catches up. */
 const bodyHighWaterMark = 64 * 1024;
 
@@ -31,19 +29,20 @@ const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const headerValue = /^[\t\x20-\x7e\x80-\xff]*$/;
 const ownHeaders = new Set(['host', 'connection', 'content-length', 'transfer-encoding']);
 
-export function rawGet(url: URL, headers: Record<string, string>, timeouts: HttpTimeouts, limits: RequestLimits): Promise<RawGetResult> {
-  if (url.protocol !== 'http:') return Promise.reject(new Error(`the raw reader speaks plain http, not ${url.protocol}`));
+/** Without a pool the request asks the server to close the connection after its answer. */
+export function rawGet(url: URL, headers: Record<string, string>, timeouts: HttpTimeouts, limits: RequestLimits, pool?: RawPool): Promise<RawGetResult> {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return Promise.reject(new Error(`the raw reader speaks http and https, not ${url.protocol}`));
   let head: string;
   try {
-    head = requestHead(url, headers);
+    head = requestHead(url, headers, pool !== undefined);
   } catch (error) {
     return Promise.reject(error);
   }
-  return new Promise((resolve, reject) => new RawExchange(url, head, timeouts, limits, resolve, reject).start());
+  return new Promise((resolve, reject) => new RawExchange(url, head, timeouts, limits, pool, resolve, reject).start());
 }
 
-function requestHead(url: URL, headers: Record<string, string>): string {
-  const lines = [`GET ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`, 'Connection: close'];
+function requestHead(url: URL, headers: Record<string, string>, keepAlive: boolean): string {
+  const lines = [`GET ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`, ...(keepAlive ? [] : ['Connection: close'])];
   for (const [name, value] of Object.entries(headers)) {
     // node:http refuses these too: a CR or LF in a value would let a caller's input add requests.
     if (!headerName.test(name) || !headerValue.test(value)) throw new Error(`the request header ${JSON.stringify(name)} cannot be sent as given`);
@@ -52,14 +51,17 @@ function requestHead(url: URL, headers: Record<string, string>): string {
   return `${lines.join('\r\n')}\r\n\r\n`;
 }
 
-class RawExchange {
-  private socket: Socket | undefined;
-  private slab = Buffer.allocUnsafe(0);
-  private slabUsed = 0;
+class RawExchange implements ConnectionUser {
+  private connection!: RawConnection;
+  /** A connection from the pool, not yet heard from: if it closes now, a new one is dialled. */
+  private mayRedial = false;
   /** Head bytes that came before the head was complete; null once it was parsed. */
   private pendingHead: Buffer | null = Buffer.alloc(0);
   private body: Readable | undefined;
   private remaining: number | 'until-close' = 0;
+  private reusable = false;
+  /** The whole body has arrived: the connection is no longer this exchange's to judge. */
+  private complete = false;
   private settled = false;
   private readonly timers: NodeJS.Timeout[] = [];
 
@@ -68,59 +70,77 @@ class RawExchange {
     private readonly head: string,
     private readonly timeouts: HttpTimeouts,
     private readonly limits: RequestLimits,
+    private readonly pool: RawPool | undefined,
     private readonly resolve: (result: RawGetResult) => void,
     private readonly reject: (error: Error) => void,
   ) {}
 
   start(): void {
-    const refuse = this.limits.refuseAddress;
-    const socket = net.connect({
-      host: this.url.hostname.replace(/^\[|\]$/g, ''),
-      port: Number(this.url.port || 80),
-      ...(refuse ? { lookup: guardedLookup(refuse) } : {}),
-      onread: { buffer: () => this.nextReadBuffer(), callback: (bytes: number, buffer: Uint8Array) => this.onRead(bytes, buffer) },
-    } as net.NetConnectOpts);
-    this.socket = socket;
-    const connectTimer = setTimeout(() => this.fail(connectTimeoutCode, `connecting to ${this.url.host} timed out`), this.timeouts.connectMs);
-    this.timers.push(connectTimer);
     if (this.limits.deadlineAt !== undefined) {
       const wait = Math.max(0, this.limits.deadlineAt - Date.now());
       this.timers.push(setTimeout(() => this.fail(deadlineCode, `${this.url.host} did not finish answering in time`), wait));
     }
-    socket.setTimeout(this.timeouts.idleMs, () => this.fail(idleTimeoutCode, `${this.url.host} sent nothing for ${this.timeouts.idleMs} ms`));
-    socket.once('connect', () => {
-      clearTimeout(connectTimer);
-      const refusal = refuse && socket.remoteAddress ? refuse(socket.remoteAddress) : null;
-      if (refusal) return this.fail(refusedAddressCode, refusal);
-      socket.write(this.head, 'latin1');
-    });
-    socket.on('error', (error) => (this.body ? this.body.destroy(error) : this.settle(error)));
-    socket.once('end', () => {
-      if (this.remaining === 'until-close') this.body?.push(null);
-    });
-    socket.once('close', () => this.onClose());
-  }
-
-  private nextReadBuffer(): Buffer {
-    if (this.slab.length - this.slabUsed < minReadBytes) {
-      this.slab = Buffer.allocUnsafe(slabBytes);
-      this.slabUsed = 0;
+    const pooled = this.pool?.take(this.url.origin);
+    if (pooled && !this.refusal(pooled.socket.remoteAddress)) {
+      this.attach(pooled);
+      this.mayRedial = true;
+      pooled.socket.write(this.head, 'latin1');
+      return;
     }
-    return this.slab.subarray(this.slabUsed);
+    pooled?.socket.destroy();
+    this.dial();
   }
 
-  /** Returns false to stop reading the socket until the body is read again. */
-  private onRead(bytes: number, buffer: Uint8Array): boolean {
-    const data = Buffer.from(buffer.buffer, buffer.byteOffset, bytes);
-    // The bytes read stay the body's: the next read goes past them.
-    if (buffer.buffer === this.slab.buffer) this.slabUsed = buffer.byteOffset - this.slab.byteOffset + bytes;
+  private dial(): void {
+    const connection = RawConnection.dial(this.url, this.limits.refuseAddress);
+    const socket = connection.socket;
+    const connectTimer = setTimeout(() => this.fail(connectTimeoutCode, `connecting to ${this.url.host} timed out`), this.timeouts.connectMs);
+    this.timers.push(connectTimer);
+    this.attach(connection);
+    const send = (): void => {
+      clearTimeout(connectTimer);
+      socket.write(this.head, 'latin1');
+    };
+    const secure = this.url.protocol === 'https:';
+    socket.once('connect', () => {
+      const refusal = this.refusal(socket.remoteAddress);
+      if (refusal) return this.fail(refusedAddressCode, refusal);
+      // On https the handshake counts as connecting: a server that takes the connection and
+      // never completes it is cut at the connect timeout.
+      if (!secure) send();
+    });
+    if (secure) socket.once('secureConnect', send);
+  }
+
+  private attach(connection: RawConnection): void {
+    this.connection = connection;
+    connection.user = this;
+    connection.socket.setTimeout(this.timeouts.idleMs);
+  }
+
+  private refusal(address: string | undefined): string | null {
+    return this.limits.refuseAddress && address ? this.limits.refuseAddress(address) : null;
+  }
+
+  /** A pooled connection the server had closed: the request goes once more, on a new one. */
+  private redialed(): boolean {
+    if (!this.mayRedial || this.settled) return false;
+    this.mayRedial = false;
+    this.connection.user = null;
+    this.connection.socket.destroy();
+    this.dial();
+    return true;
+  }
+
+  onBytes(data: Buffer): boolean {
+    this.mayRedial = false;
     if (this.pendingHead === null) return this.deliver(data);
     const received = this.pendingHead.length === 0 ? data : Buffer.concat([this.pendingHead, data]);
     let parsed;
     try {
       parsed = parseResponseHead(received);
     } catch (error) {
-      this.socket?.destroy(error as Error);
+      this.connection.socket.destroy(error as Error);
       return false;
     }
     if (parsed.kind === 'incomplete') {
@@ -130,7 +150,7 @@ class RawExchange {
     this.pendingHead = null;
     if (parsed.kind === 'unsupported') {
       this.settle({ kind: 'unsupported', reason: parsed.reason });
-      this.socket?.destroy();
+      this.connection.socket.destroy();
       return false;
     }
     this.answer(parsed.head);
@@ -138,14 +158,43 @@ class RawExchange {
     return rest.length > 0 || this.remaining === 0 ? this.deliver(rest) : true;
   }
 
+  onEnd(): void {
+    if (this.remaining === 'until-close') this.body?.push(null);
+  }
+
+  onError(error: Error): void {
+    if (this.redialed()) return;
+    if (this.body) this.body.destroy(error);
+    else this.settle(error);
+  }
+
+  onTimeout(): void {
+    this.fail(idleTimeoutCode, `${this.url.host} sent nothing for ${this.timeouts.idleMs} ms`);
+  }
+
+  onClose(): void {
+    if (this.redialed()) return;
+    this.clearTimers();
+    if (!this.body) return this.settle(codedError('ECONNRESET', `${this.url.host} closed the connection before answering`));
+    if (typeof this.remaining === 'number' && this.remaining > 0 && !this.body.destroyed) {
+      this.body.destroy(codedError('ECONNRESET', `${this.url.host} closed the connection ${this.remaining} bytes before the end of the body`));
+    }
+  }
+
+  private ownsConnection(): boolean {
+    return this.connection.user === this;
+  }
+
   private answer(head: ResponseHead): void {
-    const socket = this.socket!;
+    const socket = this.connection.socket;
     this.remaining = head.bodyLength;
+    this.reusable = this.pool !== undefined && head.keepAlive;
     const body = new Readable({
       highWaterMark: bodyHighWaterMark,
-      read: () => void socket.resume(),
+      // Once the body is in and its connection pooled, that connection is another request's.
+      read: () => void (this.ownsConnection() && socket.resume()),
       destroy: (error, callback) => {
-        socket.destroy();
+        if (this.ownsConnection()) socket.destroy();
         this.clearTimers();
         callback(error);
       },
@@ -166,25 +215,26 @@ class RawExchange {
     this.remaining -= own.length;
     const more = own.length === 0 || body.push(own);
     if (this.remaining > 0) return more;
+    this.complete = true;
     body.push(null);
     this.clearTimers();
-    this.socket?.destroy();
+    if (this.reusable && own.length === chunk.length) {
+      this.pool!.give(this.connection);
+      // Reading on, so that the server's close of the idle connection is seen.
+      return true;
+    }
+    this.connection.user = null;
+    this.connection.socket.destroy();
     return false;
   }
 
-  private onClose(): void {
-    this.clearTimers();
-    if (!this.body) return this.settle(codedError('ECONNRESET', `${this.url.host} closed the connection before answering`));
-    if (typeof this.remaining === 'number' && this.remaining > 0 && !this.body.destroyed) {
-      this.body.destroy(codedError('ECONNRESET', `${this.url.host} closed the connection ${this.remaining} bytes before the end of the body`));
-    }
-  }
-
   private fail(code: string, message: string): void {
+    if (this.complete) return;
     const error = codedError(code, message);
+    this.mayRedial = false;
     // Once the head is in, the body's reader is the one to learn why it ended.
     if (this.body) this.body.destroy(error);
-    else this.socket?.destroy(error);
+    else this.connection.socket.destroy(error);
   }
 
   private settle(outcome: RawGetResult | Error): void {

@@ -1,0 +1,145 @@
+// The connections of the raw blob reader (raw-get.ts), and the pool that keeps them between
+// requests. A cold blob through Docker Hub is two requests, the registry's 307 and the CDN's
+// body, so a connection per request put a TCP handshake (and a TLS one on https) in front of
+// every blob's first byte twice, where node:http's agents reused theirs.
+//
+// A connection reads into slabs of its own (`onread`) and hands the bytes to whichever exchange
+// uses it now. An idle one has no answer coming: anything it hears, an end, or a quiet spell of
+// `idleKeepMs` closes it.
+import net, { type Socket } from 'node:net';
+import tls from 'node:tls';
+import { guardedLookup } from './http-shared.js';
+
+/** Reads land in slabs this large; a slab whose free tail is below `minReadBytes` is retired. */
+const slabBytes = 1024 * 1024;
+const minReadBytes = 256 * 1024;
+/** As node:http's agents here: idle connections go before most servers would cut them under us. */
+const idleKeepMs = 30_000;
+const maxIdlePerOrigin = 4;
+const maxIdleOrigins = 32;
+
+/** The exchange a connection's reads and events go to while it carries a request. */
+export interface ConnectionUser {
+  /** Returns false to stop reading until the socket is resumed. */
+  onBytes(data: Buffer): boolean;
+  onEnd(): void;
+  onError(error: Error): void;
+  onTimeout(): void;
+  onClose(): void;
+}
+
+export class RawConnection {
+  user: ConnectionUser | null = null;
+  private slab = Buffer.allocUnsafe(0);
+  private slabUsed = 0;
+  /** Set while the connection waits in a pool, to leave it when it closes. */
+  private onRetire: (() => void) | null = null;
+
+  /** Set by `dial`, which needs the connection first: the socket asks it for a buffer as it connects. */
+  socket!: Socket;
+
+  private constructor(readonly origin: string) {}
+
+  /** Connects to the URL's origin: plain TCP, or TLS checked as https.request checks it. */
+  static dial(url: URL, refuseAddress?: (address: string) => string | null): RawConnection {
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const secure = url.protocol === 'https:';
+    const connection = new RawConnection(url.origin);
+    const options = {
+      host,
+      port: Number(url.port || (secure ? 443 : 80)),
+      ...(refuseAddress ? { lookup: guardedLookup(refuseAddress) } : {}),
+      onread: { buffer: () => connection.nextReadBuffer(), callback: (bytes: number, buffer: Uint8Array) => connection.onRead(bytes, buffer) },
+    };
+    // Node's CAs plus NODE_EXTRA_CA_CERTS, and the name (or IP) against the certificate.
+    connection.socket = secure
+      ? tls.connect({ ...options, ...(net.isIP(host) ? {} : { servername: host }) } as tls.ConnectionOptions)
+      : net.connect(options as net.NetConnectOpts);
+    connection.listen();
+    return connection;
+  }
+
+  enterPool(onRetire: () => void): void {
+    this.user = null;
+    this.onRetire = onRetire;
+    // An idle connection pins no slab: the next answer's first read takes a new one.
+    this.slab = Buffer.allocUnsafe(0);
+    this.slabUsed = 0;
+    this.socket.setTimeout(idleKeepMs);
+    this.socket.unref();
+  }
+
+  leavePool(): void {
+    this.onRetire = null;
+    this.socket.ref();
+  }
+
+  private listen(): void {
+    const socket = this.socket;
+    socket.on('error', (error) => (this.user ? this.user.onError(error) : socket.destroy()));
+    socket.on('end', () => (this.user ? this.user.onEnd() : socket.destroy()));
+    socket.on('timeout', () => (this.user ? this.user.onTimeout() : socket.destroy()));
+    socket.on('close', () => {
+      this.onRetire?.();
+      this.user?.onClose();
+    });
+  }
+
+  private nextReadBuffer(): Buffer {
+    if (this.slab.length - this.slabUsed < minReadBytes) {
+      this.slab = Buffer.allocUnsafe(slabBytes);
+      this.slabUsed = 0;
+    }
+    return this.slab.subarray(this.slabUsed);
+  }
+
+  private onRead(bytes: number, buffer: Uint8Array): boolean {
+    const data = Buffer.from(buffer.buffer, buffer.byteOffset, bytes);
+    // The bytes read stay the reader's: the next read goes past them.
+    if (buffer.buffer === this.slab.buffer) this.slabUsed = buffer.byteOffset - this.slab.byteOffset + bytes;
+    if (this.user) return this.user.onBytes(data);
+    this.socket.destroy();
+    return false;
+  }
+}
+
+/** Idle raw connections by origin, bounded, the most recently used taken first. */
+export class RawPool {
+  private readonly idle = new Map<string, RawConnection[]>();
+
+  take(origin: string): RawConnection | undefined {
+    const waiting = this.idle.get(origin);
+    const connection = waiting?.pop();
+    if (waiting?.length === 0) this.idle.delete(origin);
+    connection?.leavePool();
+    return connection;
+  }
+
+  give(connection: RawConnection): void {
+    const waiting = this.idle.get(connection.origin) ?? [];
+    const full = waiting.length >= maxIdlePerOrigin || (waiting.length === 0 && this.idle.size >= maxIdleOrigins);
+    if (connection.socket.destroyed || full) {
+      connection.user = null;
+      connection.socket.destroy();
+      return;
+    }
+    waiting.push(connection);
+    this.idle.set(connection.origin, waiting);
+    connection.enterPool(() => this.forget(connection));
+  }
+
+  /** Closes every idle connection. */
+  close(): void {
+    const all = [...this.idle.values()].flat();
+    this.idle.clear();
+    for (const connection of all) connection.socket.destroy();
+  }
+
+  private forget(connection: RawConnection): void {
+    const waiting = this.idle.get(connection.origin);
+    const at = waiting?.indexOf(connection) ?? -1;
+    if (at < 0) return;
+    waiting!.splice(at, 1);
+    if (waiting!.length === 0) this.idle.delete(connection.origin);
+  }
+}

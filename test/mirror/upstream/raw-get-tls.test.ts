@@ -1,0 +1,135 @@
+// The raw blob reader over https, against a TLS server whose certificates openssl makes for each
+// run: a test CA, a leaf for localhost and a leaf for another name. Requests that must trust the
+// CA run in a child started with NODE_EXTRA_CA_CERTS, as a user with a private CA would start
+// the mirror; the refusals run here, where the CA is not trusted.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { promisify } from 'node:util';
+import { connectTimeoutCode, refusedAddressCode } from '../../../mirror/upstream/http-request.js';
+import { rawGet } from '../../../mirror/upstream/raw-get.js';
+import type { FetchOutcome, FetchRequest } from '../../support/upstream-fetch-child.js';
+
+const run = promisify(execFile);
+const fetchChild = new URL('../../support/upstream-fetch-child.js', import.meta.url).pathname;
+
+interface Certificates {
+  caFile: string;
+  localhost: { key: Buffer; cert: Buffer };
+  otherName: { key: Buffer; cert: Buffer };
+}
+
+async function makeCertificates(t: TestContext): Promise<Certificates> {
+  const dir = await mkdtemp(join(tmpdir(), 'dockmirror-tls-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const at = (name: string): string => join(dir, name);
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  await run('openssl', ['req', '-x509', ...ec, '-keyout', at('ca.key'), '-out', at('ca.pem'), '-days', '1', '-subj', '/CN=Dockmirror test CA']);
+  const leaf = async (name: string): Promise<{ key: Buffer; cert: Buffer }> => {
+    await writeFile(at(`${name}.ext`), `subjectAltName=DNS:${name}\n`);
+    await run('openssl', ['req', ...ec, '-keyout', at(`${name}.key`), '-out', at(`${name}.csr`), '-subj', `/CN=${name}`]);
+    await run('openssl', ['x509', '-req', '-in', at(`${name}.csr`), '-CA', at('ca.pem'), '-CAkey', at('ca.key'), '-CAcreateserial',
+      '-days', '1', '-extfile', at(`${name}.ext`), '-out', at(`${name}.pem`)]);
+    return { key: await readFile(at(`${name}.key`)), cert: await readFile(at(`${name}.pem`)) };
+  };
+  return { caFile: at('ca.pem'), localhost: await leaf('localhost'), otherName: await leaf('other.example') };
+}
+
+interface TlsScripted {
+  url: URL;
+  requests: string[];
+  servernames: (string | false | null)[];
+}
+
+/** A TLS server that hands the socket to `answer` for each request head, as many as come on a connection. */
+async function tlsScripted(t: TestContext, identity: { key: Buffer; cert: Buffer }, answer: (socket: TLSSocket) => void): Promise<TlsScripted> {
+  const requests: string[] = [];
+  const servernames: (string | false | null)[] = [];
+  const server = createTlsServer(identity, (socket) => {
+    servernames.push(socket.servername);
+    socket.on('error', () => {});
+    let pending = '';
+    socket.on('data', (data: Buffer) => {
+      pending += data.toString('latin1');
+      for (let end = pending.indexOf('\r\n\r\n'); end >= 0; end = pending.indexOf('\r\n\r\n')) {
+        requests.push(pending.slice(0, end));
+        pending = pending.slice(end + 4);
+        answer(socket);
+      }
+    });
+  });
+  server.on('tlsClientError', () => {});
+  return { url: await listening(t, server, 'https'), requests, servernames };
+}
+
+/** On localhost, so the name in the URL is the one the certificate was made for. */
+async function listening(t: TestContext, server: Server, scheme: string): Promise<URL> {
+  await new Promise<void>((resolve) => server.listen(0, 'localhost', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const { port } = server.address() as AddressInfo;
+  return new URL(`${scheme}://localhost:${port}/v2/library/x/blobs/sha256:ab`);
+}
+
+async function inChild(caFile: string, request: FetchRequest): Promise<FetchOutcome[]> {
+  const { stdout } = await run(process.execPath, [fetchChild, JSON.stringify(request)], { env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile } });
+  return JSON.parse(stdout) as FetchOutcome[];
+}
+
+test('over https blob bodies are read raw and exact on one kept connection, with SNI and the chain checked; other requests stay on node:https', async (t) => {
+  const certificates = await makeCertificates(t);
+  const body = randomBytes(16 * 1024 * 1024);
+  const server = await tlsScripted(t, certificates.localhost, (socket) => {
+    socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`);
+    socket.write(body);
+  });
+  const blob = { statusCode: 200, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex'), viaNode: false };
+  assert.deepEqual(await inChild(certificates.caFile, { url: server.url.href, limits: { largeBody: true }, times: 2 }), [blob, blob]);
+  assert.match(server.requests[0]!, /^GET \/v2\/library\/x\/blobs\/sha256:ab HTTP\/1\.1\r\nHost: localhost:\d+(\r\n|$)/);
+  assert.deepEqual(server.servernames, ['localhost'], 'one handshake for both');
+  const [manifest] = await inChild(certificates.caFile, { url: server.url.href });
+  assert.deepEqual(manifest, { ...blob, viaNode: true });
+});
+
+test('over https a certificate from an unknown CA, or for another name, is refused before the request is sent', async (t) => {
+  const certificates = await makeCertificates(t);
+  const answer = (socket: TLSSocket): void => void socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nno');
+  const unknownCa = await tlsScripted(t, certificates.localhost, answer);
+  await assert.rejects(rawGet(unknownCa.url, {}, { connectMs: 2_000, idleMs: 2_000 }, {}), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+  const otherName = await tlsScripted(t, certificates.otherName, answer);
+  const [refused] = await inChild(certificates.caFile, { url: otherName.url.href, limits: { largeBody: true } });
+  assert.equal((refused as { code?: string }).code, 'ERR_TLS_CERT_ALTNAME_INVALID');
+  assert.deepEqual([unknownCa.requests, otherName.requests], [[], []], 'no request reached a server the mirror did not trust');
+});
+
+test('over https a server that takes the connection but never completes the handshake is cut at the connect timeout; a refused address is never dialled', async (t) => {
+  const sockets = new Set<Socket>();
+  let connections = 0;
+  const silent = createTcpServer((socket) => {
+    connections++;
+    sockets.add(socket);
+  });
+  t.after(() => sockets.forEach((socket) => socket.destroy()));
+  const url = await listening(t, silent, 'https');
+  const started = Date.now();
+  await assert.rejects(rawGet(url, {}, { connectMs: 300, idleMs: 10_000 }, {}), { code: connectTimeoutCode });
+  assert.ok(Date.now() - started < 5_000, 'cut at the connect timeout, not the idle one');
+  await assert.rejects(rawGet(url, {}, { connectMs: 300, idleMs: 10_000 }, { refuseAddress: (address) => `${address} is refused` }), { code: refusedAddressCode });
+  assert.equal(connections, 1);
+});
+
+test('over https a chunked blob answer falls back to node:https, and the origin is asked there first next time', async (t) => {
+  const certificates = await makeCertificates(t);
+  const server = await tlsScripted(t, certificates.localhost, (socket) => {
+    socket.end('HTTP/1.1 200 OK\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n');
+  });
+  const outcomes = await inChild(certificates.caFile, { url: server.url.href, limits: { largeBody: true }, times: 2 });
+  const hello = { statusCode: 200, bytes: 5, sha256: createHash('sha256').update('hello').digest('hex'), viaNode: true };
+  assert.deepEqual(outcomes, [hello, hello]);
+  assert.equal(server.requests.length, 3, 'raw, then node:https, then node:https at once');
+});
