@@ -1,10 +1,9 @@
 // A GET on http or https whose body is read straight off the socket, for blob bodies. node:http
-// copies every body chunk out of its socket read (its parser hands out a copy, not a view), and
-// reads in 64 KiB pieces; here the socket reads into 1 MiB slabs (`onread`, raw-connection.ts)
-// and the body's chunks are views of them. Measured (test/bench/RESULTS.md, issue 16, fifth
-// pass): on a cold 256 MiB pull over plain http the engine used 17-25 % less CPU per MiB, and
-// its throughput went from a median 0.91x of distribution's to 0.98x on one VM; receiving
-// 256 MiB over TLS cost 0.96 ms of CPU per MiB against node:https's 1.45.
+// copies every body chunk out of its socket read (its parser hands out a copy, not a view); here
+// the socket reads into slabs of its own (`onread`, raw-connection.ts) and the body's chunks are
+// views of them. Measured (test/bench/RESULTS.md, issue 16, fifth pass) on a cold 256 MiB pull
+// over plain http: the engine's CPU per MiB went from 3.0-3.7 ms to 2.7-2.8 with 64 KiB slabs,
+// and receiving 256 MiB over TLS cost 0.93-1.03 ms of CPU per MiB against node:https's 1.37-1.78.
 //
 // With a pool, connections are kept for the next request when an answer ended exactly at its
 // Content-Length and the server did not ask to close; a pooled connection that turns out to be
