@@ -15,6 +15,7 @@ import { sessionKeychain } from '../../main/core/memory-stores.js';
 import type { DockmirrorApi } from '../../main/shared/contract.js';
 import { pushImage } from '../support/images.js';
 import { findFreePort } from '../support/ports.js';
+import { nightlyWindowAwayFromNow } from '../support/nightly-window.js';
 import { startTestUpstream, type TestUpstream } from '../support/upstream.js';
 
 let upstream: TestUpstream;
@@ -62,7 +63,7 @@ test('keep warm through the core: the serving engine takes the list without a re
   const image = await pushImage(upstream.registry.url, { repository: 'dockmirror/core-kept', tag: '3', layers: [[{ path: '/etc/core-kept.txt', content: 'kept\n' }]] });
   const core = await openCore(t, dataDir);
   const port = await findFreePort();
-  await core.updateSettings({ listenHost: '127.0.0.1', port, upstream: upstream.url, keepWarm: { images: [], everyHours: 6, nightly: { start: '02:00', end: '05:00' } } });
+  await core.updateSettings({ listenHost: '127.0.0.1', port, upstream: upstream.url, keepWarm: { images: [], everyHours: 6, nightly: nightlyWindowAwayFromNow() } });
   await core.startMirror();
   const servingSince = (await core.getState()).mirror.listen;
 

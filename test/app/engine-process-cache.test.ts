@@ -12,6 +12,7 @@ import { sessionKeychain } from '../../main/core/memory-stores.js';
 import { EngineProcess } from '../../main/engine-process/engine-process.js';
 import { pushImage } from '../support/images.js';
 import { findFreePort } from '../support/ports.js';
+import { nightlyWindowAwayFromNow } from '../support/nightly-window.js';
 import { startTestUpstream, type TestUpstream } from '../support/upstream.js';
 
 let upstream: TestUpstream;
@@ -42,7 +43,7 @@ test('keep warm, refresh now, prefetch progress and the expiry dry run cross the
   const core = createAppCore({ dataDir, keychain: sessionKeychain(), engines, tuning: { registryName: 'docker.io', minFreeBytes: 0 } });
   await core.open();
   t.after(() => core.shutdown());
-  await core.updateSettings({ listenHost: '127.0.0.1', port: await findFreePort(), upstream: upstream.url, expireAfterDays: 10, keepWarm: { images: [], everyHours: 6, nightly: { start: '02:00', end: '03:00' } } });
+  await core.updateSettings({ listenHost: '127.0.0.1', port: await findFreePort(), upstream: upstream.url, expireAfterDays: 10, keepWarm: { images: [], everyHours: 6, nightly: nightlyWindowAwayFromNow() } });
   await core.startMirror();
   const pid = engines.pid;
 

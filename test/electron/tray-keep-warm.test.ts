@@ -12,6 +12,7 @@ import { createTray, type TrayElectron } from '../../main/electron/tray.js';
 import { runTrayAction } from '../../main/electron/tray-actions.js';
 import type { TrayAction } from '../../main/electron/tray-menu.js';
 import { pushImage } from '../support/images.js';
+import { nightlyWindowAwayFromNow } from '../support/nightly-window.js';
 import { FakeTray, Menu, nativeImage, record } from '../support/electron-stub.js';
 import { startTestUpstream, type TestUpstream } from '../support/upstream.js';
 
@@ -33,7 +34,7 @@ test('the tray refreshes kept images at a click', async (t) => {
   t.after(() => core.shutdown());
   await core.open();
   // Nightly, so nothing but the click refreshes during the test.
-  await core.updateSettings({ upstream: upstream.url, keepWarm: { images: [], everyHours: 6, nightly: { start: '02:00', end: '03:00' } } });
+  await core.updateSettings({ upstream: upstream.url, keepWarm: { images: [], everyHours: 6, nightly: nightlyWindowAwayFromNow() } });
 
   const reports: string[] = [];
   const actions: Promise<void>[] = [];
