@@ -123,7 +123,8 @@ class RawExchange implements ConnectionUser {
 
   /** A pooled connection the server had closed: the request goes once more, on a new one. */
   private redialed(): boolean {
-    if (!this.mayRedial || this.settled) return false;
+    // Only before any byte of the answer, so the request has not been settled either.
+    if (!this.mayRedial) return false;
     this.mayRedial = false;
     this.connection.user = null;
     this.connection.socket.destroy();

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import type { Readable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
 import { refusedAddressCode, UpstreamHttp } from '../../../mirror/upstream/http-request.js';
+import { readFlowing } from '../../support/flowing-body.js';
 
 const timeouts = { connectMs: 2_000, idleMs: 2_000 };
 
@@ -46,17 +46,8 @@ async function keepAliveServer(t: TestContext, answer: (socket: Socket, index: n
   return { url: new URL(`http://127.0.0.1:${port}/blobs/sha256:ab`), requests, sockets, closedConnections: () => closed };
 }
 
-function collect(body: Readable): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    body.on('data', (chunk: Buffer) => chunks.push(chunk));
-    body.once('end', () => resolve(Buffer.concat(chunks)));
-    body.once('error', reject);
-  });
-}
-
 async function blob(http: UpstreamHttp, url: URL, limits = {}): Promise<Buffer> {
-  return collect((await http.request(url, 'GET', {}, { largeBody: true, ...limits })).body);
+  return readFlowing((await http.request(url, 'GET', {}, { largeBody: true, ...limits })).body);
 }
 
 function client(t: TestContext): UpstreamHttp {

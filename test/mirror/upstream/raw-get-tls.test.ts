@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { after, before, test, type TestContext } from 'node:test';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
 import { connectTimeoutCode, refusedAddressCode } from '../../../mirror/upstream/http-request.js';
@@ -25,9 +25,7 @@ interface Certificates {
   otherName: { key: Buffer; cert: Buffer };
 }
 
-async function makeCertificates(t: TestContext): Promise<Certificates> {
-  const dir = await mkdtemp(join(tmpdir(), 'dockmirror-tls-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+async function makeCertificates(dir: string): Promise<Certificates> {
   const at = (name: string): string => join(dir, name);
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
   await run('openssl', ['req', '-x509', ...ec, '-keyout', at('ca.key'), '-out', at('ca.pem'), '-days', '1', '-subj', '/CN=Dockmirror test CA']);
@@ -81,8 +79,18 @@ async function inChild(caFile: string, request: FetchRequest): Promise<FetchOutc
   return JSON.parse(stdout) as FetchOutcome[];
 }
 
+// Made once for the file rather than per test: each set is five openssl runs.
+let certificatesDir: string;
+let certificates: Certificates;
+
+before(async () => {
+  certificatesDir = await mkdtemp(join(tmpdir(), 'dockmirror-tls-'));
+  certificates = await makeCertificates(certificatesDir);
+});
+
+after(() => rm(certificatesDir, { recursive: true, force: true }));
+
 test('over https blob bodies are read raw and exact on one kept connection, with SNI and the chain checked; other requests stay on node:https', async (t) => {
-  const certificates = await makeCertificates(t);
   const body = randomBytes(16 * 1024 * 1024);
   const server = await tlsScripted(t, certificates.localhost, (socket) => {
     socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`);
@@ -97,7 +105,6 @@ test('over https blob bodies are read raw and exact on one kept connection, with
 });
 
 test('over https a certificate from an unknown CA, or for another name, is refused before the request is sent', async (t) => {
-  const certificates = await makeCertificates(t);
   const answer = (socket: TLSSocket): void => void socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nno');
   const unknownCa = await tlsScripted(t, certificates.localhost, answer);
   await assert.rejects(rawGet(unknownCa.url, {}, { connectMs: 2_000, idleMs: 2_000 }, {}), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
@@ -124,7 +131,6 @@ test('over https a server that takes the connection but never completes the hand
 });
 
 test('over https a chunked blob answer falls back to node:https, and the origin is asked there first next time', async (t) => {
-  const certificates = await makeCertificates(t);
   const server = await tlsScripted(t, certificates.localhost, (socket) => {
     socket.end('HTTP/1.1 200 OK\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n');
   });

@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
 import { idleTimeoutCode, refusedAddressCode, slowBodyCode, UpstreamHttp } from '../../../mirror/upstream/http-request.js';
 import { rawGet } from '../../../mirror/upstream/raw-get.js';
+import { readFlowing } from '../../support/flowing-body.js';
 
 const timeouts = { connectMs: 2_000, idleMs: 2_000 };
 
@@ -61,17 +62,8 @@ async function get(url: URL, limits = {}, headers: Record<string, string> = {}) 
   return (result as Extract<typeof result, { kind: 'response' }>).response;
 }
 
-function collect(body: Readable): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    body.on('data', (chunk: Buffer) => chunks.push(chunk));
-    body.once('end', () => resolve(Buffer.concat(chunks)));
-    body.once('error', reject);
-  });
-}
-
 async function failure(body: Readable): Promise<Error & { code?: string }> {
-  return collect(body).then(
+  return readFlowing(body).then(
     () => assert.fail('the body ended without an error'),
     (error: Error & { code?: string }) => error,
   );
@@ -91,7 +83,7 @@ test('the request is one GET with Host and Connection: close; a header that woul
   const server = await scripted(t, (socket) => socket.end('HTTP/1.1 204 No Content\r\n\r\n'));
   const response = await get(server.url, {}, { range: 'bytes=5-', 'user-agent': 'dockmirror', Host: 'evil.example', connection: 'keep-alive' });
   assert.equal(response.statusCode, 204);
-  assert.deepEqual(await collect(response.body), Buffer.alloc(0));
+  assert.deepEqual(await readFlowing(response.body), Buffer.alloc(0));
   assert.deepEqual(server.requests[0]!.split('\r\n'), [
     'GET /v2/blobs/sha256:ab?sig=1 HTTP/1.1', `Host: ${server.url.host}`, 'Connection: close', 'range: bytes=5-', 'user-agent: dockmirror',
   ]);
@@ -115,7 +107,7 @@ test('a head and body sent one byte at a time arrive whole, with the headers par
   const response = await get(server.url);
   assert.equal(response.headers['docker-content-digest'], 'sha256:x');
   assert.equal(response.remoteAddress, '127.0.0.1');
-  assert.deepEqual(await collect(response.body), body);
+  assert.deepEqual(await readFlowing(response.body), body);
 });
 
 test('a 64 MiB body arrives exact, and bytes past the Content-Length are not the body', async (t) => {
@@ -124,14 +116,14 @@ test('a 64 MiB body arrives exact, and bytes past the Content-Length are not the
     socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`);
     socket.end(Buffer.concat([body, Buffer.from('HTTP/1.1 200 OK\r\n\r\nsmuggled')]));
   });
-  const received = await collect((await get(server.url)).body);
+  const received = await readFlowing((await get(server.url)).body);
   assert.equal(received.length, body.length);
   assert.equal(sha(received), sha(body));
 });
 
 test('a body framed by the connection ends with it', async (t) => {
   const server = await scripted(t, (socket) => socket.end('HTTP/1.1 200 OK\r\n\r\nuntil the end'));
-  assert.equal((await collect((await get(server.url)).body)).toString(), 'until the end');
+  assert.equal((await readFlowing((await get(server.url)).body)).toString(), 'until the end');
 });
 
 test('a connection closed before the head, or before the body is complete, is an error, never a short body', async (t) => {
@@ -162,10 +154,10 @@ test('a chunked answer comes back unsupported, and UpstreamHttp then fetches it 
   const http = new UpstreamHttp(timeouts);
   t.after(() => http.close());
   const first = await http.request(server.url, 'GET', {}, { largeBody: true });
-  assert.equal((await collect(first.body)).toString(), 'hello');
+  assert.equal((await readFlowing(first.body)).toString(), 'hello');
   assert.equal(server.requests.length, 3, 'once raw above, then raw and node:http here');
   const second = await http.request(server.url, 'GET', {}, { largeBody: true });
-  assert.equal((await collect(second.body)).toString(), 'hello');
+  assert.equal((await readFlowing(second.body)).toString(), 'hello');
   assert.equal(server.requests.length, 4, 'the origin is remembered: one request');
 });
 
@@ -175,11 +167,11 @@ test('UpstreamHttp reads blob GETs on http raw, and everything else over node:ht
   t.after(() => http.close());
   const blob = await http.request(server.url, 'GET', {}, { largeBody: true });
   assert.ok(!(blob.body instanceof IncomingMessage), 'the blob body did not come from node:http');
-  assert.equal((await collect(blob.body)).toString(), 'ok');
+  assert.equal((await readFlowing(blob.body)).toString(), 'ok');
   for (const [method, limits] of [['GET', {}], ['HEAD', { largeBody: true }]] as const) {
     const other = await http.request(server.url, method, {}, limits);
     assert.ok(other.body instanceof IncomingMessage, `${method} ${JSON.stringify(limits)} went through node:http`);
-    await collect(other.body);
+    await readFlowing(other.body);
   }
 });
 
@@ -201,7 +193,7 @@ test('a body nobody reads stops the socket: the server cannot push 64 MiB, and e
   await new Promise((resolve) => setTimeout(resolve, 500));
   assert.ok(flushed < total / 2, `the server got ${flushed / 2 ** 20} MiB out while nobody read`);
   assert.ok(response.body.readableLength <= 2 * 1024 * 1024, `${response.body.readableLength} bytes were buffered`);
-  const received = await collect(response.body);
+  const received = await readFlowing(response.body);
   assert.equal(received.length, total);
   assert.equal(sha(received.subarray(total - piece.length)), sha(piece));
 });
