@@ -104,7 +104,7 @@ export class UpstreamHttp {
         response = res;
         if (!limits.deadlineCoversBody) clearDeadline();
         else res.once('close', clearDeadline);
-        if (limits.minProgress) watchProgress(res, res.socket, limits.minProgress, () => fail(slowBodyCode, `${url.host} sent the body too slowly`));
+        if (limits.minProgress) watchProgress(res, res.socket, limits.minProgress, () => res.complete, () => fail(slowBodyCode, `${url.host} sent the body too slowly`));
         resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: res, remoteAddress: res.socket?.remoteAddress });
       });
       request.on('error', (error) => {

@@ -159,7 +159,10 @@ class RawExchange implements ConnectionUser {
   }
 
   onEnd(): void {
-    if (this.remaining === 'until-close') this.body?.push(null);
+    if (this.remaining !== 'until-close' || !this.body) return;
+    // The server's end is this body's end: whole, though its reader may not have taken it yet.
+    this.complete = true;
+    this.body.push(null);
   }
 
   onError(error: Error): void {
@@ -202,7 +205,7 @@ class RawExchange implements ConnectionUser {
     this.body = body;
     if (!this.limits.deadlineCoversBody) this.clearTimers();
     if (this.limits.minProgress) {
-      watchProgress(body, socket, this.limits.minProgress, () => this.fail(slowBodyCode, `${this.url.host} sent the body too slowly`));
+      watchProgress(body, socket, this.limits.minProgress, () => this.complete, () => this.fail(slowBodyCode, `${this.url.host} sent the body too slowly`));
     }
     this.settle({ kind: 'response', response: { statusCode: head.statusCode, headers: head.headers, body, remoteAddress: socket.remoteAddress } });
   }

@@ -1,6 +1,6 @@
-// Reads a body to its end with 'data' listeners, as the blob download does. An async iterator
-// (readBody in services.ts) reads in paused mode, and the upstream's minimum-progress rule judges
-// only windows in which the body flowed, so a drip would never be caught through it.
+// Reads a body to its end with 'data' listeners, as the blob download does. readBody in
+// services.ts reads through an async iterator, in paused mode; upstream tests that are about the
+// blob download's own reading use this one.
 import type { Readable } from 'node:stream';
 
 export function readFlowing(body: Readable): Promise<Buffer> {

@@ -3,48 +3,12 @@
 // the next request, and what happens to one that the server closed, or spoke on, while it idled.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { refusedAddressCode, UpstreamHttp } from '../../../mirror/upstream/http-request.js';
 import { readFlowing } from '../../support/flowing-body.js';
+import { keepAliveServer } from '../../support/keep-alive-server.js';
 
 const timeouts = { connectMs: 2_000, idleMs: 2_000 };
-
-interface KeepAliveServer {
-  url: URL;
-  /** Per request: which connection (numbered from 0) it came on, and its head. */
-  requests: { connection: number; head: string }[];
-  sockets: Socket[];
-  closedConnections: () => number;
-}
-
-/** Answers each request head on a connection, however many, by calling `answer`. */
-async function keepAliveServer(t: TestContext, answer: (socket: Socket, index: number) => void): Promise<KeepAliveServer> {
-  const requests: KeepAliveServer['requests'] = [];
-  const sockets: Socket[] = [];
-  let closed = 0;
-  const server = createServer((socket) => {
-    const connection = sockets.push(socket) - 1;
-    socket.on('error', () => {});
-    socket.on('close', () => closed++);
-    let pending = '';
-    socket.on('data', (data: Buffer) => {
-      pending += data.toString('latin1');
-      for (let end = pending.indexOf('\r\n\r\n'); end >= 0; end = pending.indexOf('\r\n\r\n')) {
-        requests.push({ connection, head: pending.slice(0, end) });
-        pending = pending.slice(end + 4);
-        answer(socket, requests.length - 1);
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => {
-    for (const socket of sockets) socket.destroy();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  const { port } = server.address() as AddressInfo;
-  return { url: new URL(`http://127.0.0.1:${port}/blobs/sha256:ab`), requests, sockets, closedConnections: () => closed };
-}
 
 async function blob(http: UpstreamHttp, url: URL, limits = {}): Promise<Buffer> {
   return readFlowing((await http.request(url, 'GET', {}, { largeBody: true, ...limits })).body);
