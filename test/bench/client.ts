@@ -154,10 +154,12 @@ export async function expectBody(dispatcher: Dispatcher, url: string, expected: 
 }
 
 /** Runs one pull in a child process (pull-child.ts) and returns what it measured. */
-export async function pullInChild(request: PullRequest): Promise<PullResult> {
+/** `caFile`: a CA the child trusts, for a direct pull from an https upstream. */
+export async function pullInChild(request: PullRequest, caFile?: string): Promise<PullResult> {
   const child = new URL('./pull-child.js', import.meta.url);
+  const env = caFile ? { ...process.env, NODE_EXTRA_CA_CERTS: caFile } : undefined;
   try {
-    const { stdout } = await execFileAsync(process.execPath, [fileURLToPath(child), JSON.stringify(request)], { maxBuffer: 1024 * 1024 });
+    const { stdout } = await execFileAsync(process.execPath, [fileURLToPath(child), JSON.stringify(request)], { maxBuffer: 1024 * 1024, env });
     return JSON.parse(stdout) as PullResult;
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr?.trim();

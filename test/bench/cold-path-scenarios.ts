@@ -96,7 +96,7 @@ export async function coldUnshaped(ctx: BenchContext, rounds = 5): Promise<Row[]
   const samples: Record<SubjectName, ColdSample[]> = { dockmirror: [], distribution: [] };
   const direct: PullResult[] = [];
   for (let round = 0; round < rounds; round++) {
-    const result = await pullInChild({ kind: 'direct', hubUrl: ctx.upstream.url, repository: image.repository, digest: layer.digest });
+    const result = await pullInChild({ kind: 'direct', hubUrl: ctx.upstream.url, repository: image.repository, digest: layer.digest }, ctx.upstreamCaFile);
     checkIntact(result, layer.digest, 'direct pull');
     direct.push(result);
     // Alternating order, so neither subject always runs right after the direct pull.

@@ -18,6 +18,8 @@ export interface BenchImages {
 
 export interface BenchContext {
   upstream: TestUpstream;
+  /** The CA of an https upstream, trusted by the subjects and the direct pull; unset for http. */
+  upstreamCaFile?: string;
   images: BenchImages;
   options: BenchOptions;
   log(line: string): void;
@@ -40,7 +42,7 @@ export function blobUrl(base: string, image: PushedImageManifest, digest = layer
 
 /** Starts a subject on a fresh cache with zeroed hub counters, runs fn, always stops it. */
 export async function withSubject<T>(ctx: BenchContext, name: SubjectName, options: Omit<SubjectOptions, 'upstream'>, fn: (subject: Subject) => Promise<T>): Promise<T> {
-  const subject = await startSubject(name, { ...options, upstream: ctx.upstream.url });
+  const subject = await startSubject(name, { ...options, upstream: ctx.upstream.url, caFile: ctx.upstreamCaFile });
   try {
     ctx.upstream.hub.resetStats();
     return await fn(subject);
@@ -50,7 +52,7 @@ export async function withSubject<T>(ctx: BenchContext, name: SubjectName, optio
 }
 
 export async function withDockmirror<T>(ctx: BenchContext, options: Omit<SubjectOptions, 'upstream'>, fn: (subject: DockmirrorSubject) => Promise<T>): Promise<T> {
-  const subject = await startDockmirror({ ...options, upstream: ctx.upstream.url });
+  const subject = await startDockmirror({ ...options, upstream: ctx.upstream.url, caFile: ctx.upstreamCaFile });
   try {
     ctx.upstream.hub.resetStats();
     return await fn(subject);

@@ -1,7 +1,7 @@
 // Command-line flags of `npm run bench`.
 import { parseArgs } from 'node:util';
 
-export const SCENARIOS = ['cold', 'concurrent', 'warm', 'tags', 'digest', 'rss', 'load', 'engine-rss', 'stuck', 'cold-unshaped', 'cores', 'large', 'warm-nginx'] as const;
+export const SCENARIOS = ['cold', 'concurrent', 'warm', 'tags', 'digest', 'rss', 'load', 'engine-rss', 'stuck', 'cold-unshaped', 'cold-https', 'cores', 'large', 'warm-nginx'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {

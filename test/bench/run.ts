@@ -9,6 +9,7 @@ import { engineProcessRss } from './engine-process-scenario.js';
 import { mixedLoad, peakRss } from './memory-scenarios.js';
 import { digestManifest, tagManifest } from './manifest-scenarios.js';
 import { stuckClients } from './stuck-scenario.js';
+import { coldHttps } from './cold-https-scenario.js';
 import { coldCores, coldUnshaped } from './cold-path-scenarios.js';
 import { largeLayer } from './large-layer-scenario.js';
 import { warmVersusNginx } from './warm-nginx-scenario.js';
@@ -26,6 +27,7 @@ const RUNNERS: Record<ScenarioName, (ctx: BenchContext) => Promise<Row[]>> = {
   'engine-rss': (ctx) => engineProcessRss(ctx),
   stuck: stuckClients,
   'cold-unshaped': (ctx) => coldUnshaped(ctx),
+  'cold-https': (ctx) => coldHttps(ctx),
   cores: (ctx) => coldCores(ctx),
   large: largeLayer,
   'warm-nginx': (ctx) => warmVersusNginx(ctx),
@@ -43,6 +45,7 @@ const NEEDS: Record<ScenarioName, (keyof BenchImages)[]> = {
   'engine-rss': ['large'],
   stuck: ['small'],
   'cold-unshaped': ['medium', 'small'],
+  'cold-https': ['medium', 'small'],
   cores: ['medium', 'small'],
   large: ['huge'],
   'warm-nginx': ['medium'],

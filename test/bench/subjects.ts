@@ -30,6 +30,8 @@ export interface SubjectOptions {
   tagTtlMs?: number;
   /** Dockmirror's open-file limit (soft and hard), as `ulimit -n` sets it; default: inherited. */
   nofile?: number;
+  /** A CA file the subject trusts for an https upstream, as a user with a private CA sets it up. */
+  caFile?: string;
 }
 
 function nextMessage<T extends ChildMessage['type']>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<ChildMessage, { type: T }>> {
@@ -70,6 +72,7 @@ export async function startDockmirror(options: SubjectOptions): Promise<Dockmirr
   const limited = options.nofile ? { execPath: '/usr/bin/prlimit', execArgv: [`--nofile=${options.nofile}:${options.nofile}`, process.execPath, ...nodeFlags] } : { execArgv: nodeFlags };
   const child = fork(new URL('./mirror-child.js', import.meta.url), [JSON.stringify(config)], {
     ...limited,
+    env: options.caFile ? { ...process.env, NODE_EXTRA_CA_CERTS: options.caFile } : undefined,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const stop = async (): Promise<void> => {
@@ -106,7 +109,9 @@ export async function startDockmirror(options: SubjectOptions): Promise<Dockmirr
 }
 
 export async function startDistribution(options: SubjectOptions): Promise<Subject> {
-  const registry = await startRegistry({ proxy: { remoteUrl: options.upstream }, logLevel: 'error' });
+  // Go reads its trusted roots from SSL_CERT_FILE instead of the system's when it is set.
+  const env = options.caFile ? { SSL_CERT_FILE: options.caFile } : undefined;
+  const registry = await startRegistry({ proxy: { remoteUrl: options.upstream }, logLevel: 'error', env });
   return { name: 'distribution', url: registry.url, pid: registry.process.pid ?? -1, stop: () => registry.stop() };
 }
 

@@ -1,9 +1,14 @@
-// The hub stand-in's CDN: signed URLs that refuse Authorization like S3, Range answers, and the
-// benchmark's CDN that serves distribution's files over a shaped link.
+// The hub stand-in's CDN: signed URLs that refuse Authorization like S3, Range answers, the
+// benchmark's CDN that serves distribution's files over a shaped link, and the stand-in over https.
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { Agent, request } from 'undici';
 import { startHub, type HubStandIn } from '../support/hub.js';
 import { pushRandomImage, sha256 } from '../support/images.js';
+import { makeTestCertificates } from '../support/test-ca.js';
 import { anonymousToken, upstreamFixture } from './upstream-fixture.js';
 
 const fixture = upstreamFixture();
@@ -106,5 +111,30 @@ describe("the benchmark's CDN: distribution's files and a shaped link", () => {
     hub.setBlobLinkRate(null);
     assert.equal(sha256(Buffer.from(await (await fetch(location)).arrayBuffer())), layer.digest);
     assert.throws(() => hub.setBlobLinkRate(0), /positive rate/);
+  });
+});
+
+describe('the stand-in over https (the benchmark\'s https row)', () => {
+  test('with tls, the registry, the realm and the CDN answer only over https with that certificate, and a blob comes whole', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'dockmirror-hub-tls-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const { caFile, leaves } = await makeTestCertificates(dir, { loopback: 'IP:127.0.0.1' });
+    const hub = await startHub({ registryUrl: fixture.up.registry.url, tls: leaves.loopback });
+    t.after(() => hub.stop());
+    for (const url of [hub.url, hub.realm, hub.cdnUrl]) assert.match(url, /^https:\/\/127\.0\.0\.1:\d+/);
+    await assert.rejects(request(`${hub.url}/v2/`), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    const trusting = new Agent({ connect: { ca: await readFile(caFile) } });
+    t.after(() => trusting.close());
+    const get = (url: string, headers: Record<string, string> = {}) => request(url, { dispatcher: trusting, headers });
+    const repository = 'library/alpine-test';
+    const { token } = (await (await get(`${hub.realm}?service=${hub.service}&scope=repository:${repository}:pull`)).body.json()) as { token: string };
+    const layer = fixture.up.images.alpine.layers[0]!;
+    const redirect = await get(`${hub.url}/v2/${repository}/blobs/${layer.digest}`, { authorization: `Bearer ${token}` });
+    await redirect.body.dump();
+    assert.equal(redirect.statusCode, 307);
+    const location = String(redirect.headers.location);
+    assert.ok(location.startsWith(`${hub.cdnUrl}/`), `${location} is on the https CDN`);
+    const blob = await get(location);
+    assert.equal(sha256(Buffer.from(await blob.body.arrayBuffer())), layer.digest);
   });
 });

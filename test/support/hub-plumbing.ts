@@ -9,8 +9,9 @@ import { bump, registryError } from './hub-http.js';
 import { DEFAULT_HUB_USER, emptyStats, RELAYED_HEADERS, type FaultRule, type HubDownMode, type HubFault, type HubOptions, type HubServerName, type HubStats, type HubUser } from './hub-types.js';
 
 export abstract class HubPlumbing {
-  protected readonly options: Required<Omit<HubOptions, 'privateRepositories' | 'users' | 'blobStorageRoot'>> & {
+  protected readonly options: Required<Omit<HubOptions, 'privateRepositories' | 'users' | 'blobStorageRoot' | 'tls'>> & {
     blobStorageRoot: string | undefined;
+    tls: HubOptions['tls'];
     users: HubUser[];
     privateRepositories: Set<string>;
   };
@@ -44,6 +45,7 @@ export abstract class HubPlumbing {
       retryAfterSeconds: options.retryAfterSeconds ?? 3600,
       redirectBlobs: options.redirectBlobs ?? true,
       blobStorageRoot: options.blobStorageRoot,
+      tls: options.tls,
       now: options.now ?? Date.now,
     };
     this.anonymousLimit = this.options.anonymousPullLimit;
@@ -52,20 +54,24 @@ export abstract class HubPlumbing {
 
   /** The registry, e.g. `http://127.0.0.1:41234` (what a mirror uses as its upstream). */
   get url(): string {
-    return `http://127.0.0.1:${this.ports.registry}`;
+    return this.origin('registry');
   }
 
   /** The token realm as it appears in the Bearer challenge. */
   get realm(): string {
-    return this.options.realm === 'own-server' ? `http://127.0.0.1:${this.ports.auth}/token` : `${this.url}/token`;
+    return `${this.options.realm === 'own-server' ? this.authUrl : this.url}/token`;
   }
 
   get authUrl(): string {
-    return `http://127.0.0.1:${this.ports.auth}`;
+    return this.origin('auth');
   }
 
   get cdnUrl(): string {
-    return `http://127.0.0.1:${this.ports.cdn}`;
+    return this.origin('cdn');
+  }
+
+  private origin(server: HubServerName): string {
+    return `${this.options.tls ? 'https' : 'http'}://127.0.0.1:${this.ports[server]}`;
   }
 
 

@@ -41,6 +41,11 @@ export interface HubOptions {
    * check goes through distribution).
    */
   blobStorageRoot?: string;
+  /**
+   * Serve all three servers over https with this key and certificate (the benchmark's https
+   * row: Docker Hub's registry and CDN are https). Unset: plain http.
+   */
+  tls?: { key: Buffer; cert: Buffer };
 }
 
 export const DEFAULT_HUB_USER: HubUser = { username: 'dockmirror-tester', password: 'dckr_pat_test-secret-0001' };

@@ -1,13 +1,14 @@
 // A Docker Hub stand-in on loopback, fronting a distribution instance. Three servers like the real
 // thing: the registry (registry-1.docker.io), the token realm (auth.docker.io) and a blob CDN
 // (production.cloudflare.docker.com) that serves signed URLs and, like S3, rejects any request that
-// also carries an Authorization header. The stand-in speaks plain http, and a mirror sends
-// credentials over plain http only to the upstream's own origin, so by default the token realm
-// is served on the registry's origin (as team registries do); `realm: 'own-server'` puts it on
-// its own port like auth.docker.io. It counts what reaches it and can inject faults, so mirror
-// tests can prove what a second client cost upstream and how failures are handled.
+// also carries an Authorization header. The stand-in speaks plain http unless given `tls`, and a
+// mirror sends credentials over plain http only to the upstream's own origin, so by default the
+// token realm is served on the registry's origin (as team registries do); `realm: 'own-server'`
+// puts it on its own port like auth.docker.io. It counts what reaches it and can inject faults,
+// so mirror tests can prove what a second client cost upstream and how failures are handled.
 // Split by server: hub-realm.ts, hub-registry.ts and hub-cdn.ts; hub-plumbing.ts holds the state.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { LinkShaper } from './link-shaper.js';
 import { listenOnLoopback, listenOnPort } from './ports.js';
@@ -142,7 +143,7 @@ export class HubStandIn extends HubCdn {
   // ----- plumbing --------------------------------------------------------------------------------
 
   private makeServer(name: HubServerName, handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>): Server {
-    const server = createServer((req, res) => {
+    const listener: RequestListener = (req, res) => {
       const isRealm = name === 'registry' && this.options.realm === 'registry-origin' && /^\/token(\?|$)/.test(req.url ?? '');
       const seen: SeenRequest = {
         server: isRealm ? 'auth' : name,
@@ -163,7 +164,10 @@ export class HubStandIn extends HubCdn {
           res.destroy();
         }
       });
-    });
+    };
+    const tls = this.options.tls;
+    const server = tls ? createHttpsServer(tls, listener) : createServer(listener);
+    // Over TLS, 'connection' is the TCP socket: destroying it is what the down modes need too.
     server.on('connection', (socket: Socket) => {
       if (this.down !== false) {
         socket.destroy();

@@ -28,6 +28,8 @@ export interface StartRegistryOptions {
   readyTimeoutMs?: number;
   /** Binary to run; defaults to Debian's /usr/bin/docker-registry. */
   binary?: string;
+  /** Added to the child's environment (SSL_CERT_FILE, for an upstream with a test CA). */
+  env?: Record<string, string>;
 }
 
 export interface RunningRegistry {
@@ -130,6 +132,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       await writeFile(configPath, registryConfig(port, rootDir, options), { mode: 0o600 });
       const child = spawn(options.binary ?? REGISTRY_BINARY, ['serve', configPath], {
         stdio: ['ignore', 'pipe', 'pipe'],
+        env: options.env && { ...process.env, ...options.env },
       });
       let log = '';
       const append = (chunk: Buffer): void => {

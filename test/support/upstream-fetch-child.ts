@@ -15,7 +15,8 @@ export interface FetchRequest {
 }
 
 export type FetchOutcome =
-  | { statusCode: number; bytes: number; sha256: string; viaNode: boolean }
+  /** `chunks`: how many pieces the body came in, read with 'data' as the blob download reads. */
+  | { statusCode: number; bytes: number; chunks: number; sha256: string; viaNode: boolean }
   | { error: string; code?: string };
 
 async function fetchOnce(http: UpstreamHttp, request: FetchRequest): Promise<FetchOutcome> {
@@ -23,11 +24,17 @@ async function fetchOnce(http: UpstreamHttp, request: FetchRequest): Promise<Fet
     const response = await http.request(new URL(request.url), request.method ?? 'GET', {}, request.limits ?? {});
     const hash = createHash('sha256');
     let bytes = 0;
-    for await (const chunk of response.body as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      bytes += chunk.length;
-    }
-    return { statusCode: response.statusCode, bytes, sha256: hash.digest('hex'), viaNode: response.body instanceof IncomingMessage };
+    let chunks = 0;
+    await new Promise<void>((resolve, reject) => {
+      response.body.on('data', (chunk: Buffer) => {
+        hash.update(chunk);
+        bytes += chunk.length;
+        chunks++;
+      });
+      response.body.once('end', resolve);
+      response.body.once('error', reject);
+    });
+    return { statusCode: response.statusCode, bytes, chunks, sha256: hash.digest('hex'), viaNode: response.body instanceof IncomingMessage };
   } catch (error) {
     return { error: (error as Error).message, code: (error as { code?: string }).code };
   }
