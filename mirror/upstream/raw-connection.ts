@@ -6,6 +6,12 @@
 // A connection reads into slabs of its own (`onread`) and hands the bytes to whichever exchange
 // uses it now. An idle one has no answer coming: anything it hears, an end, or a quiet spell of
 // `idleKeepMs` closes it.
+//
+// Reads that land next to each other in a slab are handed over as one chunk: when the slab is
+// full, or once the event loop has done its pending reads. Over TLS every 16 KiB record arrives
+// as a read of its own, and every chunk costs the download a hash call, a file append, a
+// notification and a client write: the https cold pull took 4.4-5.1 ms of engine CPU per MiB
+// against 2.9-3.3 over http, measured.
 import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
 import { guardedLookup } from './http-shared.js';
@@ -39,6 +45,9 @@ export class RawConnection {
   user: ConnectionUser | null = null;
   private slab = Buffer.allocUnsafe(0);
   private slabUsed = 0;
+  /** Where in the slab the bytes not yet handed over begin; -1 when there are none. */
+  private heldFrom = -1;
+  private handOverSoon: NodeJS.Immediate | undefined;
   /** Set while the connection waits in a pool, to leave it when it closes. */
   private onRetire: (() => void) | null = null;
 
@@ -83,10 +92,21 @@ export class RawConnection {
 
   private listen(): void {
     const socket = this.socket;
-    socket.on('error', (error) => (this.user ? this.user.onError(error) : socket.destroy()));
-    socket.on('end', () => (this.user ? this.user.onEnd() : socket.destroy()));
+    // Bytes that came before an event are the exchange's before the event is.
+    socket.on('error', (error) => {
+      this.handOver();
+      if (this.user) this.user.onError(error);
+      else socket.destroy();
+    });
+    socket.on('end', () => {
+      this.handOver();
+      if (this.user) this.user.onEnd();
+      else socket.destroy();
+    });
     socket.on('timeout', () => (this.user ? this.user.onTimeout() : socket.destroy()));
     socket.on('close', () => {
+      this.handOver();
+      clearImmediate(this.handOverSoon);
       this.onRetire?.();
       this.user?.onClose();
     });
@@ -101,12 +121,29 @@ export class RawConnection {
   }
 
   private onRead(bytes: number, buffer: Uint8Array): boolean {
-    const data = Buffer.from(buffer.buffer, buffer.byteOffset, bytes);
+    if (!this.user) {
+      this.socket.destroy();
+      return false;
+    }
+    if (buffer.buffer !== this.slab.buffer) return this.user.onBytes(Buffer.from(buffer.buffer, buffer.byteOffset, bytes));
     // The bytes read stay the reader's: the next read goes past them.
-    if (buffer.buffer === this.slab.buffer) this.slabUsed = buffer.byteOffset - this.slab.byteOffset + bytes;
-    if (this.user) return this.user.onBytes(data);
-    this.socket.destroy();
-    return false;
+    const at = buffer.byteOffset - this.slab.byteOffset;
+    if (this.heldFrom < 0) this.heldFrom = at;
+    this.slabUsed = at + bytes;
+    if (this.slab.length - this.slabUsed < minReadBytes) return this.handOver();
+    this.handOverSoon ??= setImmediate(() => {
+      this.handOverSoon = undefined;
+      if (!this.handOver()) this.socket.pause();
+    });
+    return true;
+  }
+
+  /** Gives the exchange the bytes read but not yet handed over; returns whether it wants more. */
+  private handOver(): boolean {
+    if (this.heldFrom < 0 || !this.user) return true;
+    const data = this.slab.subarray(this.heldFrom, this.slabUsed);
+    this.heldFrom = -1;
+    return this.user.onBytes(data);
   }
 }
 

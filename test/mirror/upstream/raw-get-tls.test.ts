@@ -88,6 +88,11 @@ test('over https blob bodies are read raw and exact on one kept connection, with
   const blob = { statusCode: 200, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex'), viaNode: false };
   const raw = await inChild(certificates.caFile, { url: server.url.href, limits: { largeBody: true }, times: 2 });
   assert.deepEqual(raw.map(whole), [blob, blob]);
+  // TLS hands over each 16 KiB record as a read of its own; the reader passes them on merged.
+  for (const outcome of raw) {
+    const { chunks } = outcome as { chunks: number };
+    assert.ok(chunks <= body.length / (32 * 1024), `${chunks} chunks for ${body.length / 2 ** 20} MiB: records were passed on one by one`);
+  }
   assert.match(server.requests[0]!, /^GET \/v2\/library\/x\/blobs\/sha256:ab HTTP\/1\.1\r\nHost: localhost:\d+(\r\n|$)/);
   assert.deepEqual(server.servernames, ['localhost'], 'one handshake for both');
   const [manifest] = await inChild(certificates.caFile, { url: server.url.href });
