@@ -92,20 +92,17 @@ export class RawConnection {
 
   private listen(): void {
     const socket = this.socket;
-    // Bytes that came before an event are the exchange's before the event is.
-    socket.on('error', (error) => {
-      this.handOver();
-      if (this.user) this.user.onError(error);
-      else socket.destroy();
-    });
+    socket.on('error', (error) => (this.user ? this.user.onError(error) : socket.destroy()));
     socket.on('end', () => {
+      // TLS can bring the last records and the server's close in one read, and 'end' comes
+      // before the deferred hand-over would: those bytes are the body's end.
       this.handOver();
       if (this.user) this.user.onEnd();
       else socket.destroy();
     });
     socket.on('timeout', () => (this.user ? this.user.onTimeout() : socket.destroy()));
     socket.on('close', () => {
-      this.handOver();
+      // Held bytes of a connection that broke are not handed over late: the answer has failed.
       clearImmediate(this.handOverSoon);
       this.onRetire?.();
       this.user?.onClose();

@@ -134,3 +134,17 @@ test('over https a chunked blob answer falls back to node:https, and the origin 
   assert.deepEqual(outcomes.map(whole), [hello, hello]);
   assert.equal(server.requests.length, 3, 'raw, then node:https, then node:https at once');
 });
+
+test('over https the last bytes before the server closes are the body\'s, framed by the close or by its length', async (t) => {
+  // TLS can deliver the last records and the close in one read: the bytes must reach the body first.
+  const tail = randomBytes(40 * 1024);
+  const byClose = await tlsScripted(t, certificates.localhost, (socket) => void socket.end(Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n'), tail])));
+  const byLength = await tlsScripted(t, certificates.localhost, (socket) => {
+    socket.end(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: ${tail.length}\r\n\r\n`), tail]));
+  });
+  const expected = { statusCode: 200, bytes: tail.length, sha256: createHash('sha256').update(tail).digest('hex'), viaNode: false };
+  for (const server of [byClose, byLength]) {
+    const outcomes = await inChild(certificates.caFile, { url: server.url.href, limits: { largeBody: true }, times: 20 });
+    assert.deepEqual(outcomes.map(whole), Array(20).fill(expected));
+  }
+});
