@@ -11,7 +11,7 @@
 // full, or once the event loop has done its pending reads. Over TLS every 16 KiB record arrives
 // as a read of its own, and every chunk costs the download a hash call, a file append, a
 // notification and a client write: the https cold pull took 4.4-5.1 ms of engine CPU per MiB
-// against 2.9-3.3 over http, measured.
+// against 2.9-3.3 over http, and 3.8-4.5 with the reads merged (test/bench/RESULTS.md).
 import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
 import { guardedLookup } from './http-shared.js';
