@@ -153,8 +153,10 @@ export async function expectBody(dispatcher: Dispatcher, url: string, expected: 
   }
 }
 
-/** Runs one pull in a child process (pull-child.ts) and returns what it measured. */
-/** `caFile`: a CA the child trusts, for a direct pull from an https upstream. */
+/**
+ * Runs one pull in a child process (pull-child.ts) and returns what it measured. `caFile`: a CA
+ * the child trusts, for a direct pull from an https upstream.
+ */
 export async function pullInChild(request: PullRequest, caFile?: string): Promise<PullResult> {
   const child = new URL('./pull-child.js', import.meta.url);
   const env = caFile ? { ...process.env, NODE_EXTRA_CA_CERTS: caFile } : undefined;
