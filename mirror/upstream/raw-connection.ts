@@ -54,13 +54,17 @@ export class RawConnection {
   /** Set by `dial`, which needs the connection first: the socket asks it for a buffer as it connects. */
   socket!: Socket;
 
-  private constructor(readonly origin: string) {}
+  private constructor(
+    readonly origin: string,
+    /** TLS: the exchange sends its request once the handshake is done, not at the TCP connect. */
+    readonly secure: boolean,
+  ) {}
 
   /** Connects to the URL's origin: plain TCP, or TLS checked as https.request checks it. */
   static dial(url: URL, refuseAddress?: (address: string) => string | null): RawConnection {
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const secure = url.protocol === 'https:';
-    const connection = new RawConnection(url.origin);
+    const connection = new RawConnection(url.origin, secure);
     const options = {
       host,
       port: Number(url.port || (secure ? 443 : 80)),
@@ -78,9 +82,6 @@ export class RawConnection {
   enterPool(onRetire: () => void): void {
     this.user = null;
     this.onRetire = onRetire;
-    // An idle connection pins no slab: the next answer's first read takes a new one.
-    this.slab = Buffer.allocUnsafe(0);
-    this.slabUsed = 0;
     this.socket.setTimeout(idleKeepMs);
     this.socket.unref();
   }
@@ -122,7 +123,7 @@ export class RawConnection {
       this.socket.destroy();
       return false;
     }
-    if (buffer.buffer !== this.slab.buffer) return this.user.onBytes(Buffer.from(buffer.buffer, buffer.byteOffset, bytes));
+    // Every read lands in the current slab: Node asks for the next buffer right after each read.
     // The bytes read stay the reader's: the next read goes past them.
     const at = buffer.byteOffset - this.slab.byteOffset;
     if (this.heldFrom < 0) this.heldFrom = at;

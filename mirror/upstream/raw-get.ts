@@ -100,7 +100,7 @@ class RawExchange implements ConnectionUser {
       clearTimeout(connectTimer);
       socket.write(this.head, 'latin1');
     };
-    const secure = this.url.protocol === 'https:';
+    const secure = connection.secure;
     socket.once('connect', () => {
       const refusal = this.refusal(socket.remoteAddress);
       if (refusal) return this.fail(refusedAddressCode, refusal);
