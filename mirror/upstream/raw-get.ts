@@ -17,15 +17,13 @@ import {
 } from './http-shared.js';
 import { watchProgress } from './progress-watch.js';
 import { RawConnection, type ConnectionUser, type RawPool } from './raw-connection.js';
-import { parseResponseHead, type ResponseHead } from './response-head.js';
+import { fieldValue, parseResponseHead, token, type ResponseHead } from './response-head.js';
 
 export type RawGetResult = { kind: 'response'; response: HttpResponse } | { kind: 'unsupported'; reason: string };
 
 /** Buffered body bytes at which the socket stops reading until the body's reader catches up. */
 const bodyHighWaterMark = 64 * 1024;
 
-const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const headerValue = /^[\t\x20-\x7e\x80-\xff]*$/;
 const ownHeaders = new Set(['host', 'connection', 'content-length', 'transfer-encoding']);
 
 /** Without a pool the request asks the server to close the connection after its answer. */
@@ -44,7 +42,7 @@ function requestHead(url: URL, headers: Record<string, string>, keepAlive: boole
   const lines = [`GET ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`, ...(keepAlive ? [] : ['Connection: close'])];
   for (const [name, value] of Object.entries(headers)) {
     // node:http refuses these too: a CR or LF in a value would let a caller's input add requests.
-    if (!headerName.test(name) || !headerValue.test(value)) throw new Error(`the request header ${JSON.stringify(name)} cannot be sent as given`);
+    if (!token.test(name) || !fieldValue.test(value)) throw new Error(`the request header ${JSON.stringify(name)} cannot be sent as given`);
     if (!ownHeaders.has(name.toLowerCase())) lines.push(`${name}: ${value}`);
   }
   return `${lines.join('\r\n')}\r\n\r\n`;

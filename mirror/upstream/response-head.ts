@@ -30,9 +30,9 @@ export class MalformedHead extends Error {
 }
 
 // RFC 9110 token characters, for header names.
-const token = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+export const token = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Field values: visible characters, spaces, tabs and obs-text; no CR, LF or NUL.
-const fieldValue = /^[\t\x20-\x7e\x80-\xff]*$/;
+export const fieldValue = /^[\t\x20-\x7e\x80-\xff]*$/;
 const statusLine = /^HTTP\/1\.([01]) ([1-9][0-9]{2})(?: [\t\x20-\x7e\x80-\xff]*)?$/;
 
 // Fields node:http keeps only the first of, so both readers give callers the same view.
