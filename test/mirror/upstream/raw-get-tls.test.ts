@@ -10,49 +10,22 @@ import { createServer as createTcpServer, type AddressInfo, type Server, type So
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
-import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
 import { connectTimeoutCode, refusedAddressCode } from '../../../mirror/upstream/http-request.js';
 import { rawGet } from '../../../mirror/upstream/raw-get.js';
+import { keepAliveServer } from '../../support/keep-alive-server.js';
 import { makeTestCertificates, type TlsIdentity } from '../../support/test-ca.js';
 import type { FetchOutcome, FetchRequest } from '../../support/upstream-fetch-child.js';
 
 const run = promisify(execFile);
 const fetchChild = new URL('../../support/upstream-fetch-child.js', import.meta.url).pathname;
 
-interface TlsScripted {
-  url: URL;
-  requests: string[];
-  servernames: (string | false | null)[];
-}
-
-/** A TLS server that hands the socket to `answer` for each request head, as many as come on a connection. */
-async function tlsScripted(t: TestContext, identity: TlsIdentity, answer: (socket: TLSSocket) => void): Promise<TlsScripted> {
-  const requests: string[] = [];
-  const servernames: (string | false | null)[] = [];
-  const server = createTlsServer(identity, (socket) => {
-    servernames.push(socket.servername);
-    socket.on('error', () => {});
-    let pending = '';
-    socket.on('data', (data: Buffer) => {
-      pending += data.toString('latin1');
-      for (let end = pending.indexOf('\r\n\r\n'); end >= 0; end = pending.indexOf('\r\n\r\n')) {
-        requests.push(pending.slice(0, end));
-        pending = pending.slice(end + 4);
-        answer(socket);
-      }
-    });
-  });
-  server.on('tlsClientError', () => {});
-  return { url: await listening(t, server, 'https'), requests, servernames };
-}
-
-/** On localhost, so the name in the URL is the one the certificate was made for. */
-async function listening(t: TestContext, server: Server, scheme: string): Promise<URL> {
+/** An https URL of a server that is not one: on localhost, as the certificates are made for. */
+async function listening(t: TestContext, server: Server): Promise<URL> {
   await new Promise<void>((resolve) => server.listen(0, 'localhost', resolve));
   t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const { port } = server.address() as AddressInfo;
-  return new URL(`${scheme}://localhost:${port}/v2/library/x/blobs/sha256:ab`);
+  return new URL(`https://localhost:${port}/v2/library/x/blobs/sha256:ab`);
 }
 
 async function inChild(caFile: string, request: FetchRequest): Promise<FetchOutcome[]> {
@@ -81,10 +54,10 @@ function whole(outcome: FetchOutcome | undefined): unknown {
 
 test('over https blob bodies are read raw and exact on one kept connection, with SNI and the chain checked; other requests stay on node:https', async (t) => {
   const body = randomBytes(16 * 1024 * 1024);
-  const server = await tlsScripted(t, certificates.localhost, (socket) => {
+  const server = await keepAliveServer(t, (socket) => {
     socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`);
     socket.write(body);
-  });
+  }, certificates.localhost);
   const blob = { statusCode: 200, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex'), viaNode: false };
   const raw = await inChild(certificates.caFile, { url: server.url.href, limits: { largeBody: true }, times: 2 });
   assert.deepEqual(raw.map(whole), [blob, blob]);
@@ -93,17 +66,17 @@ test('over https blob bodies are read raw and exact on one kept connection, with
     const { chunks } = outcome as { chunks: number };
     assert.ok(chunks <= body.length / (32 * 1024), `${chunks} chunks for ${body.length / 2 ** 20} MiB: records were passed on one by one`);
   }
-  assert.match(server.requests[0]!, /^GET \/v2\/library\/x\/blobs\/sha256:ab HTTP\/1\.1\r\nHost: localhost:\d+(\r\n|$)/);
+  assert.match(server.requests[0]!.head, /^GET \/v2\/library\/x\/blobs\/sha256:ab HTTP\/1\.1\r\nHost: localhost:\d+(\r\n|$)/);
   assert.deepEqual(server.servernames, ['localhost'], 'one handshake for both');
   const [manifest] = await inChild(certificates.caFile, { url: server.url.href });
   assert.deepEqual(whole(manifest), { ...blob, viaNode: true });
 });
 
 test('over https a certificate from an unknown CA, or for another name, is refused before the request is sent', async (t) => {
-  const answer = (socket: TLSSocket): void => void socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nno');
-  const unknownCa = await tlsScripted(t, certificates.localhost, answer);
+  const answer = (socket: Socket): void => void socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nno');
+  const unknownCa = await keepAliveServer(t, answer, certificates.localhost);
   await assert.rejects(rawGet(unknownCa.url, {}, { connectMs: 2_000, idleMs: 2_000 }, {}), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
-  const otherName = await tlsScripted(t, certificates.otherName, answer);
+  const otherName = await keepAliveServer(t, answer, certificates.otherName);
   const [refused] = await inChild(certificates.caFile, { url: otherName.url.href, limits: { largeBody: true } });
   assert.equal((refused as { code?: string }).code, 'ERR_TLS_CERT_ALTNAME_INVALID');
   assert.deepEqual([unknownCa.requests, otherName.requests], [[], []], 'no request reached a server the mirror did not trust');
@@ -117,7 +90,7 @@ test('over https a server that takes the connection but never completes the hand
     sockets.add(socket);
   });
   t.after(() => sockets.forEach((socket) => socket.destroy()));
-  const url = await listening(t, silent, 'https');
+  const url = await listening(t, silent);
   const started = Date.now();
   await assert.rejects(rawGet(url, {}, { connectMs: 300, idleMs: 10_000 }, {}), { code: connectTimeoutCode });
   assert.ok(Date.now() - started < 5_000, 'cut at the connect timeout, not the idle one');
@@ -126,9 +99,9 @@ test('over https a server that takes the connection but never completes the hand
 });
 
 test('over https a chunked blob answer falls back to node:https, and the origin is asked there first next time', async (t) => {
-  const server = await tlsScripted(t, certificates.localhost, (socket) => {
+  const server = await keepAliveServer(t, (socket) => {
     socket.end('HTTP/1.1 200 OK\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n');
-  });
+  }, certificates.localhost);
   const outcomes = await inChild(certificates.caFile, { url: server.url.href, limits: { largeBody: true }, times: 2 });
   const hello = { statusCode: 200, bytes: 5, sha256: createHash('sha256').update('hello').digest('hex'), viaNode: true };
   assert.deepEqual(outcomes.map(whole), [hello, hello]);
@@ -138,10 +111,10 @@ test('over https a chunked blob answer falls back to node:https, and the origin 
 test('over https the last bytes before the server closes are the body\'s, framed by the close or by its length', async (t) => {
   // TLS can deliver the last records and the close in one read: the bytes must reach the body first.
   const tail = randomBytes(40 * 1024);
-  const byClose = await tlsScripted(t, certificates.localhost, (socket) => void socket.end(Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n'), tail])));
-  const byLength = await tlsScripted(t, certificates.localhost, (socket) => {
+  const byClose = await keepAliveServer(t, (socket) => void socket.end(Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n'), tail])), certificates.localhost);
+  const byLength = await keepAliveServer(t, (socket) => {
     socket.end(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: ${tail.length}\r\n\r\n`), tail]));
-  });
+  }, certificates.localhost);
   const expected = { statusCode: 200, bytes: tail.length, sha256: createHash('sha256').update(tail).digest('hex'), viaNode: false };
   for (const server of [byClose, byLength]) {
     const outcomes = await inChild(certificates.caFile, { url: server.url.href, limits: { largeBody: true }, times: 20 });
