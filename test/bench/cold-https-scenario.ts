@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { startHub } from '../support/hub.js';
 import { makeTestCertificates } from '../support/test-ca.js';
 import { coldUnshaped } from './cold-path-scenarios.js';
-import type { BenchContext } from './context.js';
+import { BENCH_HUB_LIMITS, type BenchContext } from './context.js';
 import type { Row } from './report.js';
 
 export async function coldHttps(ctx: BenchContext, rounds = 5): Promise<Row[]> {
@@ -18,9 +18,8 @@ export async function coldHttps(ctx: BenchContext, rounds = 5): Promise<Row[]> {
   try {
     const { caFile, leaves } = await makeTestCertificates(dir, { loopback: 'IP:127.0.0.1' });
     const hub = await startHub({
-      // As the plain stand-in in run.ts: pull limits out of the way, the CDN reading distribution's files.
-      anonymousPullLimit: 1e12,
-      userPullLimit: 1e12,
+      // As the plain stand-in in run.ts: the CDN reads distribution's files.
+      ...BENCH_HUB_LIMITS,
       registryUrl: ctx.upstream.registry.url,
       blobStorageRoot: ctx.upstream.registry.rootDir,
       tls: leaves.loopback,

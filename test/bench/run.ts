@@ -4,7 +4,7 @@
 import { pushRandomImage, type PushedImageManifest } from '../support/images.js';
 import { startTestUpstream } from '../support/upstream.js';
 import { coldBlob, concurrentClients, warmBlob } from './blob-scenarios.js';
-import type { BenchContext, BenchImages } from './context.js';
+import { BENCH_HUB_LIMITS, type BenchContext, type BenchImages } from './context.js';
 import { engineProcessRss } from './engine-process-scenario.js';
 import { mixedLoad, peakRss } from './memory-scenarios.js';
 import { digestManifest, tagManifest } from './manifest-scenarios.js';
@@ -86,7 +86,7 @@ async function main(): Promise<number> {
   // Pull limits out of the way: the load runs far past Docker Hub's 100 per 6 h on purpose. The
   // CDN serves from distribution's files, as a real one serves object storage: a second HTTP hop
   // in this process cost as much CPU per byte as a mirror under test.
-  const upstream = await startTestUpstream({ hub: { anonymousPullLimit: 1e12, userPullLimit: 1e12 }, cdnReadsStorage: true });
+  const upstream = await startTestUpstream({ hub: BENCH_HUB_LIMITS, cdnReadsStorage: true });
   const rows: Row[] = [];
   try {
     const images = await pushImages(upstream.registry.url, options);
