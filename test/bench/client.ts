@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { request, type Dispatcher } from 'undici';
+import { nodeEnvTrusting } from '../support/test-ca.js';
 import type { PullRequest } from './pull-child.js';
 
 const execFileAsync = promisify(execFile);
@@ -159,9 +160,8 @@ export async function expectBody(dispatcher: Dispatcher, url: string, expected: 
  */
 export async function pullInChild(request: PullRequest, caFile?: string): Promise<PullResult> {
   const child = new URL('./pull-child.js', import.meta.url);
-  const env = caFile ? { ...process.env, NODE_EXTRA_CA_CERTS: caFile } : undefined;
   try {
-    const { stdout } = await execFileAsync(process.execPath, [fileURLToPath(child), JSON.stringify(request)], { maxBuffer: 1024 * 1024, env });
+    const { stdout } = await execFileAsync(process.execPath, [fileURLToPath(child), JSON.stringify(request)], { maxBuffer: 1024 * 1024, env: nodeEnvTrusting(caFile) });
     return JSON.parse(stdout) as PullResult;
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr?.trim();

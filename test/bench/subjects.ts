@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { engineNodeFlags } from '../../mirror/process-flags.js';
 import { startRegistry } from '../support/registry.js';
+import { nodeEnvTrusting } from '../support/test-ca.js';
 import { isChildMessage, type ChildConfig, type ChildMessage, type MemoryReport, type ParentMessage } from './child-protocol.js';
 
 export type SubjectName = 'dockmirror' | 'distribution';
@@ -72,7 +73,7 @@ export async function startDockmirror(options: SubjectOptions): Promise<Dockmirr
   const limited = options.nofile ? { execPath: '/usr/bin/prlimit', execArgv: [`--nofile=${options.nofile}:${options.nofile}`, process.execPath, ...nodeFlags] } : { execArgv: nodeFlags };
   const child = fork(new URL('./mirror-child.js', import.meta.url), [JSON.stringify(config)], {
     ...limited,
-    env: options.caFile ? { ...process.env, NODE_EXTRA_CA_CERTS: options.caFile } : undefined,
+    env: nodeEnvTrusting(options.caFile),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const stop = async (): Promise<void> => {

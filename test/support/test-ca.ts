@@ -32,3 +32,8 @@ export async function makeTestCertificates<Name extends string>(dir: string, lea
   }
   return { caFile: at('ca.pem'), leaves: made };
 }
+
+/** The environment for a Node child that trusts `caFile` besides its own CAs; undefined (inherit) without one. */
+export function nodeEnvTrusting(caFile: string | undefined): NodeJS.ProcessEnv | undefined {
+  return caFile ? { ...process.env, NODE_EXTRA_CA_CERTS: caFile } : undefined;
+}

@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { connectTimeoutCode, refusedAddressCode } from '../../../mirror/upstream/http-request.js';
 import { rawGet } from '../../../mirror/upstream/raw-get.js';
 import { keepAliveServer } from '../../support/keep-alive-server.js';
-import { makeTestCertificates, type TlsIdentity } from '../../support/test-ca.js';
+import { makeTestCertificates, nodeEnvTrusting, type TlsIdentity } from '../../support/test-ca.js';
 import type { FetchOutcome, FetchRequest } from '../../support/upstream-fetch-child.js';
 
 const run = promisify(execFile);
@@ -29,7 +29,7 @@ async function listening(t: TestContext, server: Server): Promise<URL> {
 }
 
 async function inChild(caFile: string, request: FetchRequest): Promise<FetchOutcome[]> {
-  const { stdout } = await run(process.execPath, [fetchChild, JSON.stringify(request)], { env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile } });
+  const { stdout } = await run(process.execPath, [fetchChild, JSON.stringify(request)], { env: nodeEnvTrusting(caFile) });
   return JSON.parse(stdout) as FetchOutcome[];
 }
 
